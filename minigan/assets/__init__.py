@@ -1,0 +1,1 @@
+"""Package data: the bundled MNIST sample (see README.md here for its attribution)."""

@@ -1,0 +1,17 @@
+"""minigan: a deep-learning engine written from scratch on NumPy/CuPy, and the classic GANs on it.
+
+Read in this order: tensor.py -> autograd.py -> ops/elementwise.py -> ops/conv.py -> nn/ ->
+optim/ -> train.py.
+"""
+from . import cuda
+from .autograd import is_grad_enabled, no_grad
+from .backend import DeviceError, Generator, manual_seed
+from .creation import ones, rand, randn, tensor, zeros
+from .gradcheck import directional_gradcheck, gradcheck
+from .tensor import Tensor, cat, float32, float64
+
+__version__ = "0.1.0"
+
+__all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "rand", "cat", "no_grad",
+           "is_grad_enabled", "manual_seed", "Generator", "DeviceError", "cuda", "gradcheck",
+           "directional_gradcheck", "float32", "float64"]

@@ -1,0 +1,67 @@
+"""Activations: relu, leaky_relu, tanh, sigmoid.
+
+Each saves the cheapest thing its derivative needs: a bool mask for the piecewise-linear
+ones, the output itself for tanh (1 - out^2) and sigmoid (out (1 - out)).
+"""
+from ..autograd import Function
+from ..backend import xp_of
+
+
+class ReLU(Function):
+    """out = max(x, 0)."""
+
+    def forward(self, x):
+        self.save_for_backward(x > 0)  # a bool mask: a quarter of a float32 copy
+        return xp_of(x).maximum(x, 0)
+
+    def backward(self, grad_out):
+        positive, = self.saved
+        return (grad_out * positive,)
+
+
+class LeakyReLU(Function):
+    """out = x if x > 0 else negative_slope * x."""
+
+    def forward(self, x, negative_slope=0.01):
+        xp = xp_of(x)
+        self.negative_slope = negative_slope  # plain numbers live on self
+        positive = x > 0
+        self.save_for_backward(positive)
+        return xp.where(positive, x, x * negative_slope)
+
+    def backward(self, grad_out):
+        positive, = self.saved
+        return (xp_of(grad_out).where(positive, grad_out, grad_out * self.negative_slope),)
+
+
+class Tanh(Function):
+    """out = tanh(x); d/dx = 1 - out^2."""
+
+    def forward(self, x):
+        out = xp_of(x).tanh(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad_out):
+        out, = self.saved
+        return (grad_out * (1 - out * out),)
+
+
+def stable_sigmoid(x):
+    """1 / (1 + exp(-x)) without overflow: exp is only ever taken of -|x|."""
+    xp = xp_of(x)
+    e = xp.exp(-abs(x))  # in (0, 1]
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class Sigmoid(Function):
+    """out = 1 / (1 + exp(-x)); d/dx = out (1 - out)."""
+
+    def forward(self, x):
+        out = stable_sigmoid(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad_out):
+        out, = self.saved
+        return (grad_out * out * (1 - out),)

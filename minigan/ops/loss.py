@@ -1,0 +1,72 @@
+"""Losses, each the mean over all elements: binary cross-entropy (on probabilities and on
+logits) and cross-entropy over classes.
+
+BCE(p, t) = -[t log p + (1 - t) log(1 - p)], with each log clamped at -100 as PyTorch does.
+On logits x, with p = sigmoid(x), the same loss is the stable softplus form
+max(x, 0) - x t + log(1 + exp(-|x|)), whose gradient is simply (sigmoid(x) - t) / n.
+"""
+from ..autograd import Function
+from ..backend import xp_of
+from .activation import stable_sigmoid
+
+BCE_EPS = 1e-12  # PyTorch's floor on p (1 - p) in the BCE gradient
+
+
+class BinaryCrossEntropy(Function):
+    """out = mean(-[t log p + (1 - t) log(1 - p)]), logs clamped at -100."""
+
+    def forward(self, p, t):
+        xp = xp_of(p)
+        log_p = xp.maximum(xp.log(p), -100)
+        log_1mp = xp.maximum(xp.log1p(-p), -100)
+        self.save_for_backward(p, t, log_p, log_1mp)
+        return -(t * log_p + (1 - t) * log_1mp).mean()
+
+    def backward(self, grad_out):
+        p, t, log_p, log_1mp = self.saved
+        xp = xp_of(p)
+        scale = grad_out / p.size
+        grad_p = grad_t = None
+        if self.needs_input_grad[0]:
+            # d/dp = (p - t) / (p (1 - p)), the denominator floored as PyTorch does
+            grad_p = scale * (p - t) / xp.maximum(p * (1 - p), BCE_EPS)
+        if self.needs_input_grad[1]:
+            grad_t = scale * (log_1mp - log_p)  # d/dt = -(log p - log(1 - p))
+        return grad_p, grad_t
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """out = mean(max(x, 0) - x t + log(1 + exp(-|x|)))."""
+
+    def forward(self, x, t):
+        xp = xp_of(x)
+        self.save_for_backward(x, t)
+        return (xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-abs(x)))).mean()
+
+    def backward(self, grad_out):
+        x, t = self.saved
+        scale = grad_out / x.size
+        grad_x = scale * (stable_sigmoid(x) - t) if self.needs_input_grad[0] else None
+        grad_t = -scale * x if self.needs_input_grad[1] else None
+        return grad_x, grad_t
+
+
+class CrossEntropy(Function):
+    """out = mean over rows of -log softmax(x)[target], x (N, K), target int (N,)."""
+
+    def forward(self, x, target=None):
+        xp = xp_of(x)
+        shifted = x - x.max(axis=1, keepdims=True)  # softmax is shift-invariant; avoids overflow
+        log_softmax = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        rows = xp.arange(x.shape[0])
+        self.target = target
+        self.save_for_backward(log_softmax)
+        return -log_softmax[rows, target].mean()
+
+    def backward(self, grad_out):
+        log_softmax, = self.saved
+        xp = xp_of(log_softmax)
+        n = log_softmax.shape[0]
+        grad = xp.exp(log_softmax)  # d/dx = softmax(x) - onehot(target), over n
+        grad[xp.arange(n), self.target] -= 1
+        return (grad * (grad_out / n),)

@@ -1,0 +1,67 @@
+"""Reductions over axes: sum, mean, max.
+
+A reduction's gradient is the upstream gradient spread back over the reduced axes:
+sum copies it to every element, mean copies it divided by the count, and max sends
+it only to the elements that were the maximum (split evenly between ties, as torch.amax).
+"""
+from ..autograd import Function
+from ..backend import xp_of
+
+
+def normalize_axes(axis, ndim):
+    """`axis` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for a in axes:
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+    return tuple(sorted({a % max(ndim, 1) for a in axes})) if ndim else ()
+
+
+def expand_reduced(grad_out, shape, axes):
+    """Reinsert the reduced axes as size 1, then broadcast to `shape` (a view, no copy)."""
+    if grad_out.ndim != len(shape):
+        grad_out = grad_out.reshape([1 if i in axes else n for i, n in enumerate(shape)])
+    return xp_of(grad_out).broadcast_to(grad_out, shape)
+
+
+class Sum(Function):
+    """out = sum of a over `axes`."""
+
+    def forward(self, a, axes=(), keepdims=False):
+        self.a_shape, self.axes = a.shape, axes
+        return a.sum(axis=axes, keepdims=keepdims)
+
+    def backward(self, grad_out):
+        return (expand_reduced(grad_out, self.a_shape, self.axes),)
+
+
+class Mean(Function):
+    """out = sum of a over `axes` / count."""
+
+    def forward(self, a, axes=(), keepdims=False):
+        self.a_shape, self.axes = a.shape, axes
+        return a.mean(axis=axes, keepdims=keepdims)
+
+    def backward(self, grad_out):
+        count = 1
+        for axis in self.axes:
+            count *= self.a_shape[axis]
+        return (expand_reduced(grad_out / count, self.a_shape, self.axes),)
+
+
+class Max(Function):
+    """out = max of a over `axes`; the gradient goes to the maxima, split among ties."""
+
+    def forward(self, a, axes=(), keepdims=False):
+        out = a.max(axis=axes, keepdims=True)
+        self.axes = axes
+        self.save_for_backward(a == out)  # a bool mask of where the maxima are
+        return out if keepdims else out.reshape([n for i, n in enumerate(out.shape) if i not in axes])
+
+    def backward(self, grad_out):
+        is_max, = self.saved
+        ties = is_max.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
+        grad = expand_reduced(grad_out, is_max.shape, self.axes)
+        return (is_max * grad / ties,)

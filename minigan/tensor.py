@@ -1,0 +1,320 @@
+"""Tensor: one array (numpy on "cpu", cupy on "cuda") plus what autograd needs.
+
+A Tensor made by an op remembers that op (`_ctx`, a Function), and the op remembers
+its input Tensors: together they form the graph. `backward()` orders that graph so
+every tensor comes after all tensors computed from it, then walks it from the output
+back, asking each op for the gradients of its inputs and summing the gradients that
+meet at a tensor used more than once (the multivariate chain rule).
+"""
+import numpy as np
+
+from . import backend
+from .ops import elementwise as ew
+from .ops import matmul as mm
+from .ops import reduce as red
+from .ops import shape as sh
+
+float32, float64 = np.float32, np.float64  # minigan.float32 is numpy's: one dtype system
+
+
+def resolve_dtype(dtype):
+    """None, a numpy dtype or type, or a name such as "float32", as a numpy dtype."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, Tensor):
+        return dtype.dtype
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}: expected e.g. 'float32' or 'float64'") from None
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it."""
+
+    __array_ufunc__ = None  # numpy_array + tensor calls Tensor.__radd__, not numpy's loop
+    __hash__ = object.__hash__  # == compares elementwise, so hash by identity
+
+    def __init__(self, data, requires_grad=False):
+        self.data = data  # the raw numpy or cupy array
+        self.grad = None  # a Tensor of the same shape after backward(), for leaves
+        self.requires_grad = requires_grad
+        self._ctx = None  # the Function that produced this tensor; None for a leaf
+
+    # -- attributes --------------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    device = property(lambda self: backend.device_of(self.data))
+    is_leaf = property(lambda self: self._ctx is None)
+    T = property(lambda self: self.permute(*reversed(range(self.ndim))))
+
+    def numel(self):
+        return self.data.size
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        extra = "" if self.device == "cpu" else ", device='cuda'"
+        extra += ", requires_grad=True" if self.requires_grad else ""
+        return f"tensor({np.array2string(self.numpy(), separator=', ')}{extra})"
+
+    # -- autograd ----------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf), weighted by `grad`, into every leaf's .grad."""
+        xp = backend.xp_of(self.data)
+        if not self.requires_grad:
+            raise RuntimeError("backward(): this tensor does not require grad and has no graph "
+                               "(was it computed under no_grad(), or from detached tensors?)")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward(): grad can be omitted only for a scalar output; "
+                                   f"this tensor has shape {self.shape}, so pass grad= of that shape")
+            grad = xp.ones_like(self.data)
+        grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+        if grad.shape != self.shape:
+            raise ValueError(f"backward(): grad has shape {grad.shape}, expected {self.shape}")
+
+        grads = {id(self): grad}  # d(self)/d(t) for each tensor t reached so far
+        for t in reversed(topological_order(self)):  # outputs before the inputs they came from
+            g = grads.pop(id(t), None)
+            if g is None:  # no path carried a gradient here
+                continue
+            fn = t._ctx
+            if fn is None:  # a leaf: keep the gradient, adding to what earlier calls left
+                if not (g.flags.writeable and g.flags.c_contiguous):
+                    g = xp.ascontiguousarray(g)  # a broadcast view: give the leaf its own array
+                t.grad = Tensor(g) if t.grad is None else Tensor(t.grad.data + g)
+                continue
+            if fn.saved is None:
+                raise RuntimeError("backward(): trying to backward through the graph a second "
+                                   "time; pass retain_graph=True to the first backward()")
+            input_grads = fn.backward(g)
+            if not retain_graph:
+                fn.saved = None  # free what forward kept, as PyTorch does
+            for inp, g_in in zip(fn.inputs, input_grads):
+                if g_in is None or not inp.requires_grad:
+                    continue
+                assert g_in.shape == inp.shape, (f"{type(fn).__name__}.backward gave a gradient of "
+                                                 f"shape {g_in.shape} for an input of shape {inp.shape}")
+                if g_in.dtype != inp.dtype:
+                    g_in = g_in.astype(inp.dtype)  # e.g. float32 input in a float64 expression
+                grads[id(inp)] = grads[id(inp)] + g_in if id(inp) in grads else g_in
+
+    def detach(self):
+        """The same data, cut from the graph (no copy)."""
+        return Tensor(self.data)
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.dtype.kind not in "fc":
+            raise TypeError(f"only floating-point tensors can require grad, got dtype {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    # -- host and device -----------------------------------------------------------------
+    def numpy(self):
+        """The values as a host numpy.ndarray (shares memory on the CPU)."""
+        return backend.asnumpy(self.data)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only a one-element tensor converts to a number, "
+                             f"got shape {self.shape}")
+        return self.data.item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def to(self, device):
+        """This tensor on `device` ("cpu" or "cuda"); itself if already there."""
+        device = backend.check_device(device)
+        return self if device == self.device else sh.ToDevice.apply(self, device=device)
+
+    # -- shape -------------------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        known = int(np.prod([n for n in shape if n != -1]))
+        size = self.data.size
+        if shape.count(-1) > 1 or (-1 in shape and (known == 0 or size % known)) or \
+                (-1 not in shape and known != size):
+            raise ValueError(f"reshape: cannot view a tensor of shape {self.shape} "
+                             f"({size} elements) as shape {shape}")
+        return sh.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_dim=0):
+        return self.reshape(*self.shape[:start_dim], -1)
+
+    def permute(self, *dims):
+        dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} "
+                             f"dimensions of a tensor of shape {self.shape}")
+        return sh.Permute.apply(self, dims=tuple(d % self.ndim for d in dims))
+
+    def transpose(self, dim0, dim1):
+        """Swap two dimensions (as torch.Tensor.transpose)."""
+        dims = list(range(self.ndim))
+        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        return self.permute(*dims)
+
+    def __getitem__(self, index):
+        if isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        elif isinstance(index, Tensor):
+            index = index.data
+        return sh.GetItem.apply(self, index=index)
+
+    # -- reductions --------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        return red.Sum.apply(self, axes=red.normalize_axes(axis, self.ndim), keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return red.Mean.apply(self, axes=red.normalize_axes(axis, self.ndim), keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return red.Max.apply(self, axes=red.normalize_axes(axis, self.ndim), keepdims=keepdims)
+
+    # -- elementwise -------------------------------------------------------------------
+    def exp(self):
+        return ew.Exp.apply(self)
+
+    def log(self):
+        return ew.Log.apply(self)
+
+    def _operand(self, other):
+        """A Python number or array as a Tensor beside self (same device, float dtype kept)."""
+        if isinstance(other, Tensor):
+            return other
+        xp = backend.xp_of(self.data)
+        if isinstance(other, (bool, int, float)):
+            float_self = self.dtype.kind == "f"
+            dtype = self.dtype if float_self else (float32 if isinstance(other, float) else None)
+            return Tensor(xp.asarray(other, dtype=dtype))
+        return Tensor(other if isinstance(other, (xp.ndarray, np.ndarray)) else xp.asarray(other))
+
+    def __add__(self, other):
+        return ew.Add.apply(self, self._operand(other))
+
+    def __radd__(self, other):
+        return ew.Add.apply(self._operand(other), self)
+
+    def __sub__(self, other):
+        return ew.Sub.apply(self, self._operand(other))
+
+    def __rsub__(self, other):
+        return ew.Sub.apply(self._operand(other), self)
+
+    def __mul__(self, other):
+        return ew.Mul.apply(self, self._operand(other))
+
+    def __rmul__(self, other):
+        return ew.Mul.apply(self._operand(other), self)
+
+    def __truediv__(self, other):
+        return ew.Div.apply(self, self._operand(other))
+
+    def __rtruediv__(self, other):
+        return ew.Div.apply(self._operand(other), self)
+
+    def __pow__(self, other):
+        return ew.Pow.apply(self, self._operand(other))
+
+    def __rpow__(self, other):
+        return ew.Pow.apply(self._operand(other), self)
+
+    def __neg__(self):
+        return ew.Neg.apply(self)
+
+    def __matmul__(self, other):
+        other = self._operand(other)
+        check_matmul_shapes("matmul", self.shape, other.shape)
+        return mm.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        other = self._operand(other)
+        check_matmul_shapes("matmul", other.shape, self.shape)
+        return mm.MatMul.apply(other, self)
+
+    # -- comparisons: no gradient, a bool tensor -----------------------------------------
+    def _compare(self, other, op):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor(op(self.data, other))
+
+    def __lt__(self, other):
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other):
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other):
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other):
+        return self._compare(other, lambda a, b: a >= b)
+
+    def __eq__(self, other):
+        return self._compare(other, lambda a, b: a == b)
+
+    def __ne__(self, other):
+        return self._compare(other, lambda a, b: a != b)
+
+
+def topological_order(root):
+    """Every tensor of root's graph that requires grad, each after all of its inputs.
+
+    An iterative depth-first search (no recursion limit on deep graphs): a tensor is
+    appended only after everything it was computed from has been appended.
+    """
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        if t._ctx is not None:
+            stack.extend((inp, False) for inp in t._ctx.inputs
+                         if inp.requires_grad and id(inp) not in visited)
+    return order
+
+
+def check_matmul_shapes(name, a_shape, b_shape):
+    """A clear error for a @ b whose inner dimensions differ (instead of numpy's message)."""
+    if len(a_shape) == 0 or len(b_shape) == 0:
+        raise ValueError(f"{name}: both operands need at least 1 dimension, "
+                         f"got shapes {a_shape} and {b_shape}")
+    k_a = a_shape[-1]
+    k_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
+    if k_a != k_b:
+        raise ValueError(f"{name}: shapes {a_shape} and {b_shape} do not match: the last "
+                         f"dimension of the first ({k_a}) must equal the "
+                         f"{'only' if len(b_shape) == 1 else 'second-to-last'} "
+                         f"dimension of the second ({k_b})")
+    try:
+        np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    except ValueError:
+        raise ValueError(f"{name}: the batch dimensions of shapes {a_shape} and {b_shape} "
+                         f"do not broadcast") from None
+
+
+def cat(tensors, dim=0):
+    """Join tensors along `dim` (as torch.cat); all other dimensions must match."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    first = tensors[0].shape
+    dim = dim % max(len(first), 1)
+    for t in tensors[1:]:
+        if t.ndim != len(first) or any(a != b for i, (a, b) in enumerate(zip(t.shape, first))
+                                       if i != dim):
+            raise ValueError(f"cat: shapes {first} and {t.shape} differ outside dimension {dim}")
+    return sh.Cat.apply(*tensors, axis=dim)

@@ -3,7 +3,7 @@
 Read in this order: tensor.py -> autograd.py -> ops/elementwise.py -> ops/conv.py -> nn/ ->
 optim/ -> train.py.
 """
-from . import cuda
+from . import cuda, nn, optim
 from .autograd import is_grad_enabled, no_grad
 from .backend import DeviceError, Generator, manual_seed
 from .creation import ones, rand, randn, tensor, zeros

@@ -1,0 +1,28 @@
+"""Linear: y = x W^T + b (as torch.nn.Linear), weight (out_features, in_features)."""
+from .. import creation
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    """A fully connected layer: (*, in_features) -> (*, out_features)."""
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        for name, n in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(n, int) or n <= 0:
+                raise ValueError(f"Linear: {name} must be a positive integer, got {n!r}")
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(creation.zeros(out_features, in_features))
+        self.bias = Parameter(creation.zeros(out_features)) if bias else None
+        init.default_weight_and_bias_(self.weight, self.bias)
+
+    def forward(self, x):
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"{self!r}: expected input (*, {self.in_features}), got shape {x.shape}")
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")

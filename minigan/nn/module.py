@@ -1,0 +1,200 @@
+"""Module and Parameter: the containers that hold a model's weights (as torch.nn.Module).
+
+Assigning a Parameter or a Module to an attribute registers it, so `named_parameters()`
+can walk the tree and name each weight by its path ("main.3.weight"). Buffers
+(BatchNorm's running statistics) are registered with `register_buffer`: they are saved
+in `state_dict()` but are not trained. State dicts hold host numpy arrays under
+PyTorch's keys, so weights move between minigan and PyTorch unchanged.
+"""
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor
+
+IGNORED_KEYS = ("num_batches_tracked",)  # PyTorch's BatchNorm counter: minigan keeps none
+
+
+class Parameter(Tensor):
+    """A Tensor that is a model weight: it requires grad and Modules register it."""
+
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data.data if isinstance(data, Tensor) else data)
+        self.requires_grad_(requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of every layer and model: write `__init__` (call super().__init__()
+    first) to create sub-modules and parameters, and `forward` to compute."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() in __init__ "
+                                 f"before assigning attributes such as {name!r}")
+        if isinstance(value, Parameter):
+            self._modules.pop(name, None)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._parameters.pop(name, None)
+            self._modules[name] = value
+        elif name in self._buffers:
+            self._buffers[name] = value
+        elif name in self._parameters:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}.{name} is a parameter: assign a "
+                                f"minigan.nn.Parameter or None, not {type(value).__name__}")
+            self._parameters[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):  # called only when ordinary lookup fails
+        for registry in ("_parameters", "_buffers", "_modules"):
+            entries = self.__dict__.get(registry)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def register_buffer(self, name, tensor):
+        """Keep `tensor` with the module and in its state_dict, without training it."""
+        self._buffers[name] = tensor
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # -- walking the tree ----------------------------------------------------------------
+    def named_modules(self, prefix=""):
+        """(path, module) for this module and every module below it, depth first."""
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def children(self):
+        return (m for m in self._modules.values() if m is not None)
+
+    def named_parameters(self):
+        """(path, parameter) pairs, each parameter once even when shared."""
+        seen = set()
+        for path, module in self.named_modules():
+            for name, p in module._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{path}.{name}" if path else name), p
+
+    def parameters(self):
+        return (p for _, p in self.named_parameters())
+
+    def named_buffers(self):
+        for path, module in self.named_modules():
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{path}.{name}" if path else name), b
+
+    def buffers(self):
+        return (b for _, b in self.named_buffers())
+
+    # -- modes, gradients, devices, dtypes ---------------------------------------------------
+    def train(self, mode=True):
+        """Training mode (BatchNorm uses batch statistics); returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode (BatchNorm uses its running statistics); returns self."""
+        return self.train(False)
+
+    def zero_grad(self):
+        """Forget accumulated gradients (set them to None, as PyTorch does by default)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def _apply(self, convert):
+        """Replace every parameter's and buffer's array by convert(array), in place."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.data = convert(t.data)
+            if t.grad is not None:
+                t.grad = Tensor(convert(t.grad.data))
+        return self
+
+    def to(self, device):
+        """Move every parameter and buffer to `device` ("cpu" or "cuda"); returns self."""
+        device = backend.check_device(device)
+        return self._apply(lambda a: backend.to_device(a, device))
+
+    def double(self):
+        """Cast floating-point parameters and buffers to float64 (gradient checks use it)."""
+        return self._apply(lambda a: a.astype(np.float64) if a.dtype.kind == "f" else a)
+
+    def float(self):
+        """Cast floating-point parameters and buffers to float32."""
+        return self._apply(lambda a: a.astype(np.float32) if a.dtype.kind == "f" else a)
+
+    # -- state dicts -----------------------------------------------------------------------
+    def state_dict(self):
+        """{key: host numpy array} for every parameter and buffer, keyed as PyTorch does."""
+        state = {}
+        for path, module in self.named_modules():
+            for registry in (module._parameters, module._buffers):
+                for name, t in registry.items():
+                    if t is not None:
+                        state[f"{path}.{name}" if path else name] = backend.asnumpy(t.data).copy()
+        return state
+
+    def load_state_dict(self, state_dict):
+        """Copy arrays from `state_dict` into this module's parameters and buffers.
+
+        Every key, shape and dtype is checked before anything is assigned, so a
+        mismatching file leaves the module unchanged. PyTorch's num_batches_tracked is
+        accepted and ignored.
+        """
+        own = dict(self.named_parameters())
+        own.update(self.named_buffers())
+        given = {k: v for k, v in state_dict.items() if k.rsplit(".", 1)[-1] not in IGNORED_KEYS}
+        missing = [k for k in own if k not in given]
+        unexpected = [k for k in given if k not in own]
+        problems = []
+        if missing:
+            problems.append(f"missing keys {missing}")
+        if unexpected:
+            problems.append(f"unexpected keys {unexpected}")
+        arrays = {}
+        for key, t in own.items():
+            if key not in given:
+                continue
+            value = given[key]
+            value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+            if value.shape != t.shape:
+                problems.append(f"{key}: shape {value.shape} in the state dict, "
+                                f"{t.shape} in the model")
+            elif value.dtype.kind not in "fiu":
+                problems.append(f"{key}: dtype {value.dtype} is not numeric")
+            arrays[key] = value
+        if problems:
+            raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
+        for key, t in own.items():
+            t.data[...] = backend.to_device(arrays[key].astype(t.dtype, copy=False), t.device)
+
+    # -- printing --------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
+        if not lines:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"

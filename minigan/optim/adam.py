@@ -1,0 +1,56 @@
+"""Adam (Kingma & Ba, 2015), with PyTorch's exact update rule.
+
+For each parameter p with gradient g, at step t:
+    m = b1 m + (1 - b1) g            first moment (a running mean of g)
+    v = b2 v + (1 - b2) g^2          second moment (a running mean of g^2)
+    p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+The (1 - b^t) factors undo the bias of m and v towards their zero start. PyTorch (and so
+minigan) adds eps after the bias correction of sqrt(v), which the paper writes as
+m_hat / (sqrt(v_hat) + eps). weight_decay adds wd * p to g (L2, not AdamW).
+"""
+import math
+
+from .. import backend
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay))
+
+    def check_hyperparameters(self, group):
+        super().check_hyperparameters(group)
+        b1, b2 = group["betas"]
+        if not (0 <= b1 < 1 and 0 <= b2 < 1):
+            raise ValueError(f"Adam: betas must be in [0, 1), got {group['betas']}")
+        if not (group["eps"] >= 0 and math.isfinite(group["eps"])):
+            raise ValueError(f"Adam: eps must be a finite number >= 0, got {group['eps']}")
+        if not (group["weight_decay"] >= 0 and math.isfinite(group["weight_decay"])):
+            raise ValueError(f"Adam: weight_decay must be >= 0, got {group['weight_decay']}")
+
+    def step(self):
+        """One update of every parameter that has a gradient, in place."""
+        for group in self.param_groups:
+            lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                xp = backend.xp_of(p.data)
+                g = p.grad.data
+                if wd:
+                    g = g + wd * p.data
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(p.data),
+                                             "exp_avg_sq": xp.zeros_like(p.data)}
+                state["step"] += 1
+                t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+                m += (1 - b1) * (g - m)  # m = b1 m + (1 - b1) g, written as PyTorch's lerp
+                v *= b2
+                v += (1 - b2) * (g * g)
+                step_size = lr / (1 - b1 ** t)
+                denom = xp.sqrt(v)
+                denom /= math.sqrt(1 - b2 ** t)
+                denom += eps
+                p.data -= step_size * m / denom

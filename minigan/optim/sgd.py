@@ -1,0 +1,38 @@
+"""Stochastic gradient descent with momentum, with PyTorch's update rule.
+
+    buf = g                 at the first step
+    buf = momentum buf + g  after it
+    p = p - lr buf          (plain SGD, p = p - lr g, when momentum is 0)
+"""
+import math
+
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr, momentum=0.0):
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+
+    def check_hyperparameters(self, group):
+        super().check_hyperparameters(group)
+        m = group["momentum"]
+        if not (isinstance(m, (int, float)) and math.isfinite(m) and m >= 0):
+            raise ValueError(f"SGD: momentum must be a finite number >= 0, got {m!r}")
+
+    def step(self):
+        for group in self.param_groups:
+            lr, momentum = group["lr"], group["momentum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad.data
+                if momentum:
+                    state = self.state.setdefault(p, {})
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = g.copy()
+                    else:
+                        buf = state["momentum_buffer"]
+                        buf *= momentum
+                        buf += g
+                    g = state["momentum_buffer"]
+                p.data -= lr * g

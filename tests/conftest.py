@@ -1,0 +1,36 @@
+"""Shared fixtures: one suite for every backend, and PyTorch as an optional oracle.
+
+`device` runs a test on "cpu" and, where CuPy sees a GPU, on "cuda" too: GPU coverage
+comes from the same test functions, never from a copied file. `torch` hands the test the
+torch module; without torch the test is skipped, unless MINIGAN_REQUIRE_TORCH=1 (as in CI),
+where a missing torch fails the test instead.
+"""
+import importlib
+import os
+
+import pytest
+
+import minigan
+
+DEVICES = ["cpu"] + (["cuda"] if minigan.cuda.is_available() else [])
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """"cpu", and "cuda" where a GPU is usable."""
+    return request.param
+
+
+def require_torch():
+    """The torch module: skip without it, or fail when MINIGAN_REQUIRE_TORCH=1."""
+    if os.environ.get("MINIGAN_REQUIRE_TORCH") == "1":
+        return importlib.import_module("torch")  # ImportError fails the test, as CI wants
+    return pytest.importorskip("torch")
+
+
+@pytest.fixture
+def torch():
+    """PyTorch, the reference the parity tests compare against (float64 CPU by default)."""
+    torch = require_torch()
+    torch.set_grad_enabled(True)
+    return torch

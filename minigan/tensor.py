@@ -83,9 +83,12 @@ class Tensor:
                 continue
             fn = t._ctx
             if fn is None:  # a leaf: keep the gradient, adding to what earlier calls left
-                if not (g.flags.writeable and g.flags.c_contiguous):
-                    g = xp.ascontiguousarray(g)  # a broadcast view: give the leaf its own array
-                t.grad = Tensor(g) if t.grad is None else Tensor(t.grad.data + g)
+                if t.grad is not None:
+                    g = t.grad.data + g
+                # always a fresh C-ordered array of the leaf's shape: g may be a broadcast
+                # view, a NumPy scalar (0-d results), the grad passed in, or the very array
+                # another leaf got (a + b hands both the same one)
+                t.grad = Tensor(xp.array(g, dtype=t.dtype, order="C"))
                 continue
             if fn.saved is None:
                 raise RuntimeError("backward(): trying to backward through the graph a second "

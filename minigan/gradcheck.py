@@ -59,6 +59,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
         if not t.requires_grad:
             continue
         analytic = backend.asnumpy(grads[i]) if grads[i] is not None else np.zeros(t.shape)
+        if analytic.shape != t.shape:  # allclose would broadcast (1,) against () and pass
+            raise GradcheckError(f"gradcheck: input {i} has shape {t.shape} but its gradient "
+                                 f"has shape {analytic.shape}")
         numeric = np.zeros(t.shape)
         flat = t.data.reshape(-1)  # a view: perturbing it perturbs t
         for j in range(flat.size):

@@ -5,11 +5,15 @@ BCE(p, t) = -[t log p + (1 - t) log(1 - p)], with each log clamped at -100 as Py
 On logits x, with p = sigmoid(x), the same loss is the stable softplus form
 max(x, 0) - x t + log(1 + exp(-|x|)), whose gradient is simply (sigmoid(x) - t) / n.
 """
+import numpy as np
+
 from ..autograd import Function
 from ..backend import xp_of
 from .activation import stable_sigmoid
 
-BCE_EPS = 1e-12  # PyTorch's floor on p (1 - p) in the BCE gradient
+# PyTorch's floor on p (1 - p) in the BCE gradient: 1e-12 held as a C float, so rounded
+# to float32 even for float64 inputs; the same value here keeps p = 0 or 1 exact to torch
+BCE_EPS = float(np.float32(1e-12))
 
 
 class BinaryCrossEntropy(Function):
@@ -17,8 +21,9 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, p, t):
         xp = xp_of(p)
-        log_p = xp.maximum(xp.log(p), -100)
-        log_1mp = xp.maximum(xp.log1p(-p), -100)
+        with np.errstate(divide="ignore"):  # p = 0 or 1 (a saturated sigmoid): log gives
+            log_p = xp.maximum(xp.log(p), -100)  # -inf, clamped here; no NumPy warning
+            log_1mp = xp.maximum(xp.log1p(-p), -100)  # (CuPy never warns)
         self.save_for_backward(p, t, log_p, log_1mp)
         return -(t * log_p + (1 - t) * log_1mp).mean()
 

@@ -6,6 +6,7 @@ PyTorch's layout: {"state": {index: {name: value}}, "param_groups": [{..., "para
 the indices counting parameters across groups in order.
 """
 import math
+import numbers
 
 import numpy as np
 
@@ -35,7 +36,7 @@ class Optimizer:
     def check_hyperparameters(self, group):
         """Raise ValueError for a hyper-parameter out of range (subclasses extend this)."""
         lr = group["lr"]
-        if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr < 0:
+        if not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr < 0:  # np.float32 too
             raise ValueError(f"{type(self).__name__}: invalid learning rate {lr!r}: "
                              f"expected a finite number >= 0")
 

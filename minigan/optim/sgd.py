@@ -5,6 +5,7 @@
     p = p - lr buf          (plain SGD, p = p - lr g, when momentum is 0)
 """
 import math
+import numbers
 
 from .optimizer import Optimizer
 
@@ -16,7 +17,7 @@ class SGD(Optimizer):
     def check_hyperparameters(self, group):
         super().check_hyperparameters(group)
         m = group["momentum"]
-        if not (isinstance(m, (int, float)) and math.isfinite(m) and m >= 0):
+        if not (isinstance(m, numbers.Real) and math.isfinite(m) and m >= 0):
             raise ValueError(f"SGD: momentum must be a finite number >= 0, got {m!r}")
 
     def step(self):

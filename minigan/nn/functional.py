@@ -106,3 +106,140 @@ def cross_entropy(logits, target):
 
 
 # --- convolution and batch normalisation (ops/conv.py, ops/batchnorm.py) -----------------
+from ..backend import DeviceError, xp_of  # noqa: E402 - this section's imports, kept with it
+from ..ops import batchnorm as bn_ops  # noqa: E402
+from ..ops import conv as conv_ops  # noqa: E402
+from ..ops.im2col import conv_output_size  # noqa: E402
+
+# The ops take stride, padding and output_padding as (height, width) pairs; these
+# wrappers accept an int for both, check shapes against the formulas, and add the
+# bias through ordinary autograd (an Add that broadcasts a (1, C_out, 1, 1) view).
+
+
+def _pair(name, arg, value):
+    """An int, or a pair of ints for (height, width), as a pair."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        pair = tuple(value)
+    else:
+        pair = (value, value)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
+        raise TypeError(f"{name}: {arg} must be an int or a pair of ints, got {value!r}")
+    return pair
+
+
+def _check_conv_args(name, x, weight, bias, stride, padding):
+    """The checks conv2d and conv_transpose2d share; returns stride, padding as pairs."""
+    check_tensor(name, x)
+    check_tensor(name, weight, "weight")
+    stride, padding = _pair(name, "stride", stride), _pair(name, "padding", padding)
+    if x.ndim != 4:
+        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    if weight.ndim != 4:
+        raise ValueError(f"{name}: expected a 4-D weight, got shape {weight.shape}")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"{name}: input is {x.dtype} but weight is {weight.dtype}; "
+                        f"they must have the same dtype")
+    if min(stride) < 1 or min(padding) < 0:
+        raise ValueError(f"{name}: stride must be >= 1 and padding >= 0, "
+                         f"got stride={stride}, padding={padding}")
+    if bias is not None:
+        check_tensor(name, bias, "bias")
+        c_out = weight.shape[0] if name == "conv2d" else weight.shape[1]
+        if bias.shape != (c_out,):
+            raise ValueError(f"{name}: bias must have shape ({c_out},) for weight of shape "
+                             f"{weight.shape}, got {bias.shape}")
+    return stride, padding
+
+
+def _add_channel_bias(out, bias):
+    """out (N, C, H, W) + bias (C,), broadcast over batch and pixels (autograd sums it back)."""
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """x (N, C_in, H, W) cross-correlated with weight (C_out, C_in, kH, kW), plus bias
+    (C_out,): (N, C_out, OH, OW) with OH = (H + 2 padding - kH) // stride + 1 (and OW
+    likewise), as torch.nn.functional.conv2d."""
+    stride, padding = _check_conv_args("conv2d", x, weight, bias, stride, padding)
+    n, c_in, h, w = x.shape
+    _, c_w, kh, kw = weight.shape
+    if c_in != c_w:
+        raise ValueError(f"conv2d: input of shape {x.shape} has {c_in} channels, but weight of "
+                         f"shape {weight.shape} (C_out, C_in, kH, kW) expects C_in = {c_w}")
+    oh = conv_output_size(h, kh, stride[0], padding[0])
+    ow = conv_output_size(w, kw, stride[1], padding[1])
+    if oh <= 0 or ow <= 0:
+        raise ValueError(f"conv2d: the output would be {oh}x{ow}: an input of {h}x{w} pixels "
+                         f"with padding {padding} is smaller than the {kh}x{kw} kernel")
+    out = conv_ops.Conv2d.apply(x, weight, stride=stride, padding=padding)
+    return _add_channel_bias(out, bias)
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0):
+    """The adjoint of conv2d (the gradient of conv2d with respect to its input): x
+    (N, C_in, H, W), weight (C_in, C_out, kH, kW), bias (C_out,) -> (N, C_out, OH, OW) with
+    OH = (H - 1) stride - 2 padding + kH + output_padding (and OW likewise), as
+    torch.nn.functional.conv_transpose2d."""
+    name = "conv_transpose2d"
+    stride, padding = _check_conv_args(name, x, weight, bias, stride, padding)
+    output_padding = _pair(name, "output_padding", output_padding)
+    n, c_in, h, w = x.shape
+    c_w, _, kh, kw = weight.shape
+    if c_in != c_w:
+        raise ValueError(f"{name}: input of shape {x.shape} has {c_in} channels, but weight of "
+                         f"shape {weight.shape} (C_in, C_out, kH, kW) expects C_in = {c_w}")
+    if any(not 0 <= op < s for op, s in zip(output_padding, stride)):
+        raise ValueError(f"{name}: output_padding {output_padding} must be >= 0 and smaller "
+                         f"than stride {stride} (or than dilation, which is 1 here)")
+    oh = (h - 1) * stride[0] - 2 * padding[0] + kh + output_padding[0]
+    ow = (w - 1) * stride[1] - 2 * padding[1] + kw + output_padding[1]
+    if oh <= 0 or ow <= 0:
+        raise ValueError(f"{name}: the output would be {oh}x{ow} for an input of {h}x{w} pixels, "
+                         f"a {kh}x{kw} kernel, stride {stride}, padding {padding} and "
+                         f"output_padding {output_padding}")
+    out = conv_ops.ConvTranspose2d.apply(x, weight, stride=stride, padding=padding,
+                                         output_padding=output_padding)
+    return _add_channel_bias(out, bias)
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalise each channel of x (N, C) or (N, C, H, W), then scale by weight (C,) and
+    shift by bias (C,), as torch.nn.functional.batch_norm. In training (or without running
+    statistics) the batch's mean and biased variance are used, and running_mean and
+    running_var (buffers of shape (C,), or None) are updated in place with momentum and
+    the unbiased variance; in eval the running statistics are used."""
+    name = "batch_norm"
+    check_tensor(name, x)
+    if x.ndim < 2:
+        raise ValueError(f"{name}: expected input (N, C) or (N, C, H, W), got shape {x.shape}")
+    c = x.shape[1]
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{name}: give both running_mean and running_var, or neither")
+    for arg, t in (("running_mean", running_mean), ("running_var", running_var),
+                   ("weight", weight), ("bias", bias)):
+        if t is None:
+            continue
+        check_tensor(name, t, arg)
+        if t.shape != (c,):
+            raise ValueError(f"{name}: {arg} must have shape ({c},) for input of shape "
+                             f"{x.shape} with {c} channels, got {t.shape}")
+        if t.device != x.device:
+            raise DeviceError(f"{name}: input is on '{x.device}' but {arg} is on '{t.device}'")
+        if arg in ("weight", "bias") and t.dtype != x.dtype:
+            raise TypeError(f"{name}: input is {x.dtype} but {arg} is {t.dtype}; "
+                            f"they must have the same dtype")
+    use_batch_stats = training or running_mean is None  # as PyTorch without running stats
+    if use_batch_stats and x.numel() // max(c, 1) <= 1:
+        raise ValueError(f"{name}: expected more than 1 value per channel when training, "
+                         f"got input of shape {x.shape}")
+    # A missing weight or bias is a constant 1 or 0: exact in float, and no gradient is
+    # computed for a tensor that does not require grad.
+    xp = xp_of(x.data)
+    weight = weight if weight is not None else Tensor(xp.ones(c, dtype=x.dtype))
+    bias = bias if bias is not None else Tensor(xp.zeros(c, dtype=x.dtype))
+    return bn_ops.BatchNorm.apply(
+        x, weight, bias,
+        running_mean=None if running_mean is None else running_mean.data,
+        running_var=None if running_var is None else running_var.data,
+        training=use_batch_stats, momentum=float(momentum), eps=float(eps))

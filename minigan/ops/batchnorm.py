@@ -1,0 +1,83 @@
+"""BatchNorm: normalise every channel with statistics over the batch, then scale and shift.
+
+For each channel, over its M values in the batch (M = N, or N*H*W for images):
+    mean = sum(x) / M,  var = sum((x - mean)^2) / M (biased),  inv_std = 1 / sqrt(var + eps)
+    x_hat = (x - mean) * inv_std,  out = gamma * x_hat + beta
+Training also moves the running estimates towards the batch's, as PyTorch does:
+    running = (1 - momentum) * running + momentum * batch_stat (unbiased variance M/(M-1) var)
+In eval mode the running estimates stand in for mean and var, so out is affine in x.
+Backward in training, in closed form (means over the M values of a channel, g = grad_out):
+    grad_x = gamma * inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
+    grad_gamma = sum(g * x_hat),  grad_beta = sum(g)
+"""
+from ..autograd import Function
+from ..backend import xp_of
+
+
+class BatchNorm(Function):
+    """out = gamma * (x - mean) / sqrt(var + eps) + beta, per channel (axis 1) of x.
+
+    x is (N, C) or (N, C, *spatial); weight (gamma) and bias (beta) are (C,) arrays
+    (F.batch_norm passes ones and zeros, which need no gradient, when they are absent).
+    running_mean and running_var are raw (C,) arrays, updated in place in training.
+    """
+
+    def forward(self, x, weight, bias, running_mean=None, running_var=None, training=True,
+                momentum=0.1, eps=1e-5):
+        xp = xp_of(x)
+        c = x.shape[1]
+        self.axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channels
+        self.shape = (1, c) + (1,) * (x.ndim - 2)  # a (C,) vector broadcast over x
+        self.count = x.size // c  # M, the values per channel
+        self.training = training
+        if training:
+            mean = x.mean(axis=self.axes)  # (C,)
+            x_hat = x - mean.reshape(self.shape)  # centred now, normalised in place below
+            var = sum_of_products(x_hat, x_hat, self.axes) / self.count  # biased, (C,)
+            if running_mean is not None:
+                # in place, so the caller's buffers see it; unbiased variance, as PyTorch
+                unbiased = var * (self.count / max(self.count - 1, 1))
+                running_mean *= 1 - momentum
+                running_mean += momentum * mean.astype(running_mean.dtype, copy=False)
+                running_var *= 1 - momentum
+                running_var += momentum * unbiased.astype(running_var.dtype, copy=False)
+        else:
+            mean = running_mean.astype(x.dtype, copy=False)
+            var = running_var.astype(x.dtype, copy=False)
+            x_hat = x - mean.reshape(self.shape)
+        inv_std = 1 / xp.sqrt(var + eps)  # (C,)
+        x_hat *= inv_std.reshape(self.shape)
+        # training backward reads x_hat for grad_x; grad_gamma reads it in both modes.
+        # It costs one x-sized array; gamma * inv_std is all the rest that is kept.
+        keep_x_hat = (training and self.needs_input_grad[0]) or self.needs_input_grad[1]
+        self.save_for_backward(x_hat if keep_x_hat else None, weight * inv_std)
+        out = x_hat * weight.reshape(self.shape)
+        out += bias.reshape(self.shape)
+        return out
+
+    def backward(self, grad_out):
+        x_hat, scale = self.saved  # scale = gamma * inv_std, (C,)
+        g = grad_out
+        needs_x, needs_weight, needs_bias = self.needs_input_grad
+        grad_x = grad_weight = grad_bias = None
+        if needs_bias or (needs_x and self.training):
+            grad_bias = g.sum(axis=self.axes)  # sum(g), (C,)
+        if needs_weight or (needs_x and self.training):
+            grad_weight = sum_of_products(g, x_hat, self.axes)  # sum(g * x_hat), (C,)
+        if needs_x and self.training:
+            # (g - mean(g) - x_hat * mean(g * x_hat)) * gamma * inv_std, in four passes
+            grad_x = x_hat * (grad_weight / self.count).reshape(self.shape)
+            grad_x += (grad_bias / self.count).reshape(self.shape)
+            xp_of(g).subtract(g, grad_x, out=grad_x)
+            grad_x *= scale.reshape(self.shape)
+        elif needs_x:  # eval: out is affine in x, with slope gamma * inv_std
+            grad_x = g * scale.reshape(self.shape)
+        return (grad_x,
+                grad_weight if needs_weight else None,
+                grad_bias if needs_bias else None)
+
+
+def sum_of_products(a, b, axes):
+    """sum(a * b) over `axes`: one temporary array, one reduction."""
+    product = a * b
+    return product.sum(axis=axes)

@@ -1,0 +1,101 @@
+"""Conv2d and ConvTranspose2d: each one is the other's backward.
+
+A convolution is a linear map of x: out = W @ im2col(x), with W the weight as a
+(C_out, C_in*kh*kw) matrix. Its input gradient is the transposed map,
+grad_x = col2im(W^T @ grad_out), and that is exactly what a transposed convolution
+computes in its forward pass. So the two ops are built from the same two pieces in
+opposite orders:
+    conv:            forward = im2col, then matmul     backward(x) = matmul, then col2im
+    transposed conv: forward = matmul, then col2im     backward(x) = im2col, then matmul
+Both weight gradients are one matrix product of the gradient with the columns.
+"""
+from ..autograd import Function
+from .im2col import col2im, im2col
+
+
+def batch_last_matrix(a):
+    """a (N, C, H, W) as the matrix (C, H*W*N); free when its memory is (C, H, W, N),
+    as the outputs of these ops are (see im2col.py), a transposition copy otherwise."""
+    n, c, h, w = a.shape
+    return a.transpose(1, 2, 3, 0).reshape(c, h * w * n)  # (C, H*W*N)
+
+
+def from_batch_last_matrix(m, n, h, w):
+    """The inverse of batch_last_matrix: m (C, H*W*N) as a (N, C, H, W) view, no copy."""
+    return m.reshape(-1, h, w, n).transpose(3, 0, 1, 2)  # (C, H, W, N) -> (N, C, H, W)
+
+
+class Conv2d(Function):
+    """out = w (C_out, C_in*kh*kw) @ im2col(x) for x (N, C_in, H, W), w (C_out, C_in, kh, kw).
+
+    Forward is im2col + one matrix product; backward's grad_x is col2im(w^T @ grad_out),
+    the transposed convolution (ConvTranspose2d.forward) of grad_out.
+    """
+
+    def forward(self, x, w, stride=(1, 1), padding=(0, 0)):
+        c_out, c_in, kh, kw = w.shape
+        self.x_shape, self.w_shape = x.shape, w.shape
+        self.stride, self.padding = stride, padding
+        cols = im2col(x, (kh, kw), stride, padding)  # (C_in, kh, kw, OH, OW, N)
+        _, _, _, oh, ow, n = cols.shape
+        cols = cols.reshape(c_in * kh * kw, oh * ow * n)  # (K, OH*OW*N), K = C_in*kh*kw
+        # Backward reads the columns for grad_w and the weight for grad_x. The columns
+        # cost kh*kw/(sh*sw) times the memory of x (4x for DCGAN's 4x4 stride-2 layers);
+        # keeping them saves a second im2col in backward (about 5% of a layer's time).
+        self.save_for_backward(cols if self.needs_input_grad[1] else None,
+                               w if self.needs_input_grad[0] else None)
+        out = w.reshape(c_out, -1) @ cols  # (C_out, K) @ (K, OH*OW*N) -> (C_out, OH*OW*N)
+        return from_batch_last_matrix(out, n, oh, ow)  # (N, C_out, OH, OW)
+
+    def backward(self, grad_out):
+        cols, w = self.saved
+        c_out, c_in, kh, kw = self.w_shape
+        n, _, oh, ow = grad_out.shape
+        g = batch_last_matrix(grad_out)  # (C_out, OH*OW*N)
+        grad_x = grad_w = None
+        if self.needs_input_grad[1]:
+            grad_w = (g @ cols.T).reshape(self.w_shape)  # (C_out, OH*OW*N) @ (OH*OW*N, K)
+        if self.needs_input_grad[0]:
+            grad_cols = w.reshape(c_out, -1).T @ g  # (K, C_out) @ (C_out, OH*OW*N)
+            grad_cols = grad_cols.reshape(c_in, kh, kw, oh, ow, n)  # (C_in, kh, kw, OH, OW, N)
+            grad_x = col2im(grad_cols, self.x_shape, self.stride, self.padding)  # (N, C_in, H, W)
+        return grad_x, grad_w
+
+
+class ConvTranspose2d(Function):
+    """out = col2im(w (C_in, C_out*kh*kw)^T @ x) for x (N, C_in, H, W), w (C_in, C_out, kh, kw).
+
+    The input gradient of a Conv2d with the same weight: forward is one matrix product
+    + col2im; backward's grad_x = w @ im2col(grad_out) is a convolution (Conv2d.forward)
+    of grad_out. Output size: (H - 1)*s - 2p + kh + output_padding, and the same in W.
+    """
+
+    def forward(self, x, w, stride=(1, 1), padding=(0, 0), output_padding=(0, 0)):
+        c_in, c_out, kh, kw = w.shape
+        n, _, h, wd = x.shape
+        self.w_shape, self.stride, self.padding = w.shape, stride, padding
+        oh = (h - 1) * stride[0] - 2 * padding[0] + kh + output_padding[0]
+        ow = (wd - 1) * stride[1] - 2 * padding[1] + kw + output_padding[1]
+        x2 = batch_last_matrix(x)  # (C_in, H*W*N)
+        # backward reads x for grad_w (one input-sized array) and w for grad_x
+        self.save_for_backward(x2 if self.needs_input_grad[1] else None,
+                               w if self.needs_input_grad[0] else None)
+        cols = w.reshape(c_in, -1).T @ x2  # (K, C_in) @ (C_in, H*W*N), K = C_out*kh*kw
+        cols = cols.reshape(c_out, kh, kw, h, wd, n)  # (C_out, kh, kw, H, W, N)
+        return col2im(cols, (n, c_out, oh, ow), stride, padding)  # (N, C_out, OH, OW)
+
+    def backward(self, grad_out):
+        x2, w = self.saved
+        c_in, c_out, kh, kw = self.w_shape
+        # the window of grad_out that each input pixel was spread onto, as one column
+        grad_cols = im2col(grad_out, (kh, kw), self.stride, self.padding)
+        # (C_out, kh, kw, H, W, N): H, W are the input's sizes again
+        _, _, _, h, wd, n = grad_cols.shape
+        grad_cols = grad_cols.reshape(c_out * kh * kw, h * wd * n)  # (K, H*W*N)
+        grad_x = grad_w = None
+        if self.needs_input_grad[0]:
+            grad_x = w.reshape(c_in, -1) @ grad_cols  # (C_in, K) @ (K, H*W*N) -> (C_in, H*W*N)
+            grad_x = from_batch_last_matrix(grad_x, n, h, wd)  # (N, C_in, H, W)
+        if self.needs_input_grad[1]:
+            grad_w = (x2 @ grad_cols.T).reshape(self.w_shape)  # (C_in, HWN) @ (HWN, K)
+        return grad_x, grad_w

@@ -1,0 +1,81 @@
+"""im2col and col2im: a convolution as one matrix product, and that product's adjoint.
+
+A convolution reads, for every output pixel (oh, ow), the window of the zero-padded
+input at rows s_h*oh + i and columns s_w*ow + j, for i < kh and j < kw. im2col copies
+every window into one column of a matrix,
+    cols[c, i, j, oh, ow, n] = x_pad[n, c, s_h*oh + i, s_w*ow + j],
+so that conv(x, w) = w (C_out, C*kh*kw) @ cols (C*kh*kw, OH*OW*N): one matrix product.
+col2im is the adjoint (transpose) of that copy: every column entry is added back onto
+the pixel it was read from, so a pixel that several windows read receives their sum.
+Plain array code, the same for NumPy and CuPy.
+"""
+from ..backend import xp_of
+
+# Memory layout. The arrays here keep their logical (N, C, H, W) shape, but the batch
+# axis is innermost in memory: (C, H, W, N). Then one (c, i, j) slab of the columns is
+# a run of N contiguous numbers per pixel, both in the image and in the columns, so the
+# kh*kw slab copies and additions move long runs rather than rows of OW numbers
+# (2-10x faster for DCGAN's deeper layers, where OW is 4 or 8 and N is 64). The matrix
+# product then yields its output in the same (C_out, OH, OW, N) memory order.
+
+
+def conv_output_size(size, kernel, stride, padding):
+    """How many windows of `kernel` fit, `stride` apart, in `size` + 2 * `padding` pixels."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def batch_last(x, padding=(0, 0)):
+    """x (N, C, H, W) zero-padded, as a (N, C, H+2ph, W+2pw) view of a (C, H', W', N) array.
+
+    Returns x itself (no copy) when there is no padding and the batch axis is already
+    innermost in its memory, as in the outputs of this module's ops and of elementwise
+    ops on them (a strided view reads any other order correctly, only more slowly).
+    """
+    ph, pw = padding
+    if ph == 0 and pw == 0 and x.strides[0] == x.itemsize:
+        return x
+    n, c, h, w = x.shape
+    padded = xp_of(x).zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)  # (C, Hp, Wp, N)
+    padded = padded.transpose(3, 0, 1, 2)  # (N, C, Hp, Wp), a view
+    padded[:, :, ph:ph + h, pw:pw + w] = x
+    return padded
+
+
+def im2col(x, kernel_size, stride, padding):
+    """Every kernel window of x (N, C, H, W) as a column: (C, kh, kw, OH, OW, N).
+
+    The row index (c, i, j) matches the weight's (C_out, C, kh, kw) layout, so the
+    caller's matrix product needs no transposition of either operand.
+    """
+    xp = xp_of(x)
+    kh, kw = kernel_size
+    sh, sw = stride
+    n, c, h, w = x.shape
+    oh = conv_output_size(h, kh, sh, padding[0])
+    ow = conv_output_size(w, kw, sw, padding[1])
+    x_pad = batch_last(x, padding)  # (N, C, Hp, Wp), memory (C, Hp, Wp, N)
+    stride_n, stride_c, stride_h, stride_w = x_pad.strides  # in bytes
+    # a strided view that reads window (oh, ow) at offset (i, j): no data is moved yet
+    windows = xp.lib.stride_tricks.as_strided(
+        x_pad, shape=(c, kh, kw, oh, ow, n),  # (C, kh, kw, OH, OW, N)
+        strides=(stride_c, stride_h, stride_w, sh * stride_h, sw * stride_w, stride_n))
+    return xp.ascontiguousarray(windows)  # the one copy: kh*kw/(sh*sw) times the size of x
+
+
+def col2im(cols, x_shape, stride, padding):
+    """The adjoint of im2col: sum cols (C, kh, kw, OH, OW, N) back onto an image of x_shape.
+
+    Loops over the kh*kw kernel offsets (never over pixels): offset (i, j) adds one
+    (C, OH, OW, N) slab onto every stride-th pixel from (i, j) on of a zero-padded
+    buffer; then the padding is cut away. Returns a (N, C, H, W) view of (C, H, W, N)
+    memory, the order the slabs arrive in.
+    """
+    n, c, h, w = x_shape
+    _, kh, kw, oh, ow, _ = cols.shape
+    sh, sw = stride
+    ph, pw = padding
+    image = xp_of(cols).zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)  # (C, Hp, Wp, N)
+    for i in range(kh):
+        for j in range(kw):
+            image[:, i:i + sh * oh:sh, j:j + sw * ow:sw, :] += cols[:, i, j]  # (C, OH, OW, N)
+    return image[:, ph:ph + h, pw:pw + w, :].transpose(3, 0, 1, 2)  # (N, C, H, W), a view

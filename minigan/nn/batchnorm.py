@@ -1,0 +1,58 @@
+"""BatchNorm1d and BatchNorm2d layers (as torch.nn): F.batch_norm with its state.
+
+Each holds weight (gamma, starts at 1) and bias (beta, starts at 0) as Parameters and
+running_mean (0) and running_var (1) as buffers, so state_dict has PyTorch's keys.
+In training mode (Module.train()) a layer normalises with the batch's statistics and
+updates the running ones in place; in eval mode (Module.eval()) it uses the running ones.
+PyTorch's num_batches_tracked is not kept (load_state_dict ignores it).
+"""
+from .. import creation
+from . import functional as F
+from .module import Module, Parameter
+
+
+class _BatchNorm(Module):
+    """What both layers share; each subclass checks the input shapes it accepts."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1):
+        super().__init__()
+        if not isinstance(num_features, int) or isinstance(num_features, bool) \
+                or num_features <= 0:
+            raise ValueError(f"{type(self).__name__}: num_features must be a positive "
+                             f"integer, got {num_features!r}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.weight = Parameter(creation.ones(num_features))
+        self.bias = Parameter(creation.zeros(num_features))
+        self.register_buffer("running_mean", creation.zeros(num_features))
+        self.register_buffer("running_var", creation.ones(num_features))
+
+    def check_input(self, x):
+        raise NotImplementedError
+
+    def forward(self, x):
+        self.check_input(x)
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            training=self.training, momentum=self.momentum, eps=self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine=True, "
+                f"track_running_stats=True")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Per-feature normalisation of (N, C) or (N, C, L), as torch.nn.BatchNorm1d."""
+
+    def check_input(self, x):
+        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+            c = self.num_features
+            raise ValueError(f"{self!r}: expected input (N, {c}) or (N, {c}, L), "
+                             f"got shape {x.shape}")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Per-channel normalisation of images (N, C, H, W), as torch.nn.BatchNorm2d."""
+
+    def check_input(self, x):
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ValueError(f"{self!r}: expected input (N, {self.num_features}, H, W), "
+                             f"got shape {x.shape}")

@@ -162,6 +162,10 @@ class Tensor:
 
     def transpose(self, dim0, dim1):
         """Swap two dimensions (as torch.Tensor.transpose)."""
+        for d in (dim0, dim1):
+            if not -self.ndim <= d < self.ndim:
+                raise IndexError(f"transpose: dimension {d} is out of range for a tensor of "
+                                 f"shape {self.shape}")
         dims = list(range(self.ndim))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return self.permute(*dims)

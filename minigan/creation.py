@@ -34,6 +34,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
                                   (data.device if isinstance(data, Tensor) else None))
     if isinstance(data, Tensor):
         data = data.data
+    given = type(data).__name__  # named in the error below, before data becomes an array
     dtype = resolve_dtype(dtype)
     if dtype is None and not hasattr(data, "dtype"):
         array = np.asarray(data)
@@ -45,7 +46,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     else:
         array = np.array(data, dtype=dtype, copy=True)
     if array.dtype == object:
-        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} data")
+        raise TypeError(f"tensor: cannot make a tensor from {given} data")
     return _finish(array, requires_grad)
 
 

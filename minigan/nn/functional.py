@@ -169,8 +169,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     oh = conv_output_size(h, kh, stride[0], padding[0])
     ow = conv_output_size(w, kw, stride[1], padding[1])
     if oh <= 0 or ow <= 0:
-        raise ValueError(f"conv2d: the output would be {oh}x{ow}: an input of {h}x{w} pixels "
-                         f"with padding {padding} is smaller than the {kh}x{kw} kernel")
+        raise ValueError(f"conv2d: no output: the {kh}x{kw} kernel is larger than the input of "
+                         f"{h}x{w} pixels with padding {padding} "
+                         f"({h + 2 * padding[0]}x{w + 2 * padding[1]} padded)")
     out = conv_ops.Conv2d.apply(x, weight, stride=stride, padding=padding)
     return _add_channel_bias(out, bias)
 
@@ -194,7 +195,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     oh = (h - 1) * stride[0] - 2 * padding[0] + kh + output_padding[0]
     ow = (w - 1) * stride[1] - 2 * padding[1] + kw + output_padding[1]
     if oh <= 0 or ow <= 0:
-        raise ValueError(f"{name}: the output would be {oh}x{ow} for an input of {h}x{w} pixels, "
+        raise ValueError(f"{name}: the output, (H - 1) stride - 2 padding + kernel + "
+                         f"output_padding, would be {oh}x{ow} for an input of {h}x{w} pixels, "
                          f"a {kh}x{kw} kernel, stride {stride}, padding {padding} and "
                          f"output_padding {output_padding}")
     out = conv_ops.ConvTranspose2d.apply(x, weight, stride=stride, padding=padding,

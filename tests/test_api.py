@@ -110,12 +110,14 @@ def test_documented_conv_and_batchnorm_names_exist_with_their_signatures(name):
 
 
 def test_top_level_names_are_importable_as_written():
-    from minigan import (Tensor, cuda, manual_seed, no_grad, ones, rand, randn,  # noqa: F401
+    from minigan import (Tensor, cuda, manual_seed, nn, no_grad, ones, optim, rand, randn,
                          tensor, zeros)
-    from minigan import nn, optim  # noqa: F401
-    from minigan.nn import functional as F  # noqa: F401
-    from minigan.nn import Module, Parameter  # noqa: F401
-    from minigan.optim import SGD, Adam  # noqa: F401
+    from minigan.nn import Module, Parameter
+    from minigan.nn import functional as F
+    from minigan.optim import SGD, Adam
+    names = (Tensor, cuda, manual_seed, nn, no_grad, ones, optim, rand, randn, tensor, zeros,
+             Module, Parameter, F, SGD, Adam)
+    assert all(name is not None for name in names)
     assert isinstance(minigan.cuda.is_available(), bool)
     assert issubclass(minigan.DeviceError, Exception)
 

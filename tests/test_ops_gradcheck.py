@@ -207,7 +207,8 @@ def test_slicing_a_vector_gradient_matches_finite_differences(device, size, seed
 
 @pytest.mark.parametrize("index", [np.s_[::-1], np.s_[::-2, 1], np.s_[3:0:-1, ::-2],
                                    np.s_[-1, ::-3], np.s_[..., ::-1]],
-                         ids=["reversed", "step-2-then-int", "both-axes", "negative-int", "ellipsis"])
+                         ids=["reversed", "step-2-then-int", "both-axes", "negative-int",
+                              "ellipsis"])
 def test_negative_step_slicing_gradient_matches_finite_differences(device, index):
     x = leaf(uniform(np.random.default_rng(0), (4, 5)), device)
     assert gradcheck(lambda t: t[index], [x])

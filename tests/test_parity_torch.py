@@ -370,6 +370,7 @@ def test_optimizer_continues_like_torch_after_loading_torchs_state_dict(torch):
     for model, opt, lib in ((mine, fresh, minigan), (theirs, opt_theirs, torch)):
         opt.zero_grad()
         loss_fn = nn.BCEWithLogitsLoss() if lib is minigan else torch.nn.BCEWithLogitsLoss()
-        loss_fn(model(lib.tensor(x, dtype=lib.float64)), lib.tensor(y, dtype=lib.float64)).backward()
+        loss = loss_fn(model(lib.tensor(x, dtype=lib.float64)), lib.tensor(y, dtype=lib.float64))
+        loss.backward()
         opt.step()
     assert_same_weights(mine, theirs, "float64")

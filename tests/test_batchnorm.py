@@ -159,7 +159,7 @@ def test_integer_tensors_and_mixed_dtypes_are_rejected():
 
 def test_layers_name_themselves_and_the_shape_in_errors():
     with pytest.raises(ValueError, match=r"BatchNorm2d\(8, eps=1e-05, momentum=0.1, affine=True, "
-                                         r"track_running_stats=True\): expected input "
+                                         r"bias=True, track_running_stats=True\): expected input "
                                          r"\(N, 8, H, W\), got shape \(4, 8\)"):
         nn.BatchNorm2d(8)(minigan.randn(4, 8))
     with pytest.raises(ValueError, match=r"BatchNorm1d\(8, .*\): expected input \(N, 8\) or "

@@ -36,7 +36,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine=True, "
-                f"track_running_stats=True")
+                f"bias=True, track_running_stats=True")  # as PyTorch 2.13 prints it
 
 
 class BatchNorm1d(_BatchNorm):

@@ -1,0 +1,65 @@
+"""The GANs: a generator and a discriminator for each model name, built by `build_gan`.
+
+    mlp     Goodfellow et al. 2014, fully connected (mlp_gan.py); on 2-D points, the
+            small toy MLPs (toy.py)
+    dcgan   Radford et al. 2015, convolutional (dcgan.py)
+    cmlp    mlp conditioned on class labels (Mirza & Osindero 2014; conditional.py)
+    cdcgan  dcgan conditioned on class labels
+
+Every generator has `nz`, `num_classes` (0 when unconditional), `conditional` and
+`output_shape` ((C, H, W), or (2,) for points) and is called as G(z) or G(z, labels)
+with z (N, nz); every discriminator has `num_classes`, `conditional` and `input_shape`,
+is called as D(x) or D(x, labels) and returns logits of shape (N,) (no sigmoid: train
+with binary_cross_entropy_with_logits). Unconditional models ignore labels, so a training
+loop may pass its dataset's labels to any model. Models are built with float32 weights on the
+CPU from minigan's seeded generator; move them with `.to(device)`.
+"""
+from .conditional import label_maps, one_hot
+from .dcgan import DCGANDiscriminator, DCGANGenerator, weights_init
+from .mlp_gan import MLPDiscriminator, MLPGenerator
+from .toy import ToyDiscriminator, ToyGenerator
+
+MODELS = ("mlp", "dcgan", "cmlp", "cdcgan")
+DATA_KINDS = ("image", "points")
+DEFAULT_NZ = {"image": 100, "points": 2}
+
+
+def build_gan(model, data_kind, image_shape=None, nz=None, num_classes=0, bn_eps=1e-5):
+    """(generator, discriminator) for `model` on data of `data_kind`.
+
+    model: one of MODELS. data_kind: "image" (needs image_shape = (C, H, W)) or "points"
+    (2-D points: only "mlp", which gives ToyGenerator/ToyDiscriminator; image_shape is
+    ignored). nz: the noise size, default 100 for images (as in both papers' code) and
+    2 for points. num_classes: the number of classes of "cmlp" and "cdcgan" (required
+    there, at least 1); ignored by the unconditional models, so a caller may always pass
+    its dataset's. bn_eps: BatchNorm's eps (1e-5, PyTorch's default).
+    """
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}: expected one of {', '.join(MODELS)}")
+    if data_kind not in DATA_KINDS:
+        raise ValueError(f"unknown data kind {data_kind!r}: expected one of "
+                         f"{', '.join(DATA_KINDS)}")
+    nz = DEFAULT_NZ[data_kind] if nz is None else nz
+    conditional = model in ("cmlp", "cdcgan")
+    if conditional and (not isinstance(num_classes, int) or num_classes < 1):
+        raise ValueError(f"model {model!r} is conditional: it needs num_classes >= 1 (the "
+                         f"dataset's number of labels), got {num_classes!r}")
+    k = num_classes if conditional else 0
+
+    if data_kind == "points":
+        if model != "mlp":
+            raise ValueError(f"model {model!r} works on images only; for 2-D points use 'mlp' "
+                             f"(the toy MLPs)")
+        return ToyGenerator(nz=nz), ToyDiscriminator()
+    if image_shape is None:
+        raise ValueError(f"model {model!r} on images needs image_shape=(C, H, W)")
+    if model in ("mlp", "cmlp"):
+        return (MLPGenerator(image_shape, nz=nz, bn_eps=bn_eps, num_classes=k),
+                MLPDiscriminator(image_shape, num_classes=k))
+    return (DCGANGenerator(image_shape, nz=nz, bn_eps=bn_eps, num_classes=k),
+            DCGANDiscriminator(image_shape, bn_eps=bn_eps, num_classes=k))
+
+
+__all__ = ["MODELS", "build_gan", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator",
+           "DCGANDiscriminator", "ToyGenerator", "ToyDiscriminator", "weights_init", "one_hot",
+           "label_maps"]

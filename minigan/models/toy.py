@@ -1,0 +1,58 @@
+"""Small MLPs for 2-D toy data (ring8: 8 Gaussians on a circle; grid25: a 5x5 grid).
+
+The setup of the mode-collapse experiments (Metz et al. 2016, "Unrolled Generative
+Adversarial Networks", arXiv:1611.02163; Srivastava et al. 2017, VEEGAN,
+arXiv:1705.07761): fully connected players with a few ReLU layers of 128 units.
+    G: z (N, nz) -> hidden -> ... -> hidden -> 2, ReLU between, linear output
+       (no tanh: the mixtures reach beyond [-1, 1])
+    D: x (N, 2) -> hidden -> ... -> hidden -> 1, LeakyReLU(0.2) between: a logit (N,)
+Widths and depths are constructor arguments, for tuning. Both ignore labels (unconditional).
+"""
+from .. import nn
+from .checks import check_int
+
+
+def mlp(in_features, hidden, depth, out_features, activation):
+    """Linear(in, hidden), act, [Linear(hidden, hidden), act] * (depth - 1), Linear(hidden, out)."""
+    layers, width = [], in_features
+    for _ in range(depth):
+        layers += [nn.Linear(width, hidden), activation()]
+        width = hidden
+    return nn.Sequential(*layers, nn.Linear(width, out_features))
+
+
+class ToyGenerator(nn.Module):
+    """z (N, nz) -> points (N, dim), `depth` ReLU layers of `hidden` units."""
+
+    def __init__(self, nz=2, hidden=128, depth=3, dim=2):
+        super().__init__()
+        self.nz = check_int("ToyGenerator", "nz", nz)
+        check_int("ToyGenerator", "hidden", hidden)
+        check_int("ToyGenerator", "depth", depth)
+        self.output_shape = (check_int("ToyGenerator", "dim", dim),)
+        self.num_classes, self.conditional = 0, False
+        self.net = mlp(nz, hidden, depth, dim, nn.ReLU)
+
+    def forward(self, z, labels=None):
+        if z.ndim != 2 or z.shape[1] != self.nz:
+            raise ValueError(f"ToyGenerator: expected noise z of shape (N, {self.nz}), "
+                             f"got {z.shape}")
+        return self.net(z)  # (N, dim)
+
+
+class ToyDiscriminator(nn.Module):
+    """points (N, dim) -> logits (N,), `depth` LeakyReLU(0.2) layers of `hidden` units."""
+
+    def __init__(self, hidden=128, depth=3, dim=2):
+        super().__init__()
+        check_int("ToyDiscriminator", "hidden", hidden)
+        check_int("ToyDiscriminator", "depth", depth)
+        self.input_shape = (check_int("ToyDiscriminator", "dim", dim),)
+        self.num_classes, self.conditional = 0, False
+        self.net = mlp(dim, hidden, depth, 1, lambda: nn.LeakyReLU(0.2))
+
+    def forward(self, x, labels=None):
+        if x.ndim != 2 or tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(f"ToyDiscriminator: expected points of shape (N, "
+                             f"{self.input_shape[0]}), got {x.shape}")
+        return self.net(x).reshape(-1)  # (N, 1) -> (N,)

@@ -1,0 +1,59 @@
+"""python -m benchmarks [--quick] [--json PATH] [--repeats N] [--device cpu|cuda]
+
+Times minigan against PyTorch on identical work and prints a markdown report. The
+thread counts are fixed here, before numpy is imported (OpenBLAS reads them then).
+"""
+import argparse
+import sys
+
+from .machine import set_thread_env
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description="minigan side by side with PyTorch")
+    parser.add_argument("--quick", action="store_true", help="a subset, about 2-3 minutes")
+    parser.add_argument("--json", metavar="PATH", help="also write every number as JSON")
+    parser.add_argument("--repeats", type=int, help="samples per framework and row "
+                        "(default 15, 7 with --quick)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for both PyTorch and OpenBLAS (default 1: on a small "
+                        "shared machine, spinning thread pools make multi-threaded times "
+                        "swing by 10x and more)")
+    parser.add_argument("--only", metavar="TEXT", help="only the rows whose name contains TEXT")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    parser.add_argument("--markdown", metavar="PATH", help="also write the report to PATH")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    set_thread_env(args.threads)  # before anything imports numpy or torch
+    from .machine import set_threads
+    from .suite import run
+
+    set_threads(args.threads)
+    if args.device == "cuda":
+        import torch
+
+        import minigan
+
+        if not (minigan.cuda.is_available() and torch.cuda.is_available()):
+            print("--device cuda needs a GPU seen by both CuPy and PyTorch", file=sys.stderr)
+            return 2
+        torch.backends.cuda.matmul.allow_tf32 = False  # float32 for both, as CuPy computes it
+        torch.backends.cudnn.allow_tf32 = False
+    log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    _, report = run(device=args.device, quick=args.quick, repeats=args.repeats,
+                    threads=args.threads, json_path=args.json, memory=not args.no_memory,
+                    only=args.only, log=log)
+    print(report)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(report + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""The benchmark harness (benchmarks/, `python -m benchmarks`) runs end to end on tiny rows,
+and what it times is correct work: both frameworks' outputs agree. No timing is asserted."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo root
+
+from benchmarks import ops, steps, suite, timing  # noqa: E402
+
+
+def test_linear_row_times_both_frameworks_and_their_outputs_agree(torch):
+    row = ops.linear_row((4, 3), (2, 3), "tiny")
+    result = timing.time_pair(row.setup("cpu"), repeats=2, min_sample_s=0.0)
+    assert result["outputs_match"], result["check"]
+    assert set(result["check"]) == {"out", "grad_0", "grad_1", "grad_2"}
+    assert result["torch_ms"] > 0 and result["minigan_ms"] > 0 and result["repeats"] == 2
+
+
+def test_conv_and_batch_norm_rows_agree(torch):
+    import minigan.nn.functional as F
+
+    if not hasattr(F, "conv2d") or not hasattr(F, "batch_norm"):
+        pytest.skip("conv2d / batch_norm not in minigan yet")
+    for row in (ops.conv_row("conv2d", (2, 3, 6, 6), (4, 3, 4, 4), 2, 1, "tiny"),
+                ops.conv_row("conv_transpose2d", (2, 4, 3, 3), (4, 3, 4, 4), 2, 1, "tiny"),
+                ops.batch_norm_row((4, 3, 2, 2), "tiny")):
+        result = timing.time_pair(row.setup("cpu"), repeats=1, min_sample_s=0.0)
+        assert result["outputs_match"], (row.name, result["check"])
+
+
+@pytest.mark.parametrize("model,image_shape", [("mlp", (1, 8, 8)), ("dcgan", (1, 8, 8))])
+def test_training_step_row_agrees_in_float32_and_float64(torch, model, image_shape):
+    row = steps.step_row("tiny", model, image_shape, 4, target=None)
+    full = row.check("cpu")  # float64: every gradient, weight and running statistic
+    assert full["match"], full["outputs"]
+    assert any(key.startswith("grad D.") for key in full["outputs"])
+    result = timing.time_pair(row.setup("cpu"), repeats=1, min_sample_s=0.0)
+    assert result["outputs_match"], result["check"]
+    assert set(result["check"]) == {"loss_d", "loss_g", "fake"}
+
+
+def test_compare_outputs_flags_a_wrong_result():
+    reference = {"a": np.arange(1.0, 5.0), "b": np.ones(3)}
+    assert timing.compare_outputs(reference, {"a": np.arange(1.0, 5.0), "b": np.ones(3)})["match"]
+    wrong = timing.compare_outputs(reference, {"a": np.arange(1.0, 5.0), "b": np.full(3, 1.01)})
+    assert not wrong["match"] and wrong["worst"] == "b"
+
+
+def test_the_report_has_both_tables_and_the_machine(torch):
+    results, report = suite.run(only="MLP GAN D.model.4 ", repeats=1, memory=False,
+                                min_sample_s=0.0, log=lambda line: None)
+    assert len(results) == 1 and results[0]["outputs_match"]
+    assert "## Machine" in report and "| MLP GAN D.model.4 linear 256->1 b64 |" in report
+    assert "OPENBLAS_CORETYPE" in report

@@ -10,14 +10,14 @@ opposite orders:
 Both weight gradients are one matrix product of the gradient with the columns.
 """
 from ..autograd import Function
-from .im2col import col2im, im2col
+from .im2col import batch_last, col2im, im2col
 
 
 def batch_last_matrix(a):
     """a (N, C, H, W) as the matrix (C, H*W*N); free when its memory is (C, H, W, N),
     as the outputs of these ops are (see im2col.py), a transposition copy otherwise."""
     n, c, h, w = a.shape
-    return a.transpose(1, 2, 3, 0).reshape(c, h * w * n)  # (C, H*W*N)
+    return batch_last(a).transpose(1, 2, 3, 0).reshape(c, h * w * n)  # (C, H*W*N)
 
 
 def from_batch_last_matrix(m, n, h, w):

@@ -1,0 +1,7 @@
+"""`python -m minigan ...`: the same command line as the `minigan` console script."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""The command line: `minigan train | sample | eval` (API.md, "The command line").
+
+    minigan train  [--model M] [--dataset NAME] [--steps N | --epochs N] ... [--resume PATH]
+    minigan sample --checkpoint PATH [--n N] [--seed N] [--label L] [--device D] --out FILE
+    minigan eval   --checkpoint PATH [--n N] [--seed N]
+
+A user's mistake (an unknown name, a missing file, an unusable checkpoint, "cuda" without
+a GPU, a bad number) ends with one line on stderr, "minigan: error: ...", and exit status
+2 for a misused flag or 1 for anything else; Ctrl-C during training saves a checkpoint
+and exits with 130. Unexpected exceptions (bugs) still show their traceback.
+"""
+import argparse
+import dataclasses
+import json
+import math
+import os
+import sys
+
+import numpy as np
+
+from . import data
+from .backend import DeviceError
+from .checkpoint import CheckpointError
+from .sampling import draw_samples, generator_from_checkpoint, save_picture
+from .train import (DEFAULT_STEPS, RESUME_OVERRIDES, NonFiniteLossError, TrainConfig,
+                    TrainingInterrupted, config_for_resume, train)
+
+EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+DEFAULT_SAMPLES = 64
+DEFAULT_EVAL_SAMPLES = 2500
+MODELS = ("mlp", "dcgan", "cmlp", "cdcgan")
+
+
+class UsageError(Exception):
+    """A flag used wrongly: exit status 2."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but errors become one line (no usage block) and no sys.exit mid-way."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser():
+    defaults = TrainConfig()
+    parser = ArgumentParser(prog="minigan", description="Train and sample the classic GANs "
+                            "on minigan, a from-scratch NumPy/CuPy deep-learning engine.")
+    verbs = parser.add_subparsers(dest="command", metavar="{train,sample,eval}")
+
+    t = verbs.add_parser("train", help="train a GAN", description=(
+        "Train a GAN (Goodfellow et al. 2014, Algorithm 1). Writes DIR/metrics.jsonl, "
+        "DIR/samples/step_NNNNNN.png, DIR/samples.gif, DIR/losses.png and "
+        "DIR/checkpoints/last.npz. With --resume, the run's saved settings are used; only "
+        + ", ".join("--" + n.replace("_", "-") for n in RESUME_OVERRIDES) + " may be given."))
+    t.add_argument("--model", choices=MODELS, help=f"(default: {defaults.model})")
+    t.add_argument("--dataset", metavar="NAME", help="mnist-sample, mnist, fashion-mnist, "
+                   f"folder:PATH, ring8 or grid25 (default: {defaults.dataset})")
+    t.add_argument("--image-size", type=int, metavar="N", help="resize images to N x N "
+                   "(default: the dataset's, 28 for the MNISTs, 64 for folder:)")
+    t.add_argument("--channels", type=int, metavar="C", help="1 (grey) or 3 (RGB) "
+                   "(default: the dataset's)")
+    length = t.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, metavar="N", help=f"generator steps "
+                        f"(default: {DEFAULT_STEPS})")
+    length.add_argument("--epochs", type=float, metavar="N", help="passes of the "
+                        "discriminator over the data, instead of --steps")
+    t.add_argument("--batch-size", type=int, metavar="N", help=f"(default: {defaults.batch_size})")
+    t.add_argument("--lr", type=float, metavar="F", help=f"Adam's learning rate for both "
+                   f"networks (default: {defaults.lr})")
+    t.add_argument("--beta1", type=float, metavar="F", help=f"Adam's beta1; beta2 is "
+                   f"{defaults.beta2} (default: {defaults.beta1})")
+    t.add_argument("--nz", type=int, metavar="N", help="noise size (default: the model's)")
+    t.add_argument("--d-steps", type=int, metavar="K", help="discriminator steps per "
+                   f"generator step, k in Algorithm 1 (default: {defaults.d_steps})")
+    t.add_argument("--g-loss", choices=("non-saturating", "saturating"),
+                   help=f"generator loss (default: {defaults.g_loss})")
+    t.add_argument("--bn-eps", type=float, metavar="F", help=f"BatchNorm eps "
+                   f"(default: {defaults.bn_eps})")
+    t.add_argument("--device", metavar="cpu|cuda", help=f"(default: {defaults.device})")
+    t.add_argument("--seed", type=int, metavar="N", help=f"(default: {defaults.seed})")
+    t.add_argument("--out", metavar="DIR", help="run folder (default: runs/MODEL-DATASET; "
+                   "with --resume, the checkpoint's run folder)")
+    t.add_argument("--resume", metavar="PATH", help="continue the run saved in a checkpoint "
+                   "file or run folder, up to --steps")
+    t.add_argument("--sample-every", type=int, metavar="N", help=f"write a sample grid every "
+                   f"N steps (default: {defaults.sample_every})")
+    t.add_argument("--checkpoint-every", type=int, metavar="N", help=f"(default: "
+                   f"{defaults.checkpoint_every}; always at the end and on Ctrl-C)")
+    t.add_argument("--log-every", type=int, metavar="N", help=f"read the losses back and "
+                   f"log them every N steps (default: {defaults.log_every})")
+    t.add_argument("--eval-every", type=int, metavar="N", help="add minigan.metrics scores "
+                   "to the log every N steps (default: 0, never)")
+    t.add_argument("--skip-nonfinite", action="store_true", default=None, help="skip the "
+                   "updates of a step whose loss is NaN/inf instead of stopping (costs a host "
+                   "read per step)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    s = verbs.add_parser("sample", help="draw samples from a checkpoint",
+                         description="Draw samples from a checkpoint's generator (BatchNorm in "
+                         "eval mode). FILE.npy: float32 (N, C, H, W) in [-1, 1] or (N, 2) "
+                         "points; FILE.png: a grid, or a scatter plot for 2-D data.")
+    add_checkpoint_args(s, DEFAULT_SAMPLES)
+    s.add_argument("--label", type=int, metavar="L", help="the class to draw (conditional "
+                   "models only; default: the classes in turn)")
+    s.add_argument("--out", required=True, metavar="FILE", help=".npy or .png")
+
+    e = verbs.add_parser("eval", help="score a checkpoint's samples (one JSON line)",
+                         description="Print minigan.metrics.evaluate_samples of N samples "
+                         "as one JSON line.")
+    add_checkpoint_args(e, DEFAULT_EVAL_SAMPLES)
+    return parser
+
+
+def add_checkpoint_args(p, default_n):
+    p.add_argument("--checkpoint", required=True, metavar="PATH", help="a checkpoint file "
+                   "or a run folder")
+    p.add_argument("--n", type=int, default=default_n, metavar="N",
+                   help=f"number of samples (default: {default_n})")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="noise seed (default: 0)")
+    p.add_argument("--device", default="cpu", metavar="cpu|cuda", help="(default: cpu)")
+
+
+# ----------------------------------------------------------------------------- verbs
+def run_train(args):
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    given = {k: v for k, v in vars(args).items() if k in fields and v is not None}
+    resume = None
+    if args.resume is not None:
+        refused = sorted(set(given) - set(RESUME_OVERRIDES))
+        if refused:
+            flags = ", ".join("--" + n.replace("_", "-") for n in refused)
+            raise UsageError(f"{flags} cannot be changed when resuming: the run's saved "
+                             f"settings are used (allowed with --resume: "
+                             + ", ".join("--" + n.replace("_", "-") for n in RESUME_OVERRIDES)
+                             + ")")
+        config, resume = config_for_resume(args.resume, **given)
+    else:
+        config = TrainConfig(**given)
+    try:
+        config.validate()
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    summary = train(config, progress=not args.no_progress, resume=resume)
+    print(f"trained steps {summary['start_step'] + 1}-{summary['step']} in "
+          f"{summary['seconds']:.1f} s ({summary['steps_per_second']:.1f} steps/s); "
+          f"D loss {summary['loss_d']:.3f}, G loss {summary['loss_g']:.3f}, "
+          f"D(x) {summary['d_real']:.2f}, D(G(z)) {summary['d_fake']:.2f}")
+    print(f"wrote {summary['samples']}{os.sep}, {summary['gif']}, {summary['losses_plot']}, "
+          f"{summary['metrics']} and {summary['checkpoint']}")
+    return 0
+
+
+def check_sample_args(args):
+    if args.n < 1:
+        raise UsageError(f"--n must be at least 1, got {args.n}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+
+
+def run_sample(args):
+    check_sample_args(args)
+    suffix = os.path.splitext(args.out)[1].lower()
+    if suffix not in (".npy", ".png"):
+        raise UsageError(f"--out {args.out}: the file must end in .npy (raw samples) or "
+                         f".png (a picture), not {suffix or 'nothing'!r}")
+    G, ckpt = generator_from_checkpoint(args.checkpoint, args.device)
+    if args.label is not None:
+        if not G.conditional:
+            raise UsageError(f"--label is only for conditional models (cmlp, cdcgan); "
+                             f"{ckpt.path} holds a {ckpt.model_spec.get('model')} model")
+        if not 0 <= args.label < G.num_classes:
+            raise UsageError(f"--label must be in 0..{G.num_classes - 1}, got {args.label}")
+    samples, _ = draw_samples(G, args.n, args.seed, args.device, args.label)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    if suffix == ".npy":
+        np.save(args.out, samples)
+    else:  # classes in turn: with K columns, each column is one class
+        nrow = G.num_classes if G.conditional and args.label is None else None
+        save_picture(samples, args.out, ckpt.model_spec.get("data_kind"),
+                     ckpt.config.get("dataset"), nrow=nrow)
+    print(f"wrote {len(samples)} samples {tuple(samples.shape[1:])} from step {ckpt.step} "
+          f"to {args.out}")
+    return 0
+
+
+def run_eval(args):
+    check_sample_args(args)
+    G, ckpt = generator_from_checkpoint(args.checkpoint, args.device)
+    samples, labels = draw_samples(G, args.n, args.seed, args.device)
+    kind, dataset = ckpt.model_spec.get("data_kind"), ckpt.config.get("dataset")
+    from . import metrics  # noqa: PLC0415 - loads the digit classifier only when eval runs
+
+    scores = metrics.evaluate_samples(samples, kind, dataset, labels=labels)
+    print(json.dumps({k: json_number(v) for k, v in scores.items()}))
+    return 0
+
+
+def json_number(value):
+    """A float for JSON; NaN and inf (a diverged model) become null, which JSON allows."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+# ----------------------------------------------------------------------------- main
+def main(argv=None):
+    """Run the command line; returns the exit status (the console script exits with it)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        verb = {"train": run_train, "sample": run_sample, "eval": run_eval}[args.command]
+        return verb(args)
+    except SystemExit as exit_:  # --help, and argparse's own exits
+        return exit_.code if isinstance(exit_.code, int) else EXIT_ERROR
+    except UsageError as err:
+        return fail(err, EXIT_USAGE)
+    except TrainingInterrupted as err:
+        print(f"minigan: {err}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("minigan: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (CheckpointError, data.DatasetError, NonFiniteLossError, DeviceError, ValueError,
+            OSError) as err:
+        return fail(err, EXIT_ERROR)
+
+
+def fail(err, status):
+    """One line on stderr: the message, newlines folded."""
+    message = " ".join(str(err).split()) or type(err).__name__
+    print(f"minigan: error: {message}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":  # python -m minigan.cli
+    sys.exit(main())

@@ -203,6 +203,10 @@ def test_points_give_the_toy_mlps():
     assert isinstance(G, ToyGenerator) and isinstance(D, ToyDiscriminator)
     assert (G.nz, G.output_shape, G.num_classes, G.conditional) == (2, (2,), 0, False)
     assert D.input_shape == (2,) and not D.conditional
+    assert [m.weight.shape for m in G.net if isinstance(m, nn.Linear)] == \
+        [(256, 2), (256, 256), (256, 256), (2, 256)]  # the documented defaults
+    assert [m.weight.shape for m in D.net if isinstance(m, nn.Linear)] == \
+        [(256, 2), (256, 256), (256, 256), (1, 256)]
     out = D(G(noise(4, 2)))
     assert out.shape == (4,)
     out.sum().backward()

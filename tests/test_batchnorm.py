@@ -167,6 +167,15 @@ def test_layers_name_themselves_and_the_shape_in_errors():
         nn.BatchNorm1d(8)(minigan.randn(4, 7))
 
 
+def test_momentum_must_be_a_number_in_0_1():
+    """PyTorch's momentum=None (a cumulative average) is not supported: it needs the
+    num_batches_tracked counter that minigan does not keep."""
+    with pytest.raises(ValueError, match=r"BatchNorm2d: momentum must be a number in \[0, 1\]"):
+        nn.BatchNorm2d(4, momentum=None)
+    with pytest.raises(ValueError, match=r"batch_norm: momentum must be a number in \[0, 1\]"):
+        F.batch_norm(minigan.randn(4, 3), None, None, training=True, momentum=1.5)
+
+
 # ------------------------------------------------------------------------------ layers
 def test_layer_state_has_pytorch_keys_and_initial_values():
     layer = nn.BatchNorm1d(5)

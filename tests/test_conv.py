@@ -266,6 +266,13 @@ def test_bad_bias_stride_padding_and_dtype_mix_are_rejected():
         F.conv2d(x, minigan.randn(3, 2, 3, 3, dtype="float64"))
 
 
+def test_numpy_integers_are_accepted_as_stride_and_padding():
+    x, w = minigan.randn(1, 2, 6, 6), minigan.randn(3, 2, 3, 3)
+    out = F.conv2d(x, w, stride=np.int64(2), padding=(np.int32(1), 1))
+    np.testing.assert_array_equal(out.numpy(), F.conv2d(x, w, stride=2, padding=1).numpy())
+    assert nn.Conv2d(2, 3, np.int64(3), stride=np.int64(2)).stride == (2, 2)
+
+
 # ------------------------------------------------------------------------------ layers
 def test_conv_layer_channel_mismatch_names_the_layer():
     layer = nn.Conv2d(3, 64, 4, stride=2, padding=1)

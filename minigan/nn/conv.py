@@ -6,26 +6,31 @@ it computes. Both start as PyTorch's do: kaiming_uniform(a=sqrt(5)), that is
 U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = weight.shape[1] * kH * kW (C_out*kH*kW
 for the transposed conv, as PyTorch computes it), and the bias from the same uniform.
 """
+import numbers
+
 from .. import creation
 from . import functional as F
 from . import init
 from .module import Module, Parameter
 
 
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _positive_int(layer, arg, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+    if not _is_int(value) or value <= 0:
         raise ValueError(f"{layer}: {arg} must be a positive integer, got {value!r}")
-    return value
+    return int(value)
 
 
 def _pair(layer, arg, value, minimum):
     """An int or a (height, width) pair of ints >= minimum, as a pair."""
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
-                                 and v >= minimum for v in pair):
+    if len(pair) != 2 or not all(_is_int(v) and v >= minimum for v in pair):
         raise ValueError(f"{layer}: {arg} must be an int >= {minimum} or a pair of them, "
                          f"got {value!r}")
-    return pair
+    return int(pair[0]), int(pair[1])
 
 
 class _ConvNd(Module):

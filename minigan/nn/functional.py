@@ -106,7 +106,9 @@ def cross_entropy(logits, target):
 
 
 # --- convolution and batch normalisation (ops/conv.py, ops/batchnorm.py) -----------------
-from ..backend import DeviceError, xp_of  # noqa: E402 - this section's imports, kept with it
+import numbers  # noqa: E402 - this section's imports, kept with it
+
+from ..backend import DeviceError, xp_of  # noqa: E402
 from ..ops import batchnorm as bn_ops  # noqa: E402
 from ..ops import conv as conv_ops  # noqa: E402
 from ..ops.im2col import conv_output_size  # noqa: E402
@@ -122,9 +124,9 @@ def _pair(name, arg, value):
         pair = tuple(value)
     else:
         pair = (value, value)
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair):
         raise TypeError(f"{name}: {arg} must be an int or a pair of ints, got {value!r}")
-    return pair
+    return int(pair[0]), int(pair[1])
 
 
 def _check_conv_args(name, x, weight, bias, stride, padding):
@@ -231,6 +233,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         if arg in ("weight", "bias") and t.dtype != x.dtype:
             raise TypeError(f"{name}: input is {x.dtype} but {arg} is {t.dtype}; "
                             f"they must have the same dtype")
+    if not (isinstance(momentum, numbers.Real) and 0 <= momentum <= 1):
+        raise ValueError(f"{name}: momentum must be a number in [0, 1], got {momentum!r}")
     use_batch_stats = training or running_mean is None  # as PyTorch without running stats
     if use_batch_stats and x.numel() // max(c, 1) <= 1:
         raise ValueError(f"{name}: expected more than 1 value per channel when training, "

@@ -264,6 +264,8 @@ def test_bad_bias_stride_padding_and_dtype_mix_are_rejected():
         F.conv2d(x, w, padding=1.5)
     with pytest.raises(TypeError, match="input is float32 but weight is float64"):
         F.conv2d(x, minigan.randn(3, 2, 3, 3, dtype="float64"))
+    with pytest.raises(TypeError, match="conv_transpose2d: input is float32 but bias is float64"):
+        F.conv_transpose2d(x, minigan.randn(2, 3, 3, 3), minigan.randn(3, dtype="float64"))
 
 
 def test_numpy_integers_are_accepted_as_stride_and_padding():

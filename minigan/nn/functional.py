@@ -150,6 +150,9 @@ def _check_conv_args(name, x, weight, bias, stride, padding):
         if bias.shape != (c_out,):
             raise ValueError(f"{name}: bias must have shape ({c_out},) for weight of shape "
                              f"{weight.shape}, got {bias.shape}")
+        if bias.dtype != x.dtype:
+            raise TypeError(f"{name}: input is {x.dtype} but bias is {bias.dtype}; "
+                            f"they must have the same dtype")
     return stride, padding
 
 

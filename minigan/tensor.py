@@ -77,6 +77,7 @@ class Tensor:
             raise ValueError(f"backward(): grad has shape {grad.shape}, expected {self.shape}")
 
         grads = {id(self): grad}  # d(self)/d(t) for each tensor t reached so far
+        given = set()  # ids of the arrays handed to leaves in this call
         for t in reversed(topological_order(self)):  # outputs before the inputs they came from
             g = grads.pop(id(t), None)
             if g is None:  # no path carried a gradient here
@@ -84,11 +85,17 @@ class Tensor:
             fn = t._ctx
             if fn is None:  # a leaf: keep the gradient, adding to what earlier calls left
                 if t.grad is not None:
-                    g = t.grad.data + g
-                # always a fresh C-ordered array of the leaf's shape: g may be a broadcast
-                # view, a NumPy scalar (0-d results), the grad passed in, or the very array
-                # another leaf got (a + b hands both the same one)
-                t.grad = Tensor(xp.array(g, dtype=t.dtype, order="C"))
+                    g = t.grad.data + g  # a new array (or a NumPy scalar, for 0-d leaves)
+                if not (isinstance(g, xp.ndarray) and g.base is None and g.flags.c_contiguous
+                          and id(g) not in given and g is not grad):
+                    # give the leaf a fresh C-ordered array when g is a view (a broadcast or
+                    # a reshape), a NumPy scalar (0-d results), the grad passed in, or an
+                    # array another leaf already holds (a + b hands both the same one). An
+                    # array an op just made is kept as it is, as PyTorch's AccumulateGrad
+                    # steals it: ops never write into the gradient they are handed.
+                    g = xp.array(g, dtype=t.dtype, order="C")
+                given.add(id(g))
+                t.grad = Tensor(g)
                 continue
             if fn.saved is None:
                 raise RuntimeError("backward(): trying to backward through the graph a second "

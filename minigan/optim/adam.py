@@ -46,11 +46,18 @@ class Adam(Optimizer):
                                              "exp_avg_sq": xp.zeros_like(p.data)}
                 state["step"] += 1
                 t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-                m += (1 - b1) * (g - m)  # m = b1 m + (1 - b1) g, written as PyTorch's lerp
+                # in place, through one scratch array: the formulas' temporaries would
+                # hold up to three more parameter-sized arrays at once
+                scratch = xp.subtract(g, m, out=xp.empty_like(m))
+                scratch *= 1 - b1
+                m += scratch  # m = b1 m + (1 - b1) g, written as PyTorch's lerp
                 v *= b2
-                v += (1 - b2) * (g * g)
-                step_size = lr / (1 - b1 ** t)
-                denom = xp.sqrt(v)
+                scratch = xp.multiply(g, g, out=scratch)
+                scratch *= 1 - b2
+                v += scratch  # v = b2 v + (1 - b2) g^2
+                denom = xp.sqrt(v, out=scratch)
                 denom /= math.sqrt(1 - b2 ** t)
-                denom += eps
-                p.data -= step_size * m / denom
+                denom += eps  # sqrt(v) / sqrt(1 - b2^t) + eps
+                update = xp.divide(m, denom, out=denom)
+                update *= lr / (1 - b1 ** t)  # the step size
+                p.data -= update

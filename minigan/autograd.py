@@ -41,7 +41,8 @@ class Function:
     def __init__(self):
         self.saved = ()
         self.needs_input_grad = ()
-        self.inputs = ()
+        self.parents = ()  # per input, where its gradient goes next (see apply)
+        self.input_specs = ()  # per input, (shape, dtype): what its gradient must match
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
@@ -69,5 +70,11 @@ class Function:
         if _grad_enabled and any(fn.needs_input_grad):
             out.requires_grad = True
             out._ctx = fn  # the output remembers the op that made it ...
-            fn.inputs = inputs  # ... and the op remembers its inputs: that is the graph
+            # ... and the op remembers where each input's gradient goes next: to the op
+            # that computed that input, or to the input itself if it is a leaf. That is the
+            # graph. It holds no input arrays: an intermediate result outlives forward only
+            # if an op saved it for backward, as in PyTorch.
+            fn.parents = tuple(None if not t.requires_grad else t if t._ctx is None else t._ctx
+                               for t in inputs)
+            fn.input_specs = tuple((t.shape, t.dtype) for t in inputs)
         return out

@@ -1,10 +1,11 @@
 """Tensor: one array (numpy on "cpu", cupy on "cuda") plus what autograd needs.
 
 A Tensor made by an op remembers that op (`_ctx`, a Function), and the op remembers
-its input Tensors: together they form the graph. `backward()` orders that graph so
-every tensor comes after all tensors computed from it, then walks it from the output
+where each input's gradient goes: the op that computed that input, or the input itself
+if it is a leaf (`fn.parents`). Ops and leaves form the graph. `backward()` orders it so
+that every node comes after all nodes computed from it, then walks it from the output
 back, asking each op for the gradients of its inputs and summing the gradients that
-meet at a tensor used more than once (the multivariate chain rule).
+meet at a node used more than once (the multivariate chain rule).
 """
 import numpy as np
 
@@ -76,14 +77,15 @@ class Tensor:
         if grad.shape != self.shape:
             raise ValueError(f"backward(): grad has shape {grad.shape}, expected {self.shape}")
 
-        grads = {id(self): grad}  # d(self)/d(t) for each tensor t reached so far
+        root = self if self._ctx is None else self._ctx
+        grads = {id(root): grad}  # d(self)/d(output of node) for each node reached so far
         given = set()  # ids of the arrays handed to leaves in this call
-        for t in reversed(topological_order(self)):  # outputs before the inputs they came from
-            g = grads.pop(id(t), None)
+        for node in reversed(topological_order(root)):  # outputs before what made them
+            g = grads.pop(id(node), None)
             if g is None:  # no path carried a gradient here
                 continue
-            fn = t._ctx
-            if fn is None:  # a leaf: keep the gradient, adding to what earlier calls left
+            if isinstance(node, Tensor):  # a leaf: keep the gradient, adding to earlier ones
+                t = node
                 if t.grad is not None:
                     g = t.grad.data + g  # a new array (or a NumPy scalar, for 0-d leaves)
                 if not (isinstance(g, xp.ndarray) and g.base is None and g.flags.c_contiguous
@@ -97,20 +99,21 @@ class Tensor:
                 given.add(id(g))
                 t.grad = Tensor(g)
                 continue
+            fn = node
             if fn.saved is None:
                 raise RuntimeError("backward(): trying to backward through the graph a second "
                                    "time; pass retain_graph=True to the first backward()")
             input_grads = fn.backward(g)
             if not retain_graph:
                 fn.saved = None  # free what forward kept, as PyTorch does
-            for inp, g_in in zip(fn.inputs, input_grads):
-                if g_in is None or not inp.requires_grad:
+            for parent, (shape, dtype), g_in in zip(fn.parents, fn.input_specs, input_grads):
+                if g_in is None or parent is None:
                     continue
-                assert g_in.shape == inp.shape, (f"{type(fn).__name__}.backward gave a gradient of "
-                                                 f"shape {g_in.shape} for an input of shape {inp.shape}")
-                if g_in.dtype != inp.dtype:
-                    g_in = g_in.astype(inp.dtype)  # e.g. float32 input in a float64 expression
-                grads[id(inp)] = grads[id(inp)] + g_in if id(inp) in grads else g_in
+                assert g_in.shape == shape, (f"{type(fn).__name__}.backward gave a gradient of "
+                                             f"shape {g_in.shape} for an input of shape {shape}")
+                if g_in.dtype != dtype:
+                    g_in = g_in.astype(dtype)  # e.g. float32 input in a float64 expression
+                grads[id(parent)] = grads[id(parent)] + g_in if id(parent) in grads else g_in
 
     def detach(self):
         """The same data, cut from the graph (no copy)."""
@@ -280,24 +283,25 @@ class Tensor:
 
 
 def topological_order(root):
-    """Every tensor of root's graph that requires grad, each after all of its inputs.
+    """Every node of root's graph (ops, and leaves that require grad), each after all the
+    nodes it was computed from.
 
-    An iterative depth-first search (no recursion limit on deep graphs): a tensor is
+    An iterative depth-first search (no recursion limit on deep graphs): a node is
     appended only after everything it was computed from has been appended.
     """
     order, visited, stack = [], set(), [(root, False)]
     while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(t)
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
             continue
-        if id(t) in visited:
+        if id(node) in visited:
             continue
-        visited.add(id(t))
-        stack.append((t, True))
-        if t._ctx is not None:
-            stack.extend((inp, False) for inp in t._ctx.inputs
-                         if inp.requires_grad and id(inp) not in visited)
+        visited.add(id(node))
+        stack.append((node, True))
+        if not isinstance(node, Tensor):  # an op: its parents come first
+            stack.extend((p, False) for p in node.parents
+                         if p is not None and id(p) not in visited)
     return order
 
 

@@ -10,6 +10,7 @@ import ctypes
 import datetime
 import os
 import platform
+import subprocess
 import sys
 
 THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -72,6 +73,19 @@ def openblas_runtime():
             "config": _call(lib, names("get_config"), ctypes.c_char_p)}
 
 
+def git_revision():
+    """The commit of the working tree benchmarked, with "+changes" if it has any."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                 cwd=root, text=True, capture_output=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" +changes" if changed else "")
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -124,7 +138,7 @@ def torch_info(device):
     return info
 
 
-def machine_info(device="cpu", threads=None):
+def machine_info(device="cpu", threads=None, command=None):
     """A dict of everything a reader needs to judge (or reproduce) a run."""
     import numpy as np  # noqa: PLC0415
 
@@ -132,7 +146,7 @@ def machine_info(device="cpu", threads=None):
 
     info = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": "python -m benchmarks " + " ".join(sys.argv[1:]),
+        "command": command or " ".join(["python -m benchmarks"] + sys.argv[1:]),
         "device": device,
         "cpu": cpu_model(), "cpu_flags": cpu_flags(), "logical_cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
@@ -142,7 +156,7 @@ def machine_info(device="cpu", threads=None):
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
         "python": platform.python_version(), "platform": platform.platform(),
         "numpy": np.__version__, "numpy_blas": numpy_blas(), "openblas_runtime": openblas_runtime(),
-        "minigan": minigan.__version__, "torch": torch_info(device),
+        "minigan": minigan.__version__, "git": git_revision(), "torch": torch_info(device),
     }
     try:
         import threadpoolctl  # noqa: PLC0415
@@ -180,7 +194,8 @@ def describe(info):
         f"{ob.get('corename')} (OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']})",
         f"- torch {t['version']}: BLAS {t['blas']}, {t['onednn']}, CPU capability "
         f"{t['cpu_capability']}",
-        f"- python {info['python']}, minigan {info['minigan']}, {info['platform']}",
+        f"- python {info['python']}, minigan {info['minigan']} (commit {info['git']}), "
+        f"{info['platform']}",
         f"- load average (1, 5, 15 min) at start {_loads(info.get('load_average_at_start'))}, "
         f"at end {_loads(info.get('load_average_at_end'))}: other processes share the cores",
     ]

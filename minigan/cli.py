@@ -22,8 +22,9 @@ from . import data
 from .backend import DeviceError
 from .checkpoint import CheckpointError
 from .sampling import draw_samples, generator_from_checkpoint, save_picture
-from .train import (DEFAULT_STEPS, RESUME_OVERRIDES, NonFiniteLossError, TrainConfig,
-                    TrainingInterrupted, config_for_resume, train)
+from .train import (DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS, RESUME_OVERRIDES,
+                    NonFiniteLossError, TrainConfig, TrainingInterrupted, config_for_resume,
+                    train)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 DEFAULT_SAMPLES = 64
@@ -65,9 +66,12 @@ def build_parser():
                         f"(default: {DEFAULT_STEPS})")
     length.add_argument("--epochs", type=float, metavar="N", help="passes of the "
                         "discriminator over the data, instead of --steps")
-    t.add_argument("--batch-size", type=int, metavar="N", help=f"(default: {defaults.batch_size})")
+    t.add_argument("--batch-size", type=int, metavar="N", help=f"(default: "
+                   f"{DEFAULT_BATCH_SIZE['image']}; {DEFAULT_BATCH_SIZE['points']} for ring8 "
+                   f"and grid25)")
     t.add_argument("--lr", type=float, metavar="F", help=f"Adam's learning rate for both "
-                   f"networks (default: {defaults.lr})")
+                   f"networks (default: {DEFAULT_LR['image']}; {DEFAULT_LR['points']} for "
+                   f"ring8 and grid25)")
     t.add_argument("--beta1", type=float, metavar="F", help=f"Adam's beta1; beta2 is "
                    f"{defaults.beta2} (default: {defaults.beta1})")
     t.add_argument("--nz", type=int, metavar="N", help="noise size (default: the model's)")

@@ -311,3 +311,15 @@ def test_batch_larger_than_the_dataset_is_refused(tmp_path, image_folder):
 def test_cuda_without_a_gpu_is_a_device_error():
     with pytest.raises(minigan.DeviceError):
         TrainConfig(device="cuda").validate()
+
+
+def test_batch_size_and_lr_defaults_depend_on_the_data_kind():
+    """2-D points get the settings tuned on ring8; images keep DCGAN's; given values stay."""
+    assert (train.TrainConfig().batch_size, train.TrainConfig().lr) == (64, 2e-4)
+    for name in ("ring8", "grid25"):
+        config = train.TrainConfig(dataset=name)
+        assert (config.batch_size, config.lr) == (256, 1e-3)
+    config = train.TrainConfig(dataset="ring8", batch_size=32, lr=5e-4)
+    assert (config.batch_size, config.lr) == (32, 5e-4)
+    saved = train.TrainConfig.from_dict(train.TrainConfig(dataset="ring8").to_dict())
+    assert (saved.batch_size, saved.lr) == (256, 1e-3)

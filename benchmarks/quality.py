@@ -1,0 +1,428 @@
+"""Measured quality: the same GAN run trained by minigan and by its PyTorch twin, scored alike.
+
+    python -m benchmarks.quality --config mlp [--config dcgan ...] [--json runs.jsonl]
+    python -m benchmarks.quality --model mlp --dataset mnist-sample --steps 4000 --seed 0
+    python -m benchmarks.quality --report runs.jsonl        (the markdown table of a file)
+
+Both engines start from minigan's initialisation for the seed (copied into the twin,
+twins.py) and use the same Adam (lr, betas, eps), the same loss (BCE on logits; the
+non-saturating or saturating G loss), the same k D-steps per G step, the same real
+batches in the same order and the same noise: step s's inputs are drawn once, by
+minigan's own pipeline exactly as train.gan_step draws them (RealBatches, Generator
+seeded [seed, s], draw_noise), and handed to both engines as numpy arrays. The engine is
+the only difference. Each G is then scored as `minigan eval` scores a checkpoint: 2,500
+samples from noise seeded 0, G in eval mode, minigan.metrics.evaluate_samples; the twin's
+weights are loaded back into a minigan G for that, so the scoring code is one and the same.
+
+Float32 training is chaotic: rounding differences of 1e-7 grow until the two runs' weights
+are unrelated, which is why the runs are compared by their metrics; the relative distance
+||theta_minigan - theta_torch|| / ||theta_minigan|| is reported along the way. `exactness`
+runs a few steps in float64 first, where both must agree to ~1e-10: the twin computes the
+same thing. Times are each engine's training loop alone, one thread each (no sample grids,
+checkpoints or scoring inside), including the shared input drawing both loops do.
+"""
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+
+from .machine import set_thread_env
+
+if __name__ == "__main__":  # OpenBLAS reads its thread count when numpy is imported: first
+    set_thread_env(1)
+
+import numpy as np  # noqa: E402
+
+EVAL_SEED = 0  # `minigan eval`'s default --seed
+SNAPSHOT_STEPS = (1, 10, 100, 1000)  # where the parameter distance is measured (and the end)
+CONFIGS = {  # name: the TrainConfig fields that differ from the defaults
+    "mlp": dict(model="mlp", dataset="mnist-sample", steps=4000),
+    "cmlp": dict(model="cmlp", dataset="mnist-sample", steps=4000),
+    "dcgan": dict(model="dcgan", dataset="mnist-sample", steps=1000),
+    "cdcgan": dict(model="cdcgan", dataset="mnist-sample", steps=1000),
+    "ring8-s0": dict(model="mlp", dataset="ring8", steps=4000, seed=0),
+    "ring8-s1": dict(model="mlp", dataset="ring8", steps=4000, seed=1),
+    "ring8-s2": dict(model="mlp", dataset="ring8", steps=4000, seed=2),
+    "grid25": dict(model="mlp", dataset="grid25", steps=4000),
+    "mlp-long": dict(model="mlp", dataset="mnist-sample", steps=12000),
+    "dcgan-long": dict(model="dcgan", dataset="mnist-sample", steps=3000),
+}
+# The metrics shown in the table, by data kind (evaluate_samples returns a few more).
+SHOWN = {"image": ("inception_score", "class_entropy", "frechet_distance", "label_accuracy"),
+         "points": ("modes", "high_quality", "mode_entropy", "label_accuracy")}
+SHORT = {"inception_score": "IS", "class_entropy": "class entropy", "frechet_distance": "FD",
+         "label_accuracy": "label accuracy", "modes": "modes", "high_quality": "high quality",
+         "mode_entropy": "mode entropy"}
+
+
+# ----------------------------------------------------------------------------- one run's data
+@dataclasses.dataclass
+class Setup:
+    """A validated TrainConfig and what both engines share: data, batches, model spec."""
+
+    config: object
+    dataset: object
+    real: object  # minigan.train.RealBatches on the CPU
+    spec: dict  # the build_gan arguments (train.model_spec_for)
+
+
+def prepare(config):
+    """The Setup of a run, as minigan.train.train prepares it (CPU, default dtype)."""
+    from minigan import data
+    from minigan.train import CONDITIONAL_MODELS, RealBatches, model_spec_for, resolve_steps
+
+    config = dataclasses.replace(config, device="cpu").validate()
+    dataset = data.load_dataset(config.dataset, image_size=config.image_size,
+                                channels=config.channels)
+    real = RealBatches(dataset, config.batch_size, config.seed, "cpu",
+                       with_labels=config.model in CONDITIONAL_MODELS)
+    config.steps, config.epochs = resolve_steps(config, real.per_epoch), None
+    return Setup(config, dataset, real, model_spec_for(config, dataset))
+
+
+def build_minigan(setup):
+    """Fresh G and D with minigan's initialisation for the run's seed (train.build_models)."""
+    from minigan.sampling import build_models
+
+    spec = dict(setup.spec)
+    if spec.get("image_shape") is not None:
+        spec["image_shape"] = tuple(spec["image_shape"])
+    return build_models(spec, "cpu", setup.config.seed)
+
+
+def step_inputs(setup, G, step):
+    """Every array that step `step` of train.gan_step draws, in its order, as numpy arrays:
+    ([(x, real_labels, z, fake_labels)] * d_steps, (z, fake_labels)); labels may be None."""
+    from minigan.backend import Generator
+    from minigan.train import draw_noise
+
+    config = setup.config
+
+    def raw(t):
+        return None if t is None else t.data
+
+    gen = Generator("cpu", seed=[config.seed, step])  # the stream gan_step draws from
+    d_inputs = []
+    for k in range(config.d_steps):
+        x, real_labels = setup.real.batch((step - 1) * config.d_steps + k)
+        z, fake_labels = draw_noise(gen, config.batch_size, G, "cpu")
+        d_inputs.append((raw(x), raw(real_labels), raw(z), raw(fake_labels)))
+    z, fake_labels = draw_noise(gen, config.batch_size, G, "cpu")  # G's own fresh noise
+    return d_inputs, (raw(z), raw(fake_labels))
+
+
+# ----------------------------------------------------------------------------- the two steps
+def minigan_step(G, D, opt_g, opt_d, inputs, config, dtype):
+    """train.gan_step on given inputs: minigan's own discriminator_step and generator_step."""
+    from minigan.tensor import Tensor
+    from minigan.train import discriminator_step, generator_step
+
+    def x_(a):
+        return Tensor(a.astype(dtype, copy=False))
+
+    def y_(labels):
+        return None if labels is None else Tensor(labels)
+
+    d_inputs, (z, fake_labels) = inputs
+    for x, real_labels, d_z, d_fake_labels in d_inputs:
+        loss_d, *_ = discriminator_step(G, D, opt_d, x_(x), y_(real_labels), x_(d_z),
+                                        y_(d_fake_labels))
+    loss_g, _ = generator_step(G, D, opt_g, x_(z), y_(fake_labels), config.g_loss)
+    return loss_d.item(), loss_g.item()
+
+
+def torch_step(G, D, opt_g, opt_d, inputs, config, dtype):
+    """The same step in PyTorch, line for line as train.discriminator_step/generator_step."""
+    import torch
+    from torch.nn.functional import binary_cross_entropy_with_logits as bce
+
+    def x_(a):
+        return torch.from_numpy(a.astype(dtype, copy=False))
+
+    def y_(labels):
+        return None if labels is None else torch.from_numpy(labels)
+
+    d_inputs, (z, fake_labels) = inputs
+    for x, real_labels, d_z, d_fake_labels in d_inputs:
+        real_logits = D(x_(x), y_(real_labels))
+        fake = G(x_(d_z), y_(d_fake_labels))
+        fake_logits = D(fake.detach(), y_(d_fake_labels))
+        loss_d = (bce(real_logits, torch.ones_like(real_logits)) +
+                  bce(fake_logits, torch.zeros_like(fake_logits)))
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+    logits = D(G(x_(z), y_(fake_labels)), y_(fake_labels))
+    if config.g_loss == "non-saturating":
+        loss_g = bce(logits, torch.ones_like(logits))
+    else:
+        loss_g = -bce(logits, torch.zeros_like(logits))
+    opt_g.zero_grad()
+    loss_g.backward()  # D's .grad too; the next opt_d.zero_grad() drops them
+    opt_g.step()
+    return loss_d.item(), loss_g.item()
+
+
+# ----------------------------------------------------------------------------- training
+def parameter_vector(model):
+    """Every parameter, flattened in name order, as one float64 host vector."""
+    arrays = {}
+    for name, p in model.named_parameters():
+        arrays[name] = p.detach().numpy()  # the same call on both engines' tensors
+    return np.concatenate([arrays[k].ravel().astype(np.float64) for k in sorted(arrays)])
+
+
+def train_engine(engine, setup, dtype=np.float32, snapshot_steps=SNAPSHOT_STEPS, log=None):
+    """Train `engine` ("minigan" or "torch") for setup.config.steps steps.
+
+    Returns a dict: G and D (minigan modules, or the torch twins), seconds (the loop
+    alone, wall clock) and cpu_seconds (its process CPU time: on a shared machine the
+    steadier of the two), losses [(loss_d, loss_g)] per step, snapshots
+    {step: (G vector, D vector)}."""
+    import minigan.optim
+    import torch
+
+    from .twins import torch_twin
+
+    config = setup.config
+    G, D = build_minigan(setup)
+    noise_model = G  # draw_noise reads G.nz and G.conditional only
+    betas = (config.beta1, config.beta2)
+    if engine == "torch":
+        G, D = torch_twin(G), torch_twin(D)
+        if dtype == np.float64:
+            G, D = G.double(), D.double()
+        opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=betas)
+        opt_d = torch.optim.Adam(D.parameters(), lr=config.lr, betas=betas)
+        step_fn = torch_step
+    else:
+        if dtype == np.float64:
+            G, D = G.double(), D.double()
+        opt_g = minigan.optim.Adam(G.parameters(), lr=config.lr, betas=betas)
+        opt_d = minigan.optim.Adam(D.parameters(), lr=config.lr, betas=betas)
+        step_fn = minigan_step
+    losses, snapshots, seconds, cpu_seconds = [], {}, 0.0, 0.0
+    for step in range(1, config.steps + 1):
+        t0, c0 = time.perf_counter(), time.process_time()
+        inputs = step_inputs(setup, noise_model, step)
+        losses.append(step_fn(G, D, opt_g, opt_d, inputs, config, dtype))
+        seconds += time.perf_counter() - t0
+        cpu_seconds += time.process_time() - c0
+        if step in snapshot_steps or step == config.steps:
+            snapshots[step] = (parameter_vector(G), parameter_vector(D))
+        if log and (step % 500 == 0 or step == config.steps):
+            log(f"  {engine} step {step}/{config.steps}: loss_d {losses[-1][0]:.4f}, "
+                f"loss_g {losses[-1][1]:.4f}, {seconds:.1f} s")
+    return {"G": G, "D": D, "seconds": seconds, "cpu_seconds": cpu_seconds,
+            "losses": np.array(losses),
+            "snapshots": snapshots}
+
+
+# ----------------------------------------------------------------------------- scoring
+def score(G, setup):
+    """minigan eval's numbers for G: 2,500 samples from noise seeded 0, G in eval mode."""
+    from minigan import metrics
+    from minigan.cli import DEFAULT_EVAL_SAMPLES
+    from minigan.sampling import draw_samples
+
+    samples, labels = draw_samples(G, DEFAULT_EVAL_SAMPLES, EVAL_SEED, "cpu")
+    scores = metrics.evaluate_samples(samples, setup.dataset.kind, setup.config.dataset,
+                                      labels=labels)
+    return {k: float(v) for k, v in scores.items()}, samples, labels
+
+
+def minigan_copy(twin_g, setup):
+    """A minigan G holding the twin's weights and running statistics."""
+    G, _ = build_minigan(setup)
+    G.load_state_dict({k: v.detach().numpy() for k, v in twin_g.state_dict().items()})
+    return G
+
+
+def twin_samples(twin_g, nz, labels):
+    """The twin's own samples from draw_samples' noise (eval mode), to check the copy."""
+    import torch
+
+    from minigan.backend import Generator
+    from minigan.cli import DEFAULT_EVAL_SAMPLES
+    from minigan.creation import randn
+
+    z = randn(DEFAULT_EVAL_SAMPLES, nz, generator=Generator("cpu", EVAL_SEED))  # as draw_samples
+    twin_g.eval()
+    with torch.no_grad():
+        y = None if labels is None else torch.from_numpy(labels)
+        out = twin_g(torch.from_numpy(z.data), y).numpy()
+    twin_g.train()
+    return out
+
+
+# ----------------------------------------------------------------------------- the checks
+def exactness(config, steps=3):
+    """Both engines for `steps` steps in float64 from the same start: the largest
+    difference of their losses (every step), and of their parameters at the end."""
+    setup = prepare(dataclasses.replace(config, steps=steps))
+    runs = {e: train_engine(e, setup, np.float64, snapshot_steps=()) for e in ("minigan", "torch")}
+    m, t = runs["minigan"], runs["torch"]
+    loss_diff = float(np.abs(m["losses"] - t["losses"]).max())
+    (mg, md), (tg, td) = m["snapshots"][steps], t["snapshots"][steps]
+    param_diff = float(max(np.abs(mg - tg).max(), np.abs(md - td).max()))
+    return {"steps": steps, "max_loss_diff": loss_diff, "max_param_diff": param_diff,
+            "losses_minigan": m["losses"].tolist(), "losses_torch": t["losses"].tolist()}
+
+
+def relative_distance(a, b):
+    return float(np.linalg.norm(a - b) / np.linalg.norm(a))
+
+
+def first_loss_split(m_losses, t_losses, rtol=1e-2):
+    """The first step whose losses differ by more than rtol (relative), or None."""
+    far = np.abs(m_losses - t_losses) > rtol * np.abs(m_losses)
+    rows = np.nonzero(far.any(axis=1))[0]
+    return int(rows[0]) + 1 if len(rows) else None
+
+
+def compare(config, check_steps=3, log=None):
+    """One configuration on both engines: a JSON-able record of every measured number."""
+    record = {"config": {k: v for k, v in dataclasses.asdict(config).items()
+                         if k in ("model", "dataset", "steps", "seed", "batch_size", "lr",
+                                  "beta1", "beta2", "d_steps", "g_loss", "nz")}}
+    if check_steps:
+        record["float64_check"] = {k: v for k, v in exactness(config, check_steps).items()
+                                   if not k.startswith("losses")}
+        if log:
+            log(f"  float64 check: {record['float64_check']}")
+    setup = prepare(config)
+    record["config"].update(steps=setup.config.steps, batch_size=setup.config.batch_size,
+                            lr=setup.config.lr)
+    runs = {}
+    for engine in ("minigan", "torch"):
+        runs[engine] = train_engine(engine, setup, log=log)
+        record[f"{engine}_seconds"] = runs[engine]["seconds"]
+        record[f"{engine}_cpu_seconds"] = runs[engine]["cpu_seconds"]
+    m, t = runs["minigan"], runs["torch"]
+    record["minigan_metrics"], _, labels = score(m["G"], setup)
+    copy = minigan_copy(t["G"], setup)
+    record["torch_metrics"], copied, _ = score(copy, setup)
+    record["twin_sample_max_diff"] = float(np.abs(twin_samples(t["G"], copy.nz, labels) -
+                                                  copied).max())
+    record["parameter_distance"] = {
+        str(step): {"G": relative_distance(m["snapshots"][step][0], t["snapshots"][step][0]),
+                    "D": relative_distance(m["snapshots"][step][1], t["snapshots"][step][1])}
+        for step in sorted(m["snapshots"])}
+    record["losses_split_at_step"] = first_loss_split(m["losses"], t["losses"])
+    record["final_losses"] = {"minigan": m["losses"][-1].tolist(),
+                              "torch": t["losses"][-1].tolist()}
+    return record
+
+
+# ----------------------------------------------------------------------------- the report
+def command_for(name, fields):
+    """The command line that reproduces one configuration."""
+    if name is not None:
+        return f"python -m benchmarks.quality --config {name}"
+    return "python -m benchmarks.quality " + " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in fields.items())
+
+
+def format_metrics(scores, kind):
+    parts = []
+    for key in SHOWN[kind]:
+        if key not in scores:
+            continue
+        v = scores[key]
+        text = f"{v:.0f}" if key in ("frechet_distance", "modes") else \
+            f"{v:.2f}" if key == "inception_score" else f"{v:.3f}"
+        parts.append(f"{SHORT[key]} {text}")
+    return ", ".join(parts)
+
+
+def minutes(seconds):
+    return f"{int(seconds // 60)} min {seconds % 60:.0f} s" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def table(records):
+    """The markdown table of a list of records: two rows (minigan, PyTorch twin) each."""
+    lines = ["| configuration | steps | engine | wall (CPU) | metrics | parameter distance "
+             "G / D at the end |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in records:
+        c = r["config"]
+        kind = "points" if c["dataset"] in ("ring8", "grid25") else "image"
+        end = r["parameter_distance"][str(c["steps"])]
+        label = f"{c['model']}, {c['dataset']}, seed {c['seed']}: `{r['command']}`"
+        distance = f"{end['G']:.2f} / {end['D']:.2f}"
+        for engine, name, first, last in (("minigan", "minigan", label, ""),
+                                          ("torch", "PyTorch twin", "", distance)):
+            lines.append(
+                f"| {first} | {c['steps']:,} | {name} | {minutes(r[engine + '_seconds'])} "
+                f"({minutes(r[engine + '_cpu_seconds'])}) | "
+                f"{format_metrics(r[engine + '_metrics'], kind)} | {last} |")
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=(
+        "Train one GAN configuration with minigan and with its PyTorch twin (same weights, "
+        "batches, noise and hyper-parameters) and score both as `minigan eval` does."))
+    parser.add_argument("--config", action="append", choices=sorted(CONFIGS),
+                        help="a named configuration (repeatable)")
+    parser.add_argument("--model", help="instead of --config: the TrainConfig fields")
+    parser.add_argument("--dataset")
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--d-steps", type=int)
+    parser.add_argument("--check-steps", type=int, default=3, help="steps of the float64 "
+                        "exactness check first (default 3; 0 skips it)")
+    parser.add_argument("--json", metavar="PATH", help="append each record as a JSON line")
+    parser.add_argument("--report", metavar="PATH", help="print the table of a JSON-lines "
+                        "file and stop")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.report:
+        with open(args.report) as f:
+            print(table([json.loads(line) for line in f if line.strip()]))
+        return 0
+    import torch
+
+    from minigan.train import TrainConfig
+
+    from .machine import machine_info, set_threads
+
+    set_threads(1)
+    torch.set_num_threads(1)
+    log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    given = {k: getattr(args, k) for k in ("model", "dataset", "steps", "seed", "batch_size",
+                                             "lr", "d_steps") if getattr(args, k) is not None}
+    if args.config:  # --config mlp --steps 100: a named configuration, changed
+        configs = [(None if given else name, {**CONFIGS[name], **given}) for name in args.config]
+    else:
+        configs = [(None, given)]
+    for name, fields in configs:
+        config = TrainConfig(**fields)
+        log(f"quality: {fields}")
+        load_at_start = os.getloadavg()  # other jobs on the machine slow the wall times
+        record = compare(config, args.check_steps, log)
+        info = machine_info("cpu", threads=1, command="python -m benchmarks.quality " +
+                            " ".join(sys.argv[1:] if argv is None else argv))
+        record["machine"] = {k: info[k] for k in ("date", "cpu", "numpy", "git", "python")}
+        record["machine"].update(torch=info["torch"]["version"], load_at_start=load_at_start,
+                                 load_at_end=os.getloadavg())
+        record["command"] = command_for(name, fields)
+        print(table([record]), flush=True)
+        print(json.dumps({k: record[k] for k in ("float64_check", "parameter_distance",
+                                                 "losses_split_at_step",
+                                                 "twin_sample_max_diff") if k in record}))
+        if args.json:
+            with open(args.json, "a") as f:
+                f.write(json.dumps(record) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

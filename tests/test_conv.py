@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, assume, given, settings
 import minigan
 import minigan.nn.functional as F
 from minigan import nn
+from minigan.backend import asnumpy, to_device
 from minigan.gradcheck import directional_gradcheck, gradcheck
+from minigan.ops.im2col import col2im, im2col
 
 GRADCHECK = settings(max_examples=20, deadline=None,
                      suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -178,6 +180,73 @@ def test_conv2d_input_gradient_is_conv_transpose2d_of_the_upstream_gradient(devi
     expected = F.conv_transpose2d(leaf(g, device, False), w.detach(), stride=2, padding=1,
                                   output_padding=(0, 1))
     np.testing.assert_allclose(x.grad.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------- im2col and col2im: the plain versions
+def plain_im2col(x, kernel, stride, padding):
+    """cols[c, i, j, oh, ow, n] = x_pad[n, c, sh*oh + i, sw*ow + j], one slab per (i, j)."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    x_pad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh, ow = (x_pad.shape[2] - kh) // sh + 1, (x_pad.shape[3] - kw) // sw + 1
+    cols = np.empty((x.shape[1], kh, kw, oh, ow, x.shape[0]))
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, i, j] = x_pad[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw].transpose(1, 2, 3, 0)
+    return cols
+
+
+def plain_col2im(cols, x_shape, stride, padding):
+    """The reference col2im, which the fast paths must equal: a zero padded image, kh*kw
+    slab additions, the padding cut away."""
+    n, c, h, w = x_shape
+    _, kh, kw, oh, ow, _ = cols.shape
+    (sh, sw), (ph, pw) = stride, padding
+    image = np.zeros((n, c, h + 2 * ph, w + 2 * pw))
+    for i in range(kh):
+        for j in range(kw):
+            image[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += cols[:, i, j].transpose(3, 0, 1, 2)
+    return image[:, :, ph:ph + h, pw:pw + w]
+
+
+def check_im2col_and_col2im(device, x_shape, kernel, stride, padding, seed=0):
+    """im2col of x in both memory orders, and col2im of random columns, equal the plain
+    versions number for number (float64)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape)
+    expected = plain_im2col(x, kernel, stride, padding)
+    batch_last = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    for layout in (x, batch_last):
+        cols = im2col(to_device(layout, device), kernel, stride, padding)
+        np.testing.assert_array_equal(asnumpy(cols), expected)
+    cols = rng.standard_normal(expected.shape)
+    image = col2im(to_device(cols, device), x_shape, stride, padding)
+    np.testing.assert_array_equal(asnumpy(image), plain_col2im(cols, x_shape, stride, padding))
+
+
+@ORACLE
+@given(case=conv_cases())
+def test_im2col_and_col2im_equal_their_plain_versions(device, case):
+    x_shape = (case["n"], case["c_in"], *case["size"])
+    check_im2col_and_col2im(device, x_shape, case["kernel"], case["stride"], case["padding"],
+                            case["seed"])
+
+
+@pytest.mark.parametrize("x_shape, kernel, stride", [
+    ((3, 4, 7, 7), (7, 7), (1, 1)),  # one window, the whole image (DCGAN-28's last layer)
+    ((2, 5, 4, 3), (4, 3), (2, 5)),  # the same, any stride
+    ((2, 3, 6, 8), (3, 2), (3, 2)),  # windows that tile the image
+    ((2, 3, 6, 4), (6, 2), (1, 2)),  # one window high, tiles in width
+])
+def test_im2col_and_col2im_of_windows_that_tile_the_image(device, x_shape, kernel, stride):
+    check_im2col_and_col2im(device, x_shape, kernel, stride, (0, 0))
+
+
+def test_whole_image_window_moves_no_numbers():
+    """im2col and col2im are free reshapes when the one window is the whole image."""
+    x = np.random.default_rng(0).standard_normal((3, 4, 5, 5))
+    assert np.shares_memory(im2col(x, (5, 5), (1, 1), (0, 0)), x)
+    cols = np.random.default_rng(1).standard_normal((4, 5, 5, 1, 1, 3))
+    assert np.shares_memory(col2im(cols, (3, 4, 5, 5), (1, 1), (0, 0)), cols)
 
 
 # ------------------------------------------------------------------------ dtypes, layout

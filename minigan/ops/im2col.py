@@ -7,7 +7,8 @@ every window into one column of a matrix,
 so that conv(x, w) = w (C_out, C*kh*kw) @ cols (C*kh*kw, OH*OW*N): one matrix product.
 col2im is the adjoint (transpose) of that copy: every column entry is added back onto
 the pixel it was read from, so a pixel that several windows read receives their sum.
-Plain array code, the same for NumPy and CuPy.
+When the windows tile the image (above all: one window, the whole image) both are mere
+reshapes. Plain array code, the same for NumPy and CuPy.
 """
 from ..backend import xp_of
 
@@ -54,12 +55,18 @@ def im2col(x, kernel_size, stride, padding):
     """Every kernel window of x (N, C, H, W) as a column: (C, kh, kw, OH, OW, N).
 
     The row index (c, i, j) matches the weight's (C_out, C, kh, kw) layout, so the
-    caller's matrix product needs no transposition of either operand.
+    caller's matrix product needs no transposition of either operand. A copy, except for
+    a window as large as the unpadded image, where the columns are a view of x.
     """
     xp = xp_of(x)
     kh, kw = kernel_size
     sh, sw = stride
     n, c, h, w = x.shape
+    if tuple(padding) == (0, 0) and (kh, kw) == (h, w):
+        # One window, the whole image (DCGAN's last layer): the columns are x itself, read
+        # in place in either memory order, no copy; (N, C, H, W) memory is the (K, N)
+        # matrix in Fortran order, which the matrix product takes as it is.
+        return x.transpose(1, 2, 3, 0).reshape(c, kh, kw, 1, 1, n)  # (C, kh, kw, 1, 1, N)
     oh = conv_output_size(h, kh, sh, padding[0])
     ow = conv_output_size(w, kw, sw, padding[1])
     x_pad = batch_last(x, padding)  # (N, C, Hp, Wp), memory (C, Hp, Wp, N)
@@ -77,12 +84,21 @@ def col2im(cols, x_shape, stride, padding):
     Loops over the kh*kw kernel offsets (never over pixels): offset (i, j) adds one
     (C, OH, OW, N) slab onto every stride-th pixel from (i, j) on of a zero-padded
     buffer; then the padding is cut away. Returns a (N, C, H, W) view of (C, H, W, N)
-    memory, the order the slabs arrive in.
+    memory, the order the slabs arrive in. Windows that tile the image are only
+    rearranged (a view of cols when there is one window).
     """
     n, c, h, w = x_shape
     _, kh, kw, oh, ow, _ = cols.shape
     sh, sw = stride
     ph, pw = padding
+    if (ph, pw) == (0, 0) and (oh * kh, ow * kw) == (h, w) and (oh == 1 or sh == kh) and (
+            ow == 1 or sw == kw):
+        # The windows tile the image, each pixel in exactly one: nothing to add, only
+        # numbers to move, and none at all when the one window is the whole image
+        # (DCGAN's first and last layers), where this is a free reshape.
+        image = cols.transpose(0, 3, 1, 4, 2, 5)  # (C, OH, kh, OW, kw, N)
+        image = image.reshape(c, h, w, n)  # (C, H, W, N), as OH*kh = H and OW*kw = W
+        return image.transpose(3, 0, 1, 2)  # (N, C, H, W)
     image = xp_of(cols).zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)  # (C, Hp, Wp, N)
     for i in range(kh):
         for j in range(kw):

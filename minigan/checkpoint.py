@@ -20,6 +20,7 @@ Writes are atomic (temporary file, fsync, os.replace): a crash or a full disk le
 previous checkpoint whole. Reads check everything before anything is assigned.
 """
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -85,7 +86,7 @@ def write_arrays_atomically(path, arrays):
     tmp = None
     try:
         os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=temporary_prefix(path), suffix=".tmp")
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
@@ -105,6 +106,20 @@ def write_arrays_atomically(path, arrays):
             os.remove(tmp)
 
 
+def temporary_prefix(path):
+    """How write_arrays_atomically names its temporary files: .<name>.<random>.tmp"""
+    return f".{os.path.basename(path)}."
+
+
+def remove_temporaries(path):
+    """Delete temporary files that a write to `path` cut short by a kill left beside it."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(folder):
+        for name in os.listdir(folder):
+            if name.startswith(temporary_prefix(path)) and name.endswith(".tmp"):
+                os.remove(os.path.join(folder, name))
+
+
 def sync_folder(folder):
     """fsync the folder so the rename itself survives a power cut (POSIX only)."""
     if hasattr(os, "O_DIRECTORY"):
@@ -119,6 +134,8 @@ def sync_folder(folder):
 def resolve_checkpoint_path(path):
     """A checkpoint file, or a run directory (its checkpoints/last.npz)."""
     path = os.fspath(path)
+    if not path:
+        raise FileNotFoundError("checkpoint not found: the path given is empty")
     if os.path.isdir(path):
         candidate = os.path.join(path, "checkpoints", "last.npz")
         if not os.path.isfile(candidate):
@@ -183,6 +200,7 @@ def read_checkpoint(path):
         head = f.read(4)
     if head != ZIP_SIGNATURE:
         raise refuse(path, "not an .npz archive (it does not start with the zip signature)")
+    check_array_headers(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}  # np.load is lazy: read it all now
@@ -200,6 +218,41 @@ def read_checkpoint(path):
         raise refuse(path, f"format version {version!r}, but this minigan reads version "
                            f"{FORMAT_VERSION}")
     return Checkpoint(path, arrays)
+
+
+NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                      (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def check_array_headers(path):
+    """Read the header of every array in the archive before np.load reads any array.
+
+    np.load allocates what a header declares before it reads the data, so a file of a few
+    bytes could ask for terabytes: every array must fit in the bytes the archive stores
+    for it (minigan writes arrays uncompressed), and none may hold Python objects.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                with archive.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    if version not in NPY_HEADER_READERS:
+                        raise refuse(path, f"{info.filename} is in .npy format {version}, "
+                                           f"which minigan does not write")
+                    shape, _, dtype = NPY_HEADER_READERS[version](member)
+                if dtype.hasobject:
+                    raise refuse(path, "it holds pickled Python objects, which minigan never "
+                                       "loads (unpickling can run code)")
+                declared = math.prod(shape) * dtype.itemsize
+                if declared > info.compress_size:
+                    raise refuse(path, f"{info.filename} declares {declared} bytes of data but "
+                                       f"the archive stores {info.compress_size}")
+    except CheckpointError:
+        raise
+    # NotImplementedError: a compression zipfile lacks; RuntimeError: an encrypted member
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError,
+            NotImplementedError, RuntimeError) as err:
+        raise refuse(path, f"the .npz archive is truncated or corrupt ({err})") from None
 
 
 def read_json(path, arrays, key):

@@ -6,8 +6,10 @@
 
 A user's mistake (an unknown name, a missing file, an unusable checkpoint, "cuda" without
 a GPU, a bad number) ends with one line on stderr, "minigan: error: ...", and exit status
-2 for a misused flag or 1 for anything else; Ctrl-C during training saves a checkpoint
-and exits with 130. Unexpected exceptions (bugs) still show their traceback.
+2 for a misused flag or 1 for anything else. Ctrl-C during training saves a checkpoint and
+exits with 130, SIGTERM likewise with 143 (128 + the signal's number, the shell's status
+for a process a signal ended; PyTorch Lightning exits with 143 on SIGTERM too).
+Unexpected exceptions (bugs) still show their traceback.
 """
 import argparse
 import dataclasses
@@ -176,13 +178,18 @@ def run_sample(args):
         if not 0 <= args.label < G.num_classes:
             raise UsageError(f"--label must be in 0..{G.num_classes - 1}, got {args.label}")
     samples, _ = draw_samples(G, args.n, args.seed, args.device, args.label)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    if suffix == ".npy":
-        np.save(args.out, samples)
-    else:  # classes in turn: with K columns, each column is one class
-        nrow = G.num_classes if G.conditional and args.label is None else None
-        save_picture(samples, args.out, ckpt.model_spec.get("data_kind"),
-                     ckpt.config.get("dataset"), nrow=nrow)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        if suffix == ".npy":
+            np.save(args.out, samples)
+        else:  # classes in turn: with K columns, each column is one class
+            nrow = G.num_classes if G.conditional and args.label is None else None
+            save_picture(samples, args.out, ckpt.model_spec.get("data_kind"),
+                         ckpt.config.get("dataset"), nrow=nrow)
+    except OSError as err:
+        reason = (f"{err.filename} is a file, not a folder" if isinstance(err, FileExistsError)
+                  else err.strerror or str(err))
+        raise OSError(f"cannot write {args.out}: {reason}") from err
     print(f"wrote {len(samples)} samples {tuple(samples.shape[1:])} from step {ckpt.step} "
           f"to {args.out}")
     return 0
@@ -190,6 +197,9 @@ def run_sample(args):
 
 def run_eval(args):
     check_sample_args(args)
+    if args.n < 2:
+        raise UsageError(f"--n must be at least 2 for eval (the statistics of one sample are "
+                         f"undefined), got {args.n}")
     G, ckpt = generator_from_checkpoint(args.checkpoint, args.device)
     samples, labels = draw_samples(G, args.n, args.seed, args.device)
     kind, dataset = ckpt.model_spec.get("data_kind"), ckpt.config.get("dataset")
@@ -223,13 +233,16 @@ def main(argv=None):
         return fail(err, EXIT_USAGE)
     except TrainingInterrupted as err:
         print(f"minigan: {err}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return 128 + err.signal  # 130 for Ctrl-C (SIGINT), 143 for SIGTERM
     except KeyboardInterrupt:
         print("minigan: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (CheckpointError, data.DatasetError, NonFiniteLossError, DeviceError, ValueError,
             OSError) as err:
         return fail(err, EXIT_ERROR)
+    except MemoryError as err:  # sizes beyond this machine: numpy says how much it wanted
+        return fail(f"out of memory ({err}); try a smaller --image-size, --batch-size, --nz "
+                    f"or --n", EXIT_ERROR)
 
 
 def fail(err, status):

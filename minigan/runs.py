@@ -5,10 +5,12 @@
     DIR/samples.gif, DIR/losses.png   made from those at the end
     DIR/checkpoints/last.npz   see checkpoint.py
 
-Ctrl-C is deferred to the end of the current step (DeferredInterrupt), so the checkpoint
-written then is a state the run really passed through. A NaN or infinite loss is noticed
-on the device (FirstBadStep) and read back only when the host reads anyway, so watching
-for it costs no GPU synchronisation.
+Ctrl-C (SIGINT) and SIGTERM (what `kill`, a job scheduler or a container stop sends) are
+deferred to the end of the current step (DeferredInterrupt), so the checkpoint written then
+is a state the run really passed through. A NaN or infinite loss is noticed on the device
+(FirstBadStep) and read back only when the host reads anyway, so watching for it costs no
+GPU synchronisation. A write that fails (a full disk) stops the run saying what was kept
+(write_failed), and a run killed at any moment can be prepared again (RunFiles.prepare).
 """
 import json
 import os
@@ -18,7 +20,7 @@ import threading
 
 import numpy as np
 
-from . import backend, images
+from . import backend, checkpoint, images
 
 
 def default_out(model, dataset):
@@ -48,21 +50,46 @@ class RunFiles:
     def prepare(self, resumed_at=None):
         """Make the folders. A fresh run (resumed_at None) replaces an older run's metrics,
         grids and checkpoint; a resumed one keeps those up to the step it resumes from,
-        so a run that crashed after its last checkpoint logs those steps only once."""
-        os.makedirs(self.samples, exist_ok=True)
-        os.makedirs(os.path.dirname(self.checkpoint), exist_ok=True)
-        keep = resumed_at or 0
-        lines = []
-        if keep and os.path.exists(self.metrics):
-            with open(self.metrics) as f:
-                lines = [line for line in f if line.strip() and json.loads(line)["step"] <= keep]
-        with open(self.metrics, "w") as f:
-            f.writelines(lines)
-        for step in self.sample_steps():
-            if step > keep:
-                os.remove(self.sample(step))
-        if resumed_at is None and os.path.exists(self.checkpoint):
-            os.remove(self.checkpoint)  # an older run's: never "the last good checkpoint" here
+        so a run that crashed after its last checkpoint logs those steps only once.
+
+        A run killed at any moment (even inside this method) can be prepared again: the
+        metrics are rewritten whole or not at all, a torn last line is dropped, and the
+        temporary files of a checkpoint or picture write cut short are removed."""
+        try:
+            os.makedirs(self.samples, exist_ok=True)
+            os.makedirs(os.path.dirname(self.checkpoint), exist_ok=True)
+            keep = resumed_at or 0
+            lines = self.metrics_lines(up_to=keep) if keep else []
+            replace_text(self.metrics, "".join(json.dumps(line) + "\n" for line in lines))
+            for step in self.sample_steps():
+                if step > keep:
+                    os.remove(self.sample(step))
+            checkpoint.remove_temporaries(self.checkpoint)
+            for folder in (self.out, self.samples):  # images.py writes ".NAME.XXXX.part" first
+                for name in os.listdir(folder):
+                    if name.startswith(".") and name.endswith(".part"):
+                        os.remove(os.path.join(folder, name))
+            if resumed_at is None and os.path.exists(self.checkpoint):
+                os.remove(self.checkpoint)  # an older run's: never "the last good checkpoint"
+        except OSError as err:
+            raise OSError(f"cannot write the run folder {self.out}: {describe(err)}; "
+                          f"choose another --out") from err
+
+    def metrics_lines(self, up_to=None):
+        """The logged records (of steps <= up_to), skipping a line a crash left unfinished."""
+        if not os.path.exists(self.metrics):
+            return []
+        records = []
+        with open(self.metrics) as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # torn by a kill or a full disk mid-write
+                if isinstance(record, dict) and isinstance(record.get("step"), int) and \
+                        (up_to is None or record["step"] <= up_to):
+                    records.append(record)
+        return records
 
     def append_metrics(self, line):
         with open(self.metrics, "a") as f:
@@ -71,11 +98,31 @@ class RunFiles:
     def finish(self):
         """samples.gif from the grids, losses.png from metrics.jsonl."""
         images.save_gif([self.sample(s) for s in self.sample_steps()], self.gif)
-        with open(self.metrics) as f:
-            lines = [json.loads(line) for line in f if line.strip()]
+        lines = self.metrics_lines()
         series = {"D loss": [line["loss_d"] for line in lines],
                   "G loss": [line["loss_g"] for line in lines]}
         images.save_loss_plot([line["step"] for line in lines], series, self.losses_plot)
+
+
+def replace_text(path, text):
+    """Write `text` to `path` through a temporary file and os.replace: all or nothing."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def describe(err):
+    """An OSError's reason without the errno number and path ("Permission denied")."""
+    return err.strerror or str(err)
+
+
+def write_failed(err, paths):
+    """The OSError that ends a run whose write failed: what, why, and what is kept."""
+    what = str(err) if err.filename is None else f"cannot write {err.filename}: {describe(err)}"
+    kept = (f"the last checkpoint ({paths.checkpoint}) is whole and resumable"
+            if os.path.exists(paths.checkpoint) else "no checkpoint had been written")
+    return OSError(f"{what}; training stopped and {kept}")
 
 
 class NonFiniteLossError(ArithmeticError):
@@ -83,35 +130,44 @@ class NonFiniteLossError(ArithmeticError):
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped the run; .checkpoint_path and .step say what was saved (None: nothing)."""
+    """Ctrl-C or SIGTERM stopped the run; .checkpoint_path and .step say what was saved
+    (None: nothing), .signal which signal asked (signal.SIGINT or signal.SIGTERM)."""
 
-    def __init__(self, message, checkpoint_path=None, step=None):
+    def __init__(self, message, checkpoint_path=None, step=None, signal_number=signal.SIGINT):
         super().__init__(message)
         self.checkpoint_path, self.step = checkpoint_path, step
+        self.signal = signal.Signals(signal_number)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class DeferredInterrupt:
-    """Inside this block, Ctrl-C (SIGINT) only sets .requested; the loop stops between
-    steps. A second Ctrl-C interrupts at once. Signal handlers can only be installed from
-    the main thread; elsewhere Ctrl-C keeps its usual effect."""
+    """Inside this block, Ctrl-C (SIGINT) or SIGTERM only sets .requested (and .signal);
+    the loop stops between steps. A second one interrupts at once. The handlers that were
+    there before are put back on exit. Signal handlers can only be installed from the main
+    thread; elsewhere both signals keep their usual effect."""
 
     def __init__(self):
         self.requested = False
-        self.previous = None
+        self.signal = None
+        self.previous = {}
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self.handle)
+            for signum in STOP_SIGNALS:
+                self.previous[signum] = signal.signal(signum, self.handle)
         return self
 
     def handle(self, signum, frame):
         if self.requested:
             raise KeyboardInterrupt
-        self.requested = True
+        self.requested, self.signal = True, signal.Signals(signum)
 
     def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        self.previous = {}
         return False
 
 
@@ -143,18 +199,22 @@ class FirstBadStep:
                                      f"--skip-nonfinite to skip such steps")
 
 
-def interrupted(step, done, start, bad, paths, save):
-    """The TrainingInterrupted for a Ctrl-C: saves the last finished step (`done`) when
-    that state is whole and finite, and says where."""
+def interrupted(step, done, start, bad, paths, save, signal_number=signal.SIGINT):
+    """The TrainingInterrupted for a Ctrl-C or SIGTERM: saves the last finished step
+    (`done`) when that state is whole and finite, and says where."""
+    stopped = "interrupted" if signal_number == signal.SIGINT else "terminated (SIGTERM)"
+
+    def stop(message, *saved):
+        return TrainingInterrupted(stopped + message, *saved, signal_number=signal_number)
+
     if bad.get():
-        return TrainingInterrupted(f"interrupted; a non-finite loss appeared at step {bad.get()}, "
-                                   f"so the last good checkpoint ({paths.checkpoint}) was kept")
-    if done < step:  # a second Ctrl-C in the middle of a step: its weights are half-updated
-        return TrainingInterrupted(f"interrupted during step {step}, whose updates were "
-                                   f"partial; the last checkpoint ({paths.checkpoint}) was kept")
+        return stop(f"; a non-finite loss appeared at step {bad.get()}, so the last good "
+                    f"checkpoint ({paths.checkpoint}) was kept")
+    if done < step:  # a second signal in the middle of a step: its weights are half-updated
+        return stop(f" during step {step}, whose updates were partial; the last checkpoint "
+                    f"({paths.checkpoint}) was kept")
     if done == start:
-        return TrainingInterrupted("interrupted before a step finished; nothing new to save")
+        return stop(" before a step finished; nothing new to save")
     save(done)
-    return TrainingInterrupted(f"interrupted after step {done}; checkpoint written to "
-                               f"{paths.checkpoint} (continue with: minigan train --resume "
-                               f"{paths.out})", paths.checkpoint, done)
+    return stop(f" after step {done}; checkpoint written to {paths.checkpoint} (continue "
+                f"with: minigan train --resume {paths.out})", paths.checkpoint, done)

@@ -19,6 +19,7 @@ seed) to continue exactly where the uninterrupted run would have been.
 import dataclasses
 import math
 import os
+import signal
 import sys
 import time
 
@@ -31,7 +32,7 @@ from .creation import ones, randn, zeros
 from .nn import functional as F
 from .optim import Adam
 from .runs import (DeferredInterrupt, FirstBadStep, NonFiniteLossError, RunFiles,
-                   TrainingInterrupted, default_out, interrupted)
+                   TrainingInterrupted, default_out, interrupted, write_failed)
 from .sampling import (EVAL_STREAM, build_models, draw_samples, fixed_batch, generate,
                        save_picture)
 from .tensor import Tensor
@@ -51,6 +52,8 @@ DEFAULT_LR = {"image": 2e-4, "points": 1e-3}
 G_LOSSES = ("non-saturating", "saturating")
 CONDITIONAL_MODELS = ("cmlp", "cdcgan")
 EVAL_SAMPLES = 2500  # for --eval-every: as many as the 2-D mixture metrics are defined on
+INT64_MAX = 2 ** 63 - 1  # checkpoints store steps and the seed as int64
+MAX_IMAGE_SIZE = 1024  # far beyond what these models train on; bigger only exhausts memory
 # Flags that may change when a run is resumed: none of them changes what the steps compute.
 RESUME_OVERRIDES = ("steps", "epochs", "out", "sample_every", "checkpoint_every", "log_every",
                     "eval_every", "device")
@@ -98,7 +101,8 @@ class TrainConfig:
 
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r}: choose one of {', '.join(MODELS)}")
-        if self.dataset not in data.DATASETS and not self.dataset.startswith("folder:"):
+        if not isinstance(self.dataset, str) or (self.dataset not in data.DATASETS and
+                                                  not self.dataset.startswith("folder:")):
             names = ", ".join(data.DATASETS)
             raise ValueError(f"unknown dataset {self.dataset!r}: choose one of {names}")
         positive_ints = ["batch_size", "d_steps", "sample_every", "checkpoint_every", "log_every"]
@@ -108,6 +112,8 @@ class TrainConfig:
             check_int(name, getattr(self, name), minimum=1)
         check_int("eval_every", self.eval_every, minimum=0)
         check_int("seed", self.seed, minimum=0)
+        if self.image_size is not None:
+            check_int("image_size", self.image_size, minimum=1, maximum=MAX_IMAGE_SIZE)
         if self.steps is not None and self.epochs is not None:
             raise ValueError("give --steps or --epochs, not both")
         if self.epochs is not None and not (is_number(self.epochs) and 0 < self.epochs < math.inf):
@@ -156,14 +162,23 @@ class TrainConfig:
         return cls(**values)
 
 
-def check_int(name, value, minimum):
+def check_int(name, value, minimum, maximum=INT64_MAX):
+    """An int in [minimum, maximum]; the default maximum is what a checkpoint can store."""
+    flag = name.replace("_", "-")
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name.replace('_', '-')} must be an integer >= {minimum}, got {value!r}")
+        raise ValueError(f"{flag} must be an integer >= {minimum}, got {value!r}")
+    if value > maximum:
+        raise ValueError(f"{flag} must be an integer <= {maximum}, got {value!r}")
 
 
 def is_number(value):
-    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) \
-        and not math.isnan(value)
+    """A number that is not a bool, NaN, or an int too large for a float."""
+    if not isinstance(value, (int, float, np.number)) or isinstance(value, bool):
+        return False
+    try:
+        return not math.isnan(value)
+    except OverflowError:
+        return False
 
 
 # ----------------------------------------------------------------------------- the algorithm
@@ -333,8 +348,8 @@ def train(config, progress=True, resume=None):
     """Train a GAN as `config` says; returns a summary dict.
 
     resume: a checkpoint file or run directory to continue from (see config_for_resume).
-    Raises NonFiniteLossError, or TrainingInterrupted (a KeyboardInterrupt) on Ctrl-C after
-    writing a checkpoint.
+    Raises NonFiniteLossError, or TrainingInterrupted (a KeyboardInterrupt) on Ctrl-C or
+    SIGTERM after writing a checkpoint.
     """
     from tqdm import tqdm  # noqa: PLC0415
 
@@ -417,15 +432,21 @@ def train(config, progress=True, resume=None):
                                  dataset.kind, config.dataset, nrow=8)
                 if do_checkpoint:
                     save(step)
-                if interrupt.requested:  # Ctrl-C during this step: stop here, between steps
+                if interrupt.requested:  # Ctrl-C or SIGTERM during this step: stop between steps
                     raise KeyboardInterrupt
         except KeyboardInterrupt:
             bar.close()
-            raise interrupted(step, done, start, bad, paths, save) from None
+            raise interrupted(step, done, start, bad, paths, save,
+                              interrupt.signal or signal.SIGINT) from None
+        except OSError as err:  # a full disk, a folder made read-only, ... while writing
+            raise write_failed(err, paths) from err
         finally:
             bar.close()
     seconds = time.perf_counter() - t0
-    paths.finish()
+    try:
+        paths.finish()
+    except OSError as err:
+        raise write_failed(err, paths) from err
     summary = summarise(step, start, steps, seconds, paths, skipped)
     summary.update({k: v for k, v in log_line(step, last, seconds, skipped).items()
                     if k.startswith(("loss", "d_"))})

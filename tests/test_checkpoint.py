@@ -1,5 +1,6 @@
 """Checkpoints: exact round trips, atomic writes, and refusal of every unusable file."""
 import errno
+import io
 import os
 import zipfile
 
@@ -130,6 +131,27 @@ def test_damaged_files_are_refused_with_a_clear_error(saved, damage):
     with pytest.raises(CheckpointError, match=str(path).replace("\\", "\\\\")) as info:
         read_checkpoint(path)
     assert "\n" not in str(info.value)
+
+
+def test_an_array_claiming_more_bytes_than_the_file_holds_is_refused_before_loading(saved,
+                                                                                    tmp_path):
+    """A tiny file whose header promises a 100 TB array: np.load would try to allocate it
+    (MemoryError) or a large part of it; the header check refuses it first."""
+    path, _ = saved
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(bomb, "w") as zout:
+        first = zin.infolist()[0].filename
+        for info in zin.infolist():
+            payload = zin.read(info)
+            if info.filename == first:
+                header = io.BytesIO()
+                np.lib.format.write_array_header_1_0(
+                    header, {"descr": "<f4", "fortran_order": False, "shape": (25 * 10 ** 12,)})
+                payload = header.getvalue() + bytes(64)
+            zout.writestr(info, payload)
+    with pytest.raises(CheckpointError, match=f"{first} declares 100000000000000 bytes of data "
+                                              f"but the archive stores"):
+        read_checkpoint(bomb)
 
 
 class CreatesFileWhenUnpickled:

@@ -184,6 +184,22 @@ ERRORS = [  # (arguments, exit status, words of the message)
     (["eval", "--checkpoint", "{tmp}/corrupt.npz"], 1, ["is not a usable minigan checkpoint"]),
     (["eval"], 2, ["--checkpoint"]),
     (["fit"], 2, ["invalid choice: 'fit'"]),
+    (["train", "--image-size", "100000"], 2, ["image-size must be an integer <= 1024"]),
+    (["train", "--seed", "99999999999999999999999"], 2, ["seed must be an integer <="]),
+    (["sample", "--checkpoint", "", "--out", "{tmp}/x.npy"], 1,
+     ["checkpoint not found: the path given is empty"]),
+    (["sample", "--checkpoint", "{run}", "--out", "{tmp}/corrupt.npz/x.npy"], 1,
+     ["cannot write", "corrupt.npz is a file, not a folder"]),
+    (["sample", "--checkpoint", "{run}", "--n", "99999999999999", "--out", "{tmp}/x.npy"], 1,
+     ["out of memory", "Unable to allocate", "--n"]),
+    (["eval", "--checkpoint", "{run}", "--n", "1"], 2, ["--n must be at least 2 for eval"]),
+    (["train", "--epochs", "0"], 2, ["epochs must be a positive number"]),
+    (["train", "--epochs", "nan"], 2, ["epochs must be a positive number"]),
+    (["train", "--channels", "2"], 2, ["channels must be 1 (grey) or 3 (RGB)"]),
+    (["train", "--dataset", "folder:", "--steps", "1"], 1, ["needs a path"]),
+    (["train", "--resume", "{run}", "--steps", "2"], 1, ["already reaches --steps 2"]),
+    (["train", "--steps"], 2, ["expected one argument"]),
+    (["train", "--no-such-flag"], 2, ["unrecognized arguments: --no-such-flag"]),
 ]
 
 
@@ -194,6 +210,12 @@ def test_user_errors_end_with_one_line_and_an_exit_status(mlp_run, tmp_path, cap
     args = [a.format(run=mlp_run, tmp=tmp_path) for a in args]
     assert cli.main(args) == status
     assert_one_line_error(capsys.readouterr().err, *words)
+
+
+def test_label_outside_the_classes_is_one_line(cmlp_run, tmp_path, capsys):
+    assert cli.main(["sample", "--checkpoint", str(cmlp_run), "--label", "10",
+                     "--out", str(tmp_path / "x.npy")]) == 2
+    assert_one_line_error(capsys.readouterr().err, "--label must be in 0..9, got 10")
 
 
 @pytest.mark.skipif(minigan.cuda.is_available(), reason="this machine has a GPU")

@@ -5,6 +5,8 @@ What truly differs between the two libraries lives here: which module owns an
 array, host copies, scatter-add, and seeded random draws. CuPy is optional:
 without it everything on "cpu" works and asking for "cuda" raises a clear error.
 """
+import numbers
+
 import numpy as np
 
 try:  # CuPy is an optional extra: pip install "minigan[cuda12]"
@@ -116,7 +118,7 @@ class Generator:
         self.manual_seed(seed)
 
     def manual_seed(self, seed):
-        self.seed = seed
+        self.seed = check_seed(seed)
         if self.device == "cuda":
             self._rng = cp.random.RandomState(_cupy_seed(seed))
         else:
@@ -151,6 +153,17 @@ class Generator:
         self._rng.bit_generator.state = state
 
 
+def check_seed(seed):
+    """A seed is an integer >= 0, or a list or tuple of them (such as [seed, step])."""
+    parts = seed if isinstance(seed, (list, tuple)) else [seed]
+    for part in parts:
+        if not isinstance(part, numbers.Integral) or isinstance(part, bool):
+            raise TypeError(f"seed must be an integer >= 0 (or a list of them), got {seed!r}")
+        if part < 0:
+            raise ValueError(f"seed must be an integer >= 0 (or a list of them), got {seed!r}")
+    return seed
+
+
 def _cupy_seed(seed):
     """CuPy seeds are plain integers; fold a sequence seed such as [seed, step] into one."""
     if isinstance(seed, (list, tuple)):
@@ -173,6 +186,6 @@ def default_generator(device="cpu"):
 def manual_seed(seed):
     """Seed every random draw minigan makes, on both backends (as torch.manual_seed)."""
     global _default_seed
-    _default_seed = seed
+    _default_seed = check_seed(seed)  # checked first: a bad seed changes nothing
     for generator in _default_generators.values():
         generator.manual_seed(seed)

@@ -3,12 +3,16 @@
 As in PyTorch, floating-point data defaults to float32, and random draws come from
 the seeded generator of the device they are made on (`minigan.manual_seed`).
 """
+import math
+import sys
+
 import numpy as np
 
 from . import backend
-from .tensor import Tensor, resolve_dtype
+from .tensor import NUMERIC_KINDS, Tensor, resolve_dtype
 
 DEFAULT_DTYPE = np.dtype(np.float32)
+RANDOM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # what the generators draw
 
 
 def _finish(array, requires_grad):
@@ -22,7 +26,21 @@ def _check_shape(name, shape):
     for n in shape:
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise ValueError(f"{name}: shape {shape} must be non-negative integers")
-    return tuple(int(n) for n in shape)
+    shape = tuple(int(n) for n in shape)
+    if math.prod(shape) * 8 > sys.maxsize:  # 8: the largest itemsize minigan uses
+        raise ValueError(f"{name}: shape {shape} has more elements than an array can hold")
+    return shape
+
+
+def _check_dtype(name, dtype, allowed=None):
+    """The dtype to make (float32 by default): a number type, or one of `allowed`."""
+    dtype = resolve_dtype(dtype) or DEFAULT_DTYPE
+    if allowed is not None and dtype not in allowed:
+        raise TypeError(f"{name}: dtype must be float32 or float64, got {dtype}")
+    if dtype.kind not in NUMERIC_KINDS:
+        raise TypeError(f"{name}: dtype {dtype} is not supported: minigan tensors hold "
+                        f"floats, integers or bools")
+    return dtype
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
@@ -34,43 +52,53 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
                                   (data.device if isinstance(data, Tensor) else None))
     if isinstance(data, Tensor):
         data = data.data
-    given = type(data).__name__  # named in the error below, before data becomes an array
+    given = type(data).__name__  # named in the errors below, before data becomes an array
     dtype = resolve_dtype(dtype)
-    if dtype is None and not hasattr(data, "dtype"):
-        array = np.asarray(data)
-        dtype = DEFAULT_DTYPE if array.dtype == np.float64 else array.dtype
-        data = array
-    if backend.is_cupy(data) or device == "cuda":
-        xp = backend.xp_for(device)
-        array = xp.array(backend.to_device(data, device), dtype=dtype, copy=True)
-    else:
-        array = np.array(data, dtype=dtype, copy=True)
-    if array.dtype == object:
-        raise TypeError(f"tensor: cannot make a tensor from {given} data")
+    try:
+        if dtype is None and not hasattr(data, "dtype"):
+            array = np.asarray(data)
+            dtype = DEFAULT_DTYPE if array.dtype == np.float64 else array.dtype
+            data = array
+        if backend.is_cupy(data) or device == "cuda":
+            xp = backend.xp_for(device)
+            array = xp.array(backend.to_device(data, device), dtype=dtype, copy=True)
+        else:
+            array = np.array(data, dtype=dtype, copy=True)
+    except (ValueError, OverflowError) as err:  # ragged lists, "abc" as float, 1000 as int8
+        raise ValueError(f"tensor: cannot make a tensor from {given} data: {err}") from None
+    except TypeError as err:  # None as an int
+        raise TypeError(f"tensor: cannot make a tensor from {given} data: {err}") from None
+    if array.dtype.kind not in NUMERIC_KINDS:
+        what = ("objects that are not numbers, or integers beyond 64 bits" if array.dtype == object
+                else f"dtype {array.dtype}")
+        raise TypeError(f"tensor: cannot make a tensor from {given} data ({what}): minigan "
+                        f"tensors hold floats, integers or bools")
     return _finish(array, requires_grad)
 
 
 def zeros(*shape, dtype=None, device=None, requires_grad=False):
     xp = backend.xp_for(device)
-    array = xp.zeros(_check_shape("zeros", shape), dtype=resolve_dtype(dtype) or DEFAULT_DTYPE)
+    array = xp.zeros(_check_shape("zeros", shape), dtype=_check_dtype("zeros", dtype))
     return _finish(array, requires_grad)
 
 
 def ones(*shape, dtype=None, device=None, requires_grad=False):
     xp = backend.xp_for(device)
-    array = xp.ones(_check_shape("ones", shape), dtype=resolve_dtype(dtype) or DEFAULT_DTYPE)
+    array = xp.ones(_check_shape("ones", shape), dtype=_check_dtype("ones", dtype))
     return _finish(array, requires_grad)
 
 
 def randn(*shape, dtype=None, device=None, requires_grad=False, generator=None):
     """Standard normal draws, from `generator` or the device's default one."""
+    shape, dtype = _check_shape("randn", shape), _check_dtype("randn", dtype, RANDOM_DTYPES)
     generator = generator or backend.default_generator(device)
-    array = generator.normal(_check_shape("randn", shape), resolve_dtype(dtype) or DEFAULT_DTYPE)
+    array = generator.normal(shape, dtype)
     return _finish(array, requires_grad)
 
 
 def rand(*shape, dtype=None, device=None, requires_grad=False, generator=None):
     """Uniform draws in [0, 1), from `generator` or the device's default one."""
+    shape, dtype = _check_shape("rand", shape), _check_dtype("rand", dtype, RANDOM_DTYPES)
     generator = generator or backend.default_generator(device)
-    array = generator.uniform(_check_shape("rand", shape), resolve_dtype(dtype) or DEFAULT_DTYPE)
+    array = generator.uniform(shape, dtype)
     return _finish(array, requires_grad)

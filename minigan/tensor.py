@@ -7,6 +7,9 @@ that every node comes after all nodes computed from it, then walks it from the o
 back, asking each op for the gradients of its inputs and summing the gradients that
 meet at a node used more than once (the multivariate chain rule).
 """
+import math
+import numbers
+
 import numpy as np
 
 from . import backend
@@ -16,6 +19,7 @@ from .ops import reduce as red
 from .ops import shape as sh
 
 float32, float64 = np.float32, np.float64  # minigan.float32 is numpy's: one dtype system
+NUMERIC_KINDS = "biuf"  # the dtypes a tensor may hold: bool, signed and unsigned ints, floats
 
 
 def resolve_dtype(dtype):
@@ -28,6 +32,23 @@ def resolve_dtype(dtype):
         return np.dtype(dtype)
     except TypeError:
         raise TypeError(f"unknown dtype {dtype!r}: expected e.g. 'float32' or 'float64'") from None
+
+
+def is_int(value):
+    """A Python or NumPy integer, but not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_dim(name, dim, shape):
+    """A dimension of a tensor of `shape` (negatives count from the end) as an int >= 0.
+
+    IndexError when out of range, as PyTorch's "Dimension out of range"; a 0-d tensor
+    accepts 0 and -1, as in PyTorch."""
+    if not is_int(dim):
+        raise TypeError(f"{name}: a dimension must be an int, got {dim!r}")
+    if not -max(len(shape), 1) <= dim < max(len(shape), 1):
+        raise IndexError(f"{name}: dimension {dim} is out of range for a tensor of shape {shape}")
+    return int(dim) % max(len(shape), 1)
 
 
 class Tensor:
@@ -150,10 +171,14 @@ class Tensor:
     # -- shape -------------------------------------------------------------------------
     def reshape(self, *shape):
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        known = int(np.prod([n for n in shape if n != -1]))
+        if not all(is_int(n) for n in shape):
+            raise TypeError(f"reshape: the shape must be ints, got {shape}")
+        shape = tuple(int(n) for n in shape)
+        known = math.prod(n for n in shape if n != -1)
         size = self.data.size
-        if shape.count(-1) > 1 or (-1 in shape and (known == 0 or size % known)) or \
-                (-1 not in shape and known != size):
+        unknown = -1 in shape
+        if min(shape, default=0) < -1 or shape.count(-1) > 1 or \
+                (unknown and (known == 0 or size % known)) or (not unknown and known != size):
             raise ValueError(f"reshape: cannot view a tensor of shape {self.shape} "
                              f"({size} elements) as shape {shape}")
         return sh.Reshape.apply(self, shape=shape)
@@ -164,18 +189,18 @@ class Tensor:
         return self.reshape(*self.shape[:start_dim], -1)
 
     def permute(self, *dims):
-        dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-        if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
-            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} "
+        given = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        dims = tuple(check_dim("permute", d, self.shape) for d in given)
+        if sorted(dims) != list(range(self.ndim)):
+            raise ValueError(f"permute: {given} is not a permutation of the {self.ndim} "
                              f"dimensions of a tensor of shape {self.shape}")
-        return sh.Permute.apply(self, dims=tuple(d % self.ndim for d in dims))
+        return sh.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0, dim1):
         """Swap two dimensions (as torch.Tensor.transpose)."""
-        for d in (dim0, dim1):
-            if not -self.ndim <= d < self.ndim:
-                raise IndexError(f"transpose: dimension {d} is out of range for a tensor of "
-                                 f"shape {self.shape}")
+        dim0, dim1 = (check_dim("transpose", d, self.shape) for d in (dim0, dim1))
+        if self.ndim == 0:  # PyTorch lets a 0-d tensor "swap" dimension 0 with itself
+            return self.permute()
         dims = list(range(self.ndim))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return self.permute(*dims)
@@ -188,14 +213,28 @@ class Tensor:
         return sh.GetItem.apply(self, index=index)
 
     # -- reductions --------------------------------------------------------------------
+    def _axes(self, name, axis, keepdims):
+        """Check a reduction's arguments; the axes as red.normalize_axes returns them."""
+        items = axis if isinstance(axis, (tuple, list)) else (axis,)
+        if axis is not None and not all(is_int(a) for a in items):
+            raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        if not isinstance(keepdims, (bool, np.bool_)):
+            raise TypeError(f"{name}: keepdims must be True or False, got {keepdims!r}")
+        return red.normalize_axes(None if axis is None else tuple(int(a) for a in items),
+                                  self.ndim)
+
     def sum(self, axis=None, keepdims=False):
-        return red.Sum.apply(self, axes=red.normalize_axes(axis, self.ndim), keepdims=keepdims)
+        return red.Sum.apply(self, axes=self._axes("sum", axis, keepdims), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        return red.Mean.apply(self, axes=red.normalize_axes(axis, self.ndim), keepdims=keepdims)
+        return red.Mean.apply(self, axes=self._axes("mean", axis, keepdims), keepdims=keepdims)
 
     def max(self, axis=None, keepdims=False):
-        return red.Max.apply(self, axes=red.normalize_axes(axis, self.ndim), keepdims=keepdims)
+        axes = self._axes("max", axis, keepdims)
+        if any(self.shape[a] == 0 for a in axes):  # a max of nothing has no value
+            raise ValueError(f"max: cannot reduce a tensor of shape {self.shape} over an empty "
+                             f"dimension (axis={axis})")
+        return red.Max.apply(self, axes=axes, keepdims=keepdims)
 
     # -- elementwise -------------------------------------------------------------------
     def exp(self):
@@ -213,7 +252,12 @@ class Tensor:
             float_self = self.dtype.kind == "f"
             dtype = self.dtype if float_self else (float32 if isinstance(other, float) else None)
             return Tensor(xp.asarray(other, dtype=dtype))
-        return Tensor(other if isinstance(other, (xp.ndarray, np.ndarray)) else xp.asarray(other))
+        array = other if isinstance(other, (xp.ndarray, np.ndarray)) else xp.asarray(other)
+        if array.dtype.kind not in NUMERIC_KINDS:
+            raise TypeError(f"cannot combine a tensor with {type(other).__name__} "
+                            f"{summary(other)} (dtype {array.dtype}): use numbers, arrays "
+                            f"of numbers or tensors")
+        return Tensor(array)
 
     def __add__(self, other):
         return ew.Add.apply(self, self._operand(other))
@@ -260,8 +304,11 @@ class Tensor:
 
     # -- comparisons: no gradient, a bool tensor -----------------------------------------
     def _compare(self, other, op):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor(op(self.data, other))
+        try:
+            other = self._operand(other)
+        except TypeError:  # Python then says "'<' not supported", or == falls back to `is`
+            return NotImplemented
+        return Tensor(op(self.data, other.data))
 
     def __lt__(self, other):
         return self._compare(other, lambda a, b: a < b)
@@ -280,6 +327,12 @@ class Tensor:
 
     def __ne__(self, other):
         return self._compare(other, lambda a, b: a != b)
+
+
+def summary(value, width=40):
+    """repr(value), cut to `width` characters for an error message."""
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def topological_order(root):
@@ -329,8 +382,13 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cat: expected minigan.Tensors, got {type(t).__name__}")
     first = tensors[0].shape
-    dim = dim % max(len(first), 1)
+    if not first:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated")
+    dim = check_dim("cat", dim, first)
     for t in tensors[1:]:
         if t.ndim != len(first) or any(a != b for i, (a, b) in enumerate(zip(t.shape, first))
                                        if i != dim):

@@ -27,6 +27,7 @@ class _BatchNorm(Module):
             # PyTorch's momentum=None (a cumulative average) needs num_batches_tracked
             raise ValueError(f"{layer}: momentum must be a number in [0, 1], got {momentum!r}")
         num_features = int(num_features)
+        eps = F.check_real(layer, "eps", eps, minimum=0)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(creation.ones(num_features))
         self.bias = Parameter(creation.zeros(num_features))

@@ -1,4 +1,5 @@
 """Sequential (modules applied in order, named "0", "1", ...) and Flatten, as torch.nn."""
+from ..tensor import check_dim, is_int
 from .module import Module
 
 
@@ -38,8 +39,15 @@ class Flatten(Module):
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
+        for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if not is_int(dim):
+                raise TypeError(f"Flatten: {name} must be an int, got {dim!r}")
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
+        start = check_dim("Flatten", self.start_dim, x.shape)
+        end = check_dim("Flatten", self.end_dim, x.shape)
+        if start > end:
+            raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim "
+                             f"{self.end_dim} for an input of shape {x.shape}")
         return x.reshape(*x.shape[:start], -1, *x.shape[end + 1:])  # (N, C*H*W) by default

@@ -3,6 +3,9 @@
 Each function is a thin wrapper: check its arguments with a message that names the
 function, the shapes received and what was expected, then apply the op's Function.
 """
+import math
+import numbers
+
 from ..ops import activation as act
 from ..ops import loss
 from ..ops.matmul import Linear
@@ -24,6 +27,20 @@ def check_same_shape(name, a, b, a_name="input", b_name="target"):
                          f"they must match")
 
 
+def check_real(name, arg, value, minimum=None):
+    """`value` must be a real number (not a bool), finite, and >= minimum if given."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name}: {arg} must be a number, got {value!r}")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite or (minimum is not None and value < minimum):
+        bound = "" if minimum is None else f" >= {minimum}"
+        raise ValueError(f"{name}: {arg} must be a finite number{bound}, got {value!r}")
+    return float(value)
+
+
 def linear(x, weight, bias=None):
     """x (*, in) @ weight (out, in)^T + bias (out,) -> (*, out), as F.linear."""
     check_tensor("linear", x)
@@ -34,6 +51,9 @@ def linear(x, weight, bias=None):
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape "
                          f"{weight.shape}: expected input (*, {weight.shape[1]})")
+    if weight.numel() == 0:
+        raise ValueError(f"linear: weight of shape {weight.shape} is empty; minigan needs at "
+                         f"least one input and one output feature")
     if bias is None:
         return Linear.apply(x, weight)
     check_tensor("linear", bias, "bias")
@@ -51,7 +71,8 @@ def relu(x):
 def leaky_relu(x, negative_slope=0.01):
     """x if x > 0 else negative_slope * x, as F.leaky_relu."""
     check_tensor("leaky_relu", x)
-    return act.LeakyReLU.apply(x, negative_slope=float(negative_slope))
+    negative_slope = check_real("leaky_relu", "negative_slope", negative_slope)
+    return act.LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
 def tanh(x):
@@ -106,8 +127,6 @@ def cross_entropy(logits, target):
 
 
 # --- convolution and batch normalisation (ops/conv.py, ops/batchnorm.py) -----------------
-import numbers  # noqa: E402 - this section's imports, kept with it
-
 from ..backend import DeviceError, xp_of  # noqa: E402
 from ..ops import batchnorm as bn_ops  # noqa: E402
 from ..ops import conv as conv_ops  # noqa: E402
@@ -144,6 +163,10 @@ def _check_conv_args(name, x, weight, bias, stride, padding):
     if min(stride) < 1 or min(padding) < 0:
         raise ValueError(f"{name}: stride must be >= 1 and padding >= 0, "
                          f"got stride={stride}, padding={padding}")
+    if x.numel() == 0 or weight.numel() == 0:
+        raise ValueError(f"{name}: input of shape {x.shape} or weight of shape {weight.shape} "
+                         f"is empty; minigan's convolutions need at least one image, one "
+                         f"channel in and out, and a kernel of at least 1x1")
     if bias is not None:
         check_tensor(name, bias, "bias")
         c_out = weight.shape[0] if name == "conv2d" else weight.shape[1]
@@ -238,6 +261,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                             f"they must have the same dtype")
     if not (isinstance(momentum, numbers.Real) and 0 <= momentum <= 1):
         raise ValueError(f"{name}: momentum must be a number in [0, 1], got {momentum!r}")
+    eps = check_real(name, "eps", eps, minimum=0)
     use_batch_stats = training or running_mean is None  # as PyTorch without running stats
     if use_batch_stats and x.numel() // max(c, 1) <= 1:
         raise ValueError(f"{name}: expected more than 1 value per channel when training, "
@@ -251,4 +275,4 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         x, weight, bias,
         running_mean=None if running_mean is None else running_mean.data,
         running_var=None if running_var is None else running_var.data,
-        training=use_batch_stats, momentum=float(momentum), eps=float(eps))
+        training=use_batch_stats, momentum=float(momentum), eps=eps)

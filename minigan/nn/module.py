@@ -6,6 +6,8 @@ can walk the tree and name each weight by its path ("main.3.weight"). Buffers
 in `state_dict()` but are not trained. State dicts hold host numpy arrays under
 PyTorch's keys, so weights move between minigan and PyTorch unchanged.
 """
+from collections.abc import Mapping
+
 import numpy as np
 
 from .. import backend
@@ -162,9 +164,14 @@ class Module:
         mismatching file leaves the module unchanged. PyTorch's num_batches_tracked is
         accepted and ignored.
         """
+        where = f"load_state_dict into {type(self).__name__}"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{where}: expected a dict of arrays keyed by name, got "
+                            f"{type(state_dict).__name__}")
         own = dict(self.named_parameters())
         own.update(self.named_buffers())
-        given = {k: v for k, v in state_dict.items() if k.rsplit(".", 1)[-1] not in IGNORED_KEYS}
+        given = {k: v for k, v in state_dict.items()
+                 if not (isinstance(k, str) and k.rsplit(".", 1)[-1] in IGNORED_KEYS)}
         missing = [k for k in own if k not in given]
         unexpected = [k for k in given if k not in own]
         problems = []
@@ -177,15 +184,19 @@ class Module:
             if key not in given:
                 continue
             value = given[key]
-            value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
-            if value.shape != t.shape:
+            try:
+                value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+            except ValueError as err:  # e.g. ragged nested lists
+                problems.append(f"{key}: not an array ({err})")
+                continue
+            if value.dtype.kind not in "fiu":
+                problems.append(f"{key}: dtype {value.dtype} is not numeric")
+            elif value.shape != t.shape:
                 problems.append(f"{key}: shape {value.shape} in the state dict, "
                                 f"{t.shape} in the model")
-            elif value.dtype.kind not in "fiu":
-                problems.append(f"{key}: dtype {value.dtype} is not numeric")
             arrays[key] = value
         if problems:
-            raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
+            raise ValueError(f"{where}: " + "; ".join(problems))
         for key, t in own.items():
             t.data[...] = backend.to_device(arrays[key].astype(t.dtype, copy=False), t.device)
 

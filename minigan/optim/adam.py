@@ -11,23 +11,24 @@ m_hat / (sqrt(v_hat) + eps). weight_decay adds wd * p to g (L2, not AdamW).
 import math
 
 from .. import backend
-from .optimizer import Optimizer
+from .optimizer import Optimizer, is_finite_number
 
 
 class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay))
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
     def check_hyperparameters(self, group):
         super().check_hyperparameters(group)
-        b1, b2 = group["betas"]
-        if not (0 <= b1 < 1 and 0 <= b2 < 1):
-            raise ValueError(f"Adam: betas must be in [0, 1), got {group['betas']}")
-        if not (group["eps"] >= 0 and math.isfinite(group["eps"])):
-            raise ValueError(f"Adam: eps must be a finite number >= 0, got {group['eps']}")
-        if not (group["weight_decay"] >= 0 and math.isfinite(group["weight_decay"])):
-            raise ValueError(f"Adam: weight_decay must be >= 0, got {group['weight_decay']}")
+        betas = group["betas"]
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2 and
+                all(is_finite_number(b) and 0 <= b < 1 for b in betas)):
+            raise ValueError(f"Adam: betas must be in [0, 1), two numbers, got {betas!r}")
+        group["betas"] = tuple(betas)
+        for name in ("eps", "weight_decay"):
+            value = group[name]
+            if not (is_finite_number(value) and value >= 0):
+                raise ValueError(f"Adam: {name} must be a finite number >= 0, got {value!r}")
 
     def step(self):
         """One update of every parameter that has a gradient, in place."""

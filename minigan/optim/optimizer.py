@@ -15,28 +15,68 @@ from ..nn.module import Parameter
 from ..tensor import Tensor
 
 
+def is_finite_number(value):
+    """A real number (np.float32 too), not a bool, neither NaN nor infinite (nor an int too
+    large to be a float)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # math.isfinite(10 ** 400)
+        return False
+
+
 class Optimizer:
     def __init__(self, params, defaults):
-        params = list(params)
+        name = type(self).__name__
+        if isinstance(params, Tensor):  # iterating a tensor would give its rows
+            raise TypeError(f"{name}: params must be an iterable of tensors (or of dicts), "
+                            f"not a single Tensor; wrap it in a list")
+        try:
+            params = list(params)
+        except TypeError:
+            raise TypeError(f"{name}: params must be an iterable of tensors (or of dicts), "
+                            f"got {type(params).__name__}") from None
         if not params:
-            raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
+            raise ValueError(f"{name}: got an empty list of parameters")
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.defaults = defaults
         self.param_groups = []
+        seen = set()
         for group in groups:
-            group = {**defaults, **group, "params": list(group["params"])}
+            if not isinstance(group, dict):
+                raise TypeError(f"{name}: give either tensors or dicts (parameter groups), "
+                                f"not a mix; got {type(group).__name__} after a dict")
+            if "params" not in group:
+                raise ValueError(f"{name}: a parameter group needs a 'params' entry, got the "
+                                 f"keys {sorted(map(str, group))}")
+            group = {**defaults, **group, "params": self.group_params(group["params"])}
             for p in group["params"]:
                 if not isinstance(p, Tensor) or not p.requires_grad:
-                    raise TypeError(f"{type(self).__name__}: can only optimise tensors that "
-                                    f"require grad, got {type(p).__name__}")
+                    raise TypeError(f"{name}: can only optimise tensors that require grad, "
+                                    f"got {type(p).__name__}")
+                if id(p) in seen:
+                    raise ValueError(f"{name}: a parameter of shape {p.shape} is given more "
+                                     f"than once")
+                seen.add(id(p))
             self.check_hyperparameters(group)
             self.param_groups.append(group)
         self.state = {}  # Parameter -> dict of that parameter's running state
 
+    def group_params(self, params):
+        """A group's "params" as a list (a lone tensor is one parameter)."""
+        if isinstance(params, Tensor):
+            return [params]
+        try:
+            return list(params)
+        except TypeError:
+            raise TypeError(f"{type(self).__name__}: a group's 'params' must be an iterable "
+                            f"of tensors, got {type(params).__name__}") from None
+
     def check_hyperparameters(self, group):
         """Raise ValueError for a hyper-parameter out of range (subclasses extend this)."""
         lr = group["lr"]
-        if not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr < 0:  # np.float32 too
+        if not is_finite_number(lr) or lr < 0:
             raise ValueError(f"{type(self).__name__}: invalid learning rate {lr!r}: "
                              f"expected a finite number >= 0")
 
@@ -62,29 +102,49 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Restore state saved by state_dict(); shapes are checked before anything is set."""
+        """Restore state saved by state_dict(). Everything is checked (structure, indices,
+        shapes, hyper-parameters) before anything is set."""
+        name = f"{type(self).__name__}.load_state_dict"
         params = self.params()
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}: expected a dict, as state_dict() returns, got "
+                            f"{type(state_dict).__name__}")
+        if not isinstance(state_dict.get("state"), dict) \
+                or not isinstance(state_dict.get("param_groups"), list) \
+                or not all(isinstance(g, dict) and isinstance(g.get("params"), (list, tuple))
+                           for g in state_dict["param_groups"]):
+            raise ValueError(f"{name}: expected a dict with 'state' (a dict) and 'param_groups' "
+                             f"(a list of dicts, each with a 'params' list), as state_dict() "
+                             f"returns")
         groups = state_dict["param_groups"]
         if [len(g["params"]) for g in groups] != [len(g["params"]) for g in self.param_groups]:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: the saved groups hold "
+            raise ValueError(f"{name}: the saved groups hold "
                              f"{[len(g['params']) for g in groups]} parameters, this optimizer's "
                              f"{[len(g['params']) for g in self.param_groups]}")
         new_state = {}
         for i, saved in state_dict["state"].items():
-            p = params[int(i)]
+            index = int(i) if isinstance(i, (numbers.Integral, str)) and str(i).isdigit() else -1
+            if not 0 <= index < len(params) or not isinstance(saved, dict):
+                raise ValueError(f"{name}: state entry {i!r} must be a dict for one of the "
+                                 f"{len(params)} parameters, numbered 0..{len(params) - 1}")
+            p = params[index]
             entry = {}
             for k, v in saved.items():
                 if hasattr(v, "shape") and np.ndim(v) > 0:
                     if tuple(v.shape) != p.shape:
-                        raise ValueError(f"{type(self).__name__}.load_state_dict: state {k!r} of "
-                                         f"parameter {i} has shape {tuple(v.shape)}, the parameter "
-                                         f"{p.shape}")
+                        raise ValueError(f"{name}: state {k!r} of parameter {i} has shape "
+                                         f"{tuple(v.shape)}, the parameter {p.shape}")
                     v = backend.to_device(np.asarray(v, dtype=p.dtype), p.device).copy()
                 elif hasattr(v, "shape"):
                     v = v.item()
                 entry[k] = v
             new_state[p] = entry
+        new_groups = []
         for group, saved in zip(self.param_groups, groups):
-            group.update({k: (tuple(v) if isinstance(v, list) else v)
-                          for k, v in saved.items() if k != "params"})
+            new_group = dict(group)
+            new_group.update({k: (tuple(v) if isinstance(v, list) else v)
+                              for k, v in saved.items() if k != "params"})
+            self.check_hyperparameters(new_group)  # a file's lr of NaN is refused, not used
+            new_groups.append(new_group)
+        self.param_groups = new_groups
         self.state = new_state

@@ -4,10 +4,7 @@
     buf = momentum buf + g  after it
     p = p - lr buf          (plain SGD, p = p - lr g, when momentum is 0)
 """
-import math
-import numbers
-
-from .optimizer import Optimizer
+from .optimizer import Optimizer, is_finite_number
 
 
 class SGD(Optimizer):
@@ -17,7 +14,7 @@ class SGD(Optimizer):
     def check_hyperparameters(self, group):
         super().check_hyperparameters(group)
         m = group["momentum"]
-        if not (isinstance(m, numbers.Real) and math.isfinite(m) and m >= 0):
+        if not (is_finite_number(m) and m >= 0):
             raise ValueError(f"SGD: momentum must be a finite number >= 0, got {m!r}")
 
     def step(self):

@@ -277,6 +277,26 @@ def test_result_does_not_depend_on_the_memory_layout_of_the_input(device):
                                    rtol=1e-13, atol=1e-13)
 
 
+@pytest.mark.parametrize("kernel, padding", [(1, 0), (3, 1)])
+def test_conv2d_backward_leaves_its_input_and_saved_arrays_untouched(device, kernel, padding):
+    """Backward writes the input gradient's columns into memory of its own, never into x
+    (a 1x1 kernel's columns are a view of a batch-last x) nor into what forward saved:
+    a second backward through the retained graph gives the same gradients."""
+    rng = np.random.default_rng(7)
+    w0 = leaf(rng.standard_normal((4, 3, 2, 2)), device, False)
+    x = F.conv_transpose2d(leaf(rng.standard_normal((2, 4, 3, 3)), device), w0)  # batch-last
+    before = x.numpy().copy()
+    w = leaf(rng.standard_normal((5, 3, kernel, kernel)), device)
+    out = F.conv2d(x, w, padding=padding)
+    g = minigan.tensor(rng.standard_normal(out.shape), dtype="float64", device=device)
+    out.backward(g, retain_graph=True)
+    first = w.grad.numpy().copy()
+    np.testing.assert_array_equal(x.numpy(), before)
+    w.grad = None
+    out.backward(g)
+    np.testing.assert_array_equal(w.grad.numpy(), first)
+
+
 # ------------------------------------------------------------------------ clear errors
 def test_channel_mismatch_names_the_function_and_the_shapes():
     x, w = minigan.randn(2, 3, 8, 8), minigan.randn(16, 4, 3, 3)

@@ -10,6 +10,7 @@ opposite orders:
 Both weight gradients are one matrix product of the gradient with the columns.
 """
 from ..autograd import Function
+from ..backend import xp_of
 from .im2col import batch_last, col2im, im2col
 
 
@@ -54,13 +55,19 @@ class Conv2d(Function):
         c_out, c_in, kh, kw = self.w_shape
         n, _, oh, ow = grad_out.shape
         g = batch_last_matrix(grad_out)  # (C_out, OH*OW*N)
-        grad_x = grad_w = None
+        grad_x = grad_w = cols = None
         if self.needs_input_grad[1]:
             cols = im2col(x, (kh, kw), self.stride, self.padding)  # (C_in, kh, kw, OH, OW, N)
             cols = cols.reshape(c_in * kh * kw, -1)  # (K, OH*OW*N)
             grad_w = (g @ cols.T).reshape(self.w_shape)  # (C_out, OH*OW*N) @ (OH*OW*N, K)
         if self.needs_input_grad[0]:
-            grad_cols = w.reshape(c_out, -1).T @ g  # (K, C_out) @ (C_out, OH*OW*N)
+            # grad_cols has the shape of the columns, which grad_w is done with: it goes into
+            # their memory (unless they are a view of x), the largest array of a training
+            # step not allocated twice. They were made here, so no saved array is touched.
+            xp = xp_of(g)
+            reuse = cols is not None and not xp.may_share_memory(cols, x)
+            grad_cols = xp.matmul(w.reshape(c_out, -1).T, g, out=cols if reuse else None)
+            # (K, C_out) @ (C_out, OH*OW*N) -> (K, OH*OW*N)
             grad_cols = grad_cols.reshape(c_in, kh, kw, oh, ow, n)  # (C_in, kh, kw, OH, OW, N)
             grad_x = col2im(grad_cols, self.x_shape, self.stride, self.padding)  # (N, C_in, H, W)
         return grad_x, grad_w

@@ -238,10 +238,15 @@ class Tensor:
 
     # -- elementwise -------------------------------------------------------------------
     def exp(self):
-        return ew.Exp.apply(self)
+        return ew.Exp.apply(self._as_float())
 
     def log(self):
-        return ew.Log.apply(self)
+        return ew.Log.apply(self._as_float())
+
+    def _as_float(self):
+        """Self, or for a bool or integer tensor its values as float32, as PyTorch promotes
+        them for exp and log (such tensors never carry a gradient)."""
+        return self if self.dtype.kind == "f" else Tensor(self.data.astype(float32))
 
     def _operand(self, other):
         """A Python number or array as a Tensor beside self (same device, float dtype kept)."""

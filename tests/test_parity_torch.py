@@ -181,6 +181,19 @@ def test_binary_cross_entropy_clamps_its_logs_at_minus_100_as_torch(torch, devic
     assert_close(mg_p.grad, th_p.grad, dtype, "gradient")
 
 
+@pytest.mark.parametrize("logit, target", [(np.inf, 0.0), (np.inf, 0.5), (np.inf, 1.0),
+                                           (-np.inf, 0.0), (-np.inf, 1.0), (1e30, 0.0)])
+def test_bce_with_logits_of_infinite_logits_is_torchs_value(torch, device, logit, target):
+    """inf for a confidently wrong logit, nan where torch meets inf * 0, and no warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = F.binary_cross_entropy_with_logits(
+            minigan.tensor([logit], device=device), minigan.tensor([target], device=device))
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(
+        torch.tensor([logit]), torch.tensor([target]))
+    np.testing.assert_array_equal(out.item(), expected.item())
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cross_entropy_output_and_gradient_match_torch(torch, device, dtype):
     target = np.array([2, 0, 1, 2, 2])

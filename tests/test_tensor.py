@@ -186,3 +186,10 @@ def test_shape_methods_follow_pytorch(device):
     assert x.permute(1, 2, 0).shape == (3, 4, 2) and x.permute((2, 0, 1)).shape == (4, 2, 3)
     assert x[0].shape == (3, 4) and x[:, 1:, ::2].shape == (2, 2, 2)
     assert minigan.cat([x, x], dim=1).shape == (2, 6, 4)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_exp_and_log_of_integer_tensors_are_float32_as_in_pytorch(dtype):
+    t = minigan.tensor(np.array([1, 2, 3]).astype(dtype))
+    assert t.exp().dtype == np.float32 and t.log().dtype == np.float32
+    np.testing.assert_allclose(t.exp().numpy(), np.exp(t.numpy().astype(np.float32)), rtol=1e-6)

@@ -3,7 +3,9 @@ logits) and cross-entropy over classes.
 
 BCE(p, t) = -[t log p + (1 - t) log(1 - p)], with each log clamped at -100 as PyTorch does.
 On logits x, with p = sigmoid(x), the same loss is the stable softplus form
-max(x, 0) - x t + log(1 + exp(-|x|)), whose gradient is simply (sigmoid(x) - t) / n.
+(1 - t) x - log sigmoid(x) = (1 - t) x + max(-x, 0) + log(1 + exp(-|x|)), whose gradient
+is simply (sigmoid(x) - t) / n. (Written as PyTorch writes it, so that even infinite
+logits give PyTorch's result: inf for a confident wrong answer, nan for inf * 0.)
 """
 import numpy as np
 
@@ -41,12 +43,13 @@ class BinaryCrossEntropy(Function):
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """out = mean(max(x, 0) - x t + log(1 + exp(-|x|)))."""
+    """out = mean((1 - t) x + max(-x, 0) + log(1 + exp(-|x|)))."""
 
     def forward(self, x, t):
         xp = xp_of(x)
         self.save_for_backward(x, t)
-        return (xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-abs(x)))).mean()
+        with np.errstate(invalid="ignore"):  # only an infinite logit times 0 gives nan
+            return ((1 - t) * x + xp.maximum(-x, 0) + xp.log1p(xp.exp(-abs(x)))).mean()
 
     def backward(self, grad_out):
         x, t = self.saved

@@ -193,3 +193,13 @@ def test_exp_and_log_of_integer_tensors_are_float32_as_in_pytorch(dtype):
     t = minigan.tensor(np.array([1, 2, 3]).astype(dtype))
     assert t.exp().dtype == np.float32 and t.log().dtype == np.float32
     np.testing.assert_allclose(t.exp().numpy(), np.exp(t.numpy().astype(np.float32)), rtol=1e-6)
+
+
+def test_mean_over_an_empty_axis_is_nan_without_a_warning_as_in_pytorch():
+    import warnings
+    t = minigan.zeros(0, 3, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = t.mean(0)
+        m.sum().backward()
+    assert np.isnan(m.numpy()).all() and m.shape == (3,) and t.grad.shape == (0, 3)

@@ -4,6 +4,10 @@ A reduction's gradient is the upstream gradient spread back over the reduced axe
 sum copies it to every element, mean copies it divided by the count, and max sends
 it only to the elements that were the maximum (split evenly between ties, as torch.amax).
 """
+import math
+
+import numpy as np
+
 from ..autograd import Function
 from ..backend import xp_of
 
@@ -42,13 +46,16 @@ class Mean(Function):
 
     def forward(self, a, axes=(), keepdims=False):
         self.a_shape, self.axes = a.shape, axes
+        self.count = math.prod(a.shape[axis] for axis in axes)
+        if self.count == 0:  # the mean of nothing is nan, as in PyTorch (and without the
+            with np.errstate(invalid="ignore"):  # warning NumPy's mean gives): 0 / 0
+                return a.sum(axis=axes, keepdims=keepdims) / self.count
         return a.mean(axis=axes, keepdims=keepdims)
 
     def backward(self, grad_out):
-        count = 1
-        for axis in self.axes:
-            count *= self.a_shape[axis]
-        return (expand_reduced(grad_out / count, self.a_shape, self.axes),)
+        # each element gets an equal share; an empty a has no element to share with
+        share = grad_out / self.count if self.count else grad_out * 0
+        return (expand_reduced(share, self.a_shape, self.axes),)
 
 
 class Max(Function):

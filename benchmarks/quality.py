@@ -361,6 +361,27 @@ def table(records):
     return "\n".join(lines)
 
 
+def details(records):
+    """The checks behind each pair of rows: float64 exactness, then the float32 runs' drift."""
+    steps = [str(s) for s in SNAPSHOT_STEPS]
+    lines = ["| configuration | float64 check (steps: max loss / parameter difference) | "
+             "losses differ by > 1% from step | parameter distance G / D after steps "
+             f"{', '.join(steps)}, end | twin's samples vs its minigan copy |",
+             "| --- | --- | --- | --- | --- |"]
+    for r in records:
+        c, check = r["config"], r.get("float64_check")
+        exact = "not run" if check is None else \
+            f"{check['steps']}: {check['max_loss_diff']:.0e} / {check['max_param_diff']:.0e}"
+        drift = "; ".join(f"{d['G']:.1e} / {d['D']:.1e}" if d["G"] < 0.01 else
+                          f"{d['G']:.2f} / {d['D']:.2f}"
+                          for _, d in sorted(r["parameter_distance"].items(),
+                                             key=lambda item: int(item[0])))
+        lines.append(f"| {c['model']}, {c['dataset']}, seed {c['seed']}, {c['steps']:,} steps | "
+                     f"{exact} | {r['losses_split_at_step']} | {drift} | "
+                     f"{r['twin_sample_max_diff']:.0e} |")
+    return "\n".join(lines)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=(
         "Train one GAN configuration with minigan and with its PyTorch twin (same weights, "
@@ -386,7 +407,8 @@ def main(argv=None):
     args = parse_args(argv)
     if args.report:
         with open(args.report) as f:
-            print(table([json.loads(line) for line in f if line.strip()]))
+            records = [json.loads(line) for line in f if line.strip()]
+        print(table(records) + "\n\n" + details(records))
         return 0
     import torch
 

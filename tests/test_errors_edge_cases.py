@@ -98,13 +98,26 @@ def test_cat_checks_its_tensors_and_dimension():
 
 
 # --------------------------------------------------------------------------- nn.functional
-@pytest.mark.parametrize("x_shape, w_shape", [((0, 3, 5, 5), (4, 3, 3, 3)),
+@pytest.mark.parametrize("x_shape, w_shape", [((2, 3, 0, 5), (4, 3, 1, 1)),
                                               ((2, 3, 5, 5), (0, 3, 3, 3)),
                                               ((2, 3, 5, 5), (4, 3, 0, 3))],
-                         ids=["no-images", "no-output-channels", "empty-kernel"])
+                         ids=["empty-images", "no-output-channels", "empty-kernel"])
 def test_conv2d_of_empty_operands_says_so(x_shape, w_shape):
     with pytest.raises(ValueError, match=r"conv2d: input .* or weight .* is empty"):
         F.conv2d(minigan.randn(*x_shape), minigan.randn(*w_shape))
+
+
+@pytest.mark.parametrize("conv, w_shape, out_shape", [
+    (F.conv2d, (4, 3, 4, 4), (0, 4, 3, 3)), (F.conv_transpose2d, (3, 4, 4, 4), (0, 4, 12, 12))])
+def test_a_batch_of_zero_images_gives_an_empty_output_as_in_pytorch(conv, w_shape, out_shape):
+    x = minigan.zeros(0, 3, 6, 6, requires_grad=True)
+    w = minigan.randn(*w_shape, requires_grad=True)
+    b = minigan.randn(4, requires_grad=True)
+    out = conv(x, w, b, stride=2, padding=1)
+    assert out.shape == out_shape
+    out.sum().backward()
+    assert x.grad.shape == x.shape
+    assert not w.grad.numpy().any() and not b.grad.numpy().any()  # no image, no gradient
 
 
 def test_conv_transpose2d_and_linear_of_empty_operands_say_so():

@@ -163,10 +163,13 @@ def _check_conv_args(name, x, weight, bias, stride, padding):
     if min(stride) < 1 or min(padding) < 0:
         raise ValueError(f"{name}: stride must be >= 1 and padding >= 0, "
                          f"got stride={stride}, padding={padding}")
-    if x.numel() == 0 or weight.numel() == 0:
+    if weight.numel() == 0 or (x.numel() == 0 and x.shape[0] > 0):
+        # a batch of zero images is fine (an empty output, as in PyTorch); an empty image,
+        # channel axis or kernel is not
         raise ValueError(f"{name}: input of shape {x.shape} or weight of shape {weight.shape} "
-                         f"is empty; minigan's convolutions need at least one image, one "
-                         f"channel in and out, and a kernel of at least 1x1")
+                         f"is empty; minigan's convolutions need one channel in and out, "
+                         f"images and a kernel of at least 1x1 (a batch of zero images is "
+                         f"fine, as in PyTorch)")
     if bias is not None:
         check_tensor(name, bias, "bias")
         c_out = weight.shape[0] if name == "conv2d" else weight.shape[1]

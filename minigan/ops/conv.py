@@ -23,7 +23,7 @@ def batch_last_matrix(a):
 
 def from_batch_last_matrix(m, n, h, w):
     """The inverse of batch_last_matrix: m (C, H*W*N) as a (N, C, H, W) view, no copy."""
-    return m.reshape(-1, h, w, n).transpose(3, 0, 1, 2)  # (C, H, W, N) -> (N, C, H, W)
+    return m.reshape(m.shape[0], h, w, n).transpose(3, 0, 1, 2)  # (C, H, W, N) -> (N, C, H, W)
 
 
 class Conv2d(Function):

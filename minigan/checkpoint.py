@@ -22,11 +22,12 @@ previous checkpoint whole. Reads check everything before anything is assigned.
 import json
 import math
 import os
-import tempfile
 import zipfile
 import zlib
 
 import numpy as np
+
+from .atomic import atomic_write
 
 FORMAT_VERSION = 1
 ZIP_SIGNATURE = b"PK\x03\x04"  # how every zip file, and so every .npz, begins
@@ -76,58 +77,19 @@ def save_checkpoint(path, G, D, opt_g, opt_d, *, step, config, model_spec, skipp
 
 
 def write_arrays_atomically(path, arrays):
-    """np.savez into a temporary file beside `path`, fsync it, then os.replace.
+    """np.savez into a temporary file beside `path`, fsync it, then os.replace (atomic.py).
 
-    os.replace is atomic on POSIX and Windows: readers see the old file or the new one,
-    never half of one. On failure the temporary file is removed and an OSError says what
-    happened; the previous file at `path` is untouched.
+    Readers see the old file or the new one, never half of one. On failure the temporary
+    file is removed and an OSError says what happened; the previous file at `path` is
+    untouched.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = None
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=temporary_prefix(path), suffix=".tmp")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
-        with os.fdopen(fd, "wb") as f:
+        with atomic_write(path, suffix=".tmp", durable=True) as f:
             np.savez(f, **arrays)  # a file object: savez adds no ".npz" to the name
-            f.flush()
-            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
-        os.replace(tmp, path)
-        tmp = None
-        sync_folder(folder)
     except OSError as err:
         reason = err.strerror or str(err)
         raise OSError(f"cannot write checkpoint {path}: {reason}; "
                       f"any previous checkpoint there is unchanged") from err
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def temporary_prefix(path):
-    """How write_arrays_atomically names its temporary files: .<name>.<random>.tmp"""
-    return f".{os.path.basename(path)}."
-
-
-def remove_temporaries(path):
-    """Delete temporary files that a write to `path` cut short by a kill left beside it."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(folder):
-        for name in os.listdir(folder):
-            if name.startswith(temporary_prefix(path)) and name.endswith(".tmp"):
-                os.remove(os.path.join(folder, name))
-
-
-def sync_folder(folder):
-    """fsync the folder so the rename itself survives a power cut (POSIX only)."""
-    if hasattr(os, "O_DIRECTORY"):
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 # ----------------------------------------------------------------------------- reading

@@ -10,9 +10,7 @@ import gzip
 import hashlib
 import http.client
 import os
-import shutil
 import sys
-import tempfile
 import urllib.request
 import warnings
 import zlib
@@ -22,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
+
+from .atomic import atomic_write
 
 DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "folder:PATH", "ring8", "grid25")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
@@ -213,8 +213,9 @@ def fetch(name, root=None):
     for filename, sha256 in files.items():
         path = folder / filename
         if not path.exists():
-            _download(name, base_url + filename, path, sha256)
-        actual = sha256_of(path)
+            _download(name, base_url + filename, path, sha256)  # verified as it arrives
+            continue
+        actual = sha256_of(path)  # a file put there earlier, by minigan or by hand
         if actual != sha256:
             raise DatasetError(f"{path} is corrupt or not the {name} file: its sha256 is "
                                f"{actual}, expected {sha256}. Delete it and run again to "
@@ -230,12 +231,14 @@ def _download(name, url, path, sha256):
     except OSError as err:
         raise DatasetError(f"cannot create the data folder {path.parent}: {err}") from err
     print(f"minigan: downloading {url} -> {path}", file=sys.stderr)
-    tmp = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".part",
-                                      delete=False)
-    try:
+    # written whole or not at all: the file appears under `path` only once verified
+    with atomic_write(path) as out:
+        digest = hashlib.sha256()
         try:
-            with tmp, urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-                shutil.copyfileobj(response, tmp, 1 << 20)
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+                for chunk in iter(lambda: response.read(1 << 20), b""):
+                    digest.update(chunk)
+                    out.write(chunk)
         except (OSError, http.client.HTTPException) as err:  # URLError, timeouts, resets
             by_hand = "\n".join(f"  {base_url}{f}" for f in files)
             raise DatasetError(
@@ -243,17 +246,11 @@ def _download(name, url, path, sha256):
                 f"{by_hand}\ninto the folder {path.parent}\n(or point the MINIGAN_DATA "
                 "environment variable at a folder holding a "
                 f"{name}/ subfolder with them)") from err
-        actual = sha256_of(tmp.name)
+        actual = digest.hexdigest()
         if actual != sha256:
             raise DatasetError(f"downloaded {url} but its sha256 is {actual}, expected "
                                f"{sha256}; nothing was saved. Try again, or put the file "
                                f"in {path.parent} by hand")
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp.name, 0o666 & ~mask)  # NamedTemporaryFile makes 0600: usual permissions
-        os.replace(tmp.name, path)  # atomic: a crash never leaves a half file under `path`
-    finally:
-        Path(tmp.name).unlink(missing_ok=True)
 
 
 def sha256_of(path):

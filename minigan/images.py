@@ -6,12 +6,12 @@ Every file is written atomically (a temp file in the same folder, then os.replac
 viewer or a crash never sees half a PNG.
 """
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from .atomic import atomic_write
 
 # tab10's first colours: series and points take them in order.
 PALETTE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
@@ -223,25 +223,11 @@ def _point_limits(points, ref, limits):
 
 
 def _save(img, path, **options):
-    """img.save to a temp file beside `path`, then an atomic rename onto it."""
+    """img.save to a temp file beside `path`, then an atomic rename onto it (atomic.py)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None:
         raise ValueError(f"cannot tell the image format of {path}: use .png or .gif")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            img.save(f, format=fmt, **options)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_write(path) as f:
+        img.save(f, format=fmt, **options)
     return path
-
-
-def _umask():
-    """The process umask (reading it means setting it, so set it straight back)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -20,7 +20,8 @@ import threading
 
 import numpy as np
 
-from . import backend, checkpoint, images
+from . import backend, images
+from .atomic import atomic_write, remove_leftovers
 
 
 def default_out(model, dataset):
@@ -60,15 +61,13 @@ class RunFiles:
             os.makedirs(os.path.dirname(self.checkpoint), exist_ok=True)
             keep = resumed_at or 0
             lines = self.metrics_lines(up_to=keep) if keep else []
-            replace_text(self.metrics, "".join(json.dumps(line) + "\n" for line in lines))
+            with atomic_write(self.metrics) as f:
+                f.write("".join(json.dumps(line) + "\n" for line in lines).encode())
             for step in self.sample_steps():
                 if step > keep:
                     os.remove(self.sample(step))
-            checkpoint.remove_temporaries(self.checkpoint)
-            for folder in (self.out, self.samples):  # images.py writes ".NAME.XXXX.part" first
-                for name in os.listdir(folder):
-                    if name.startswith(".") and name.endswith(".part"):
-                        os.remove(os.path.join(folder, name))
+            for folder in (self.out, self.samples, os.path.dirname(self.checkpoint)):
+                remove_leftovers(folder)
             if resumed_at is None and os.path.exists(self.checkpoint):
                 os.remove(self.checkpoint)  # an older run's: never "the last good checkpoint"
         except OSError as err:
@@ -102,14 +101,6 @@ class RunFiles:
         series = {"D loss": [line["loss_d"] for line in lines],
                   "G loss": [line["loss_g"] for line in lines]}
         images.save_loss_plot([line["step"] for line in lines], series, self.losses_plot)
-
-
-def replace_text(path, text):
-    """Write `text` to `path` through a temporary file and os.replace: all or nothing."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def describe(err):

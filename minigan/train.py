@@ -31,6 +31,7 @@ from .backend import Generator
 from .creation import ones, randn, zeros
 from .nn import functional as F
 from .optim import Adam
+from .optim.optimizer import is_finite_number
 from .runs import (DeferredInterrupt, FirstBadStep, NonFiniteLossError, RunFiles,
                    TrainingInterrupted, default_out, interrupted, write_failed)
 from .sampling import (EVAL_STREAM, build_models, draw_samples, fixed_batch, generate,
@@ -116,14 +117,14 @@ class TrainConfig:
             check_int("image_size", self.image_size, minimum=1, maximum=MAX_IMAGE_SIZE)
         if self.steps is not None and self.epochs is not None:
             raise ValueError("give --steps or --epochs, not both")
-        if self.epochs is not None and not (is_number(self.epochs) and 0 < self.epochs < math.inf):
+        if self.epochs is not None and not (is_finite_number(self.epochs) and self.epochs > 0):
             raise ValueError(f"epochs must be a positive number, got {self.epochs!r}")
-        if not (is_number(self.lr) and 0 < self.lr < math.inf):
+        if not (is_finite_number(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be a finite positive number, got {self.lr!r}")
         for name in ("beta1", "beta2"):
-            if not (is_number(getattr(self, name)) and 0 <= getattr(self, name) < 1):
+            if not (is_finite_number(getattr(self, name)) and 0 <= getattr(self, name) < 1):
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
-        if not (is_number(self.bn_eps) and 0 < self.bn_eps < math.inf):
+        if not (is_finite_number(self.bn_eps) and self.bn_eps > 0):
             raise ValueError(f"bn_eps must be a finite positive number, got {self.bn_eps!r}")
         if self.g_loss not in G_LOSSES:
             raise ValueError(f"unknown g_loss {self.g_loss!r}: choose {' or '.join(G_LOSSES)}")
@@ -169,16 +170,6 @@ def check_int(name, value, minimum, maximum=INT64_MAX):
         raise ValueError(f"{flag} must be an integer >= {minimum}, got {value!r}")
     if value > maximum:
         raise ValueError(f"{flag} must be an integer <= {maximum}, got {value!r}")
-
-
-def is_number(value):
-    """A number that is not a bool, NaN, or an int too large for a float."""
-    if not isinstance(value, (int, float, np.number)) or isinstance(value, bool):
-        return False
-    try:
-        return not math.isnan(value)
-    except OverflowError:
-        return False
 
 
 # ----------------------------------------------------------------------------- the algorithm

@@ -23,6 +23,8 @@ def parse_args(argv=None):
                         "swing by 10x and more)")
     parser.add_argument("--only", metavar="TEXT", help="only the rows whose name contains TEXT")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    parser.add_argument("--no-fused", action="store_true", help="on cuda, run minigan's "
+                        "plain array code instead of its fused kernels (minigan/kernels.py)")
     parser.add_argument("--markdown", metavar="PATH", help="also write the report to PATH")
     return parser.parse_args(argv)
 
@@ -38,12 +40,14 @@ def main(argv=None):
         import torch
 
         import minigan
+        from minigan import kernels
 
         if not (minigan.cuda.is_available() and torch.cuda.is_available()):
             print("--device cuda needs a GPU seen by both CuPy and PyTorch", file=sys.stderr)
             return 2
         torch.backends.cuda.matmul.allow_tf32 = False  # float32 for both, as CuPy computes it
         torch.backends.cudnn.allow_tf32 = False
+        kernels.USE_FUSED = not args.no_fused
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     _, report = run(device=args.device, quick=args.quick, repeats=args.repeats,
                     threads=args.threads, json_path=args.json, memory=not args.no_memory,

@@ -203,5 +203,6 @@ def describe(info):
         cp = info["cupy"]
         lines.append(f"- GPU: {t['gpu']}; torch CUDA {t['cuda']}, cuDNN {t['cudnn']}; CuPy "
                      f"{cp['version']} (CUDA runtime {cp['cuda_runtime']}); TF32 off for both "
-                     f"(matmul {t['matmul_allow_tf32']}, cudnn {t['cudnn_allow_tf32']})")
+                     f"(matmul {t['matmul_allow_tf32']}, cudnn {t['cudnn_allow_tf32']}); minigan's "
+                     f"fused kernels {'on' if info.get('fused_kernels') else 'off (--no-fused)'}")
     return "\n".join(lines)

@@ -18,6 +18,9 @@ MEMORY_TARGET = 1.5  # minigan's peak step memory over PyTorch's
 # what keeps a full run under 10 minutes on a busy 2-core machine
 BUDGET = {"op": 6.0, "step": 40.0}
 BUDGET_QUICK = {"op": 3.0, "step": 15.0}
+# on a GPU a sample takes milliseconds, so 15 repeats fit in far less: what keeps a
+# full CUDA run to a few minutes of a lent machine's time
+BUDGET_CUDA = {"op": 1.5, "step": 6.0}
 # --quick keeps these op rows (a conv and a conv-transpose of each size class, one
 # BatchNorm of each rank, two linears): chosen by substring of the row name
 QUICK_OPS = ("DCGAN-64 D.main.2 ", "DCGAN-64 D.main.8 ", "DCGAN-64 G.main.3 ",
@@ -121,15 +124,23 @@ def markdown(results, info):
     return "\n".join(lines)
 
 
+def fused_kernels(device):
+    """Whether minigan ran its fused CUDA kernels (kernels.py), for the report."""
+    from minigan import kernels
+
+    return device == "cuda" and kernels.USE_FUSED
+
+
 def run(device="cpu", quick=False, repeats=None, threads=1, json_path=None, memory=True,
         min_sample_s=None, only=None, log=print):
     """Run every row (or those whose name contains `only`); the results and the report."""
     repeats = repeats or (7 if quick else 15)
-    min_sample_s = min_sample_s or (0.02 if quick else 0.05)
-    budget_s = BUDGET_QUICK if quick else BUDGET
+    # a GPU sample is timed between two synchronisations: 10 ms is long enough
+    min_sample_s = min_sample_s or (0.01 if device == "cuda" else 0.02 if quick else 0.05)
+    budget_s = BUDGET_CUDA if device == "cuda" else BUDGET_QUICK if quick else BUDGET
     info = machine_info(device, threads)
     info.update(repeats=repeats, min_sample_s=min_sample_s, quick=quick,
-                budget_s=budget_s)
+                budget_s=budget_s, fused_kernels=fused_kernels(device))
     rows = [r for r in all_rows(device, quick) if only is None or only in r.name]
     results, start = [], time.perf_counter()
     for i, row in enumerate(rows):

@@ -8,8 +8,10 @@ so that conv(x, w) = w (C_out, C*kh*kw) @ cols (C*kh*kw, OH*OW*N): one matrix pr
 col2im is the adjoint (transpose) of that copy: every column entry is added back onto
 the pixel it was read from, so a pixel that several windows read receives their sum.
 When the windows tile the image (above all: one window, the whole image) both are mere
-reshapes. Plain array code, the same for NumPy and CuPy.
+reshapes. Plain array code, the same for NumPy and CuPy (on the GPU, col2im runs as
+one fused kernel by default: kernels.py, tested equal to col2im_slabs here).
 """
+from .. import kernels
 from ..backend import xp_of
 
 # Memory layout. The arrays here keep their logical (N, C, H, W) shape, but the batch
@@ -99,6 +101,17 @@ def col2im(cols, x_shape, stride, padding):
         image = cols.transpose(0, 3, 1, 4, 2, 5)  # (C, OH, kh, OW, kw, N)
         image = image.reshape(c, h, w, n)  # (C, H, W, N), as OH*kh = H and OW*kw = W
         return image.transpose(3, 0, 1, 2)  # (N, C, H, W)
+    if kernels.fused(cols):  # on the GPU: the same sum as col2im_slabs, in one launch
+        return kernels.col2im(cols, x_shape, stride, padding)
+    return col2im_slabs(cols, x_shape, stride, padding)
+
+
+def col2im_slabs(cols, x_shape, stride, padding):
+    """col2im as kh*kw slab additions onto a zero-padded (C, Hp, Wp, N) buffer."""
+    n, c, h, w = x_shape
+    _, kh, kw, oh, ow, _ = cols.shape
+    sh, sw = stride
+    ph, pw = padding
     image = xp_of(cols).zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)  # (C, Hp, Wp, N)
     for i in range(kh):
         for j in range(kw):

@@ -10,7 +10,7 @@ m_hat / (sqrt(v_hat) + eps). weight_decay adds wd * p to g (L2, not AdamW).
 """
 import math
 
-from .. import backend
+from .. import backend, kernels
 from .optimizer import Optimizer, is_finite_number
 
 
@@ -46,19 +46,27 @@ class Adam(Optimizer):
                     state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(p.data),
                                              "exp_avg_sq": xp.zeros_like(p.data)}
                 state["step"] += 1
-                t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-                # in place, through one scratch array: the formulas' temporaries would
-                # hold up to three more parameter-sized arrays at once
-                scratch = xp.subtract(g, m, out=xp.empty_like(m))
-                scratch *= 1 - b1
-                m += scratch  # m = b1 m + (1 - b1) g, written as PyTorch's lerp
-                v *= b2
-                scratch = xp.multiply(g, g, out=scratch)
-                scratch *= 1 - b2
-                v += scratch  # v = b2 v + (1 - b2) g^2
-                denom = xp.sqrt(v, out=scratch)
-                denom /= math.sqrt(1 - b2 ** t)
-                denom += eps  # sqrt(v) / sqrt(1 - b2^t) + eps
-                update = xp.divide(m, denom, out=denom)
-                update *= lr / (1 - b1 ** t)  # the step size
-                p.data -= update
+                t = state["step"]
+                update = kernels.adam_update if kernels.fused(p.data) else adam_update
+                update(p.data, g, state["exp_avg"], state["exp_avg_sq"], b1, b2,
+                       bias2_sqrt=math.sqrt(1 - b2 ** t), eps=eps, step_size=lr / (1 - b1 ** t))
+
+
+def adam_update(param, grad, exp_avg, exp_avg_sq, b1, b2, bias2_sqrt, eps, step_size):
+    """One parameter's update, in place: the formulas above, through one scratch array
+    (written out, their temporaries would hold up to three more parameter-sized arrays
+    at once). On the GPU, kernels.adam_update does the same in one launch."""
+    xp = backend.xp_of(param)
+    scratch = xp.subtract(grad, exp_avg, out=xp.empty_like(exp_avg))
+    scratch *= 1 - b1
+    exp_avg += scratch  # m = b1 m + (1 - b1) g, written as PyTorch's lerp
+    exp_avg_sq *= b2
+    scratch = xp.multiply(grad, grad, out=scratch)
+    scratch *= 1 - b2
+    exp_avg_sq += scratch  # v = b2 v + (1 - b2) g^2
+    denom = xp.sqrt(exp_avg_sq, out=scratch)
+    denom /= bias2_sqrt
+    denom += eps  # sqrt(v) / sqrt(1 - b2^t) + eps
+    update = xp.divide(exp_avg, denom, out=denom)
+    update *= step_size  # lr / (1 - b1^t)
+    param -= update

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Everything that needs a GPU, in one run (for a CUDA machine with CuPy and torch):
+#   1. the test suite's CUDA half: every test run on the "cuda" device, and the fused
+#      kernels against their plain twins (tests/test_kernels.py);
+#   2. python -m benchmarks --device cuda, minigan's fused kernels on, then off;
+#   3. python -m benchmarks.cuda_profile: where the GPU step's time goes;
+#   4. minigan train/eval/sample/resume with --device cuda, timed.
+# Logs go to $OUT (or ./cuda_check); a summary is printed last. Each part has its own
+# time limit, and a failing part does not stop the others.
+# Usage: bash scripts/cuda_check.sh [tests|bench|profile|train ...]   (default: all)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out="${OUT:-cuda_check}"
+mkdir -p "$out"
+parts="${*:-tests bench profile train}"
+export PYTHONUNBUFFERED=1 MINIGAN_REQUIRE_TORCH=1 PYTHONDONTWRITEBYTECODE=1
+py=python3
+minigan() { $py -m minigan "$@"; }  # the same CLI, installed or not
+{
+    $py -m pip install -q --no-deps --no-build-isolation -e . || echo "pip install failed"
+    nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm \
+        --format=csv || true
+    $py -c "import sys, numpy, cupy, torch; print(sys.version.split()[0], 'numpy',
+numpy.__version__, 'cupy', cupy.__version__, 'torch', torch.__version__, torch.version.cuda)"
+    $py -c "import minigan; print('minigan.cuda.is_available():', minigan.cuda.is_available())"
+} >"$out/env.log" 2>&1
+cat "$out/env.log"
+summary=()
+
+if [[ " $parts " == *" tests "* ]]; then
+    start=$SECONDS
+    extra=()  # in parallel and with a per-test limit, where the plugins are installed
+    $py -c "import xdist" 2>/dev/null && extra+=(-n 8)
+    $py -c "import pytest_timeout" 2>/dev/null && extra+=(--timeout 120)
+    timeout 200 $py -m pytest -q -p no:cacheprovider "${extra[@]}" -rf --durations=10 \
+        -k "cuda or kernels" tests >"$out/tests.log" 2>&1
+    summary+=("tests (rc $?, $((SECONDS - start)) s): $(grep -E 'passed|failed|error' \
+        "$out/tests.log" | tail -1)")
+fi
+
+if [[ " $parts " == *" bench "* ]]; then
+    start=$SECONDS
+    timeout 240 $py -m benchmarks --device cuda --json "$out/bench.json" \
+        --markdown "$out/bench.md" >/dev/null 2>"$out/bench.log"
+    summary+=("benchmarks, fused kernels (rc $?, $((SECONDS - start)) s)")
+    start=$SECONDS
+    timeout 120 $py -m benchmarks --device cuda --no-fused --no-memory \
+        --markdown "$out/bench_plain.md" >/dev/null 2>>"$out/bench.log"
+    summary+=("benchmarks, plain code (rc $?, $((SECONDS - start)) s)")
+fi
+
+if [[ " $parts " == *" profile "* ]]; then
+    start=$SECONDS
+    { timeout 100 $py -m benchmarks.cuda_profile
+      timeout 40 $py -m benchmarks.cuda_profile --no-fused --only "MLP GAN b64"; } \
+        >"$out/profile.md" 2>&1
+    summary+=("profile (rc $?, $((SECONDS - start)) s)")
+fi
+
+if [[ " $parts " == *" train "* ]]; then
+    start=$SECONDS
+    run="$(mktemp -d)"
+    {
+        set -x
+        minigan train --device cuda --steps 2000 --no-progress --out "$run/mlp"
+        minigan train --device cuda --steps 2200 --no-progress --resume "$run/mlp"
+        minigan eval --checkpoint "$run/mlp" --device cuda
+        minigan sample --checkpoint "$run/mlp" --device cuda --out "$run/grid.png"
+        minigan train --model dcgan --device cuda --steps 1000 --no-progress --out "$run/dcgan"
+        minigan eval --checkpoint "$run/dcgan" --device cuda
+        minigan train --model cdcgan --device cuda --steps 200 --no-progress --out "$run/cdcgan"
+        minigan train --model dcgan --device cuda --steps 1 --out "$run/x" --batch-size 0
+        set +x
+    } >"$out/train.log" 2>&1
+    summary+=("train (rc $?, $((SECONDS - start)) s)")
+fi
+
+echo
+echo "== tests: failures and slowest"
+grep -E "^FAILED|^ERROR|passed|failed" "$out/tests.log" 2>/dev/null | tail -25
+echo "== benchmarks (fused kernels on)"
+grep -E "^\| |error" "$out/bench.md" 2>/dev/null | cut -c1-160
+echo "== benchmarks, plain code: steps"
+grep -E "step" "$out/bench_plain.md" 2>/dev/null | cut -c1-120
+echo "== train"
+tail -c 2500 "$out/train.log" 2>/dev/null
+printf '%s\n' "${summary[@]}"

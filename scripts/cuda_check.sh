@@ -15,7 +15,7 @@ mkdir -p "$out"
 parts="${*:-tests bench profile train}"
 export PYTHONUNBUFFERED=1 MINIGAN_REQUIRE_TORCH=1 PYTHONDONTWRITEBYTECODE=1
 py=python3
-minigan() { $py -m minigan "$@"; }  # the same CLI, installed or not
+minigan() { timeout 100 $py -m minigan "$@"; }  # the CLI, installed or not, time-limited
 {
     $py -m pip install -q --no-deps --no-build-isolation -e . || echo "pip install failed"
     nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm \
@@ -32,7 +32,7 @@ if [[ " $parts " == *" tests "* ]]; then
     extra=()  # in parallel and with a per-test limit, where the plugins are installed
     $py -c "import xdist" 2>/dev/null && extra+=(-n 8)
     $py -c "import pytest_timeout" 2>/dev/null && extra+=(--timeout 120)
-    timeout 200 $py -m pytest -q -p no:cacheprovider "${extra[@]}" -rf --durations=10 \
+    timeout 170 $py -m pytest -q -p no:cacheprovider "${extra[@]}" -rf --durations=10 \
         -k "cuda or kernels" tests >"$out/tests.log" 2>&1
     summary+=("tests (rc $?, $((SECONDS - start)) s): $(grep -E 'passed|failed|error' \
         "$out/tests.log" | tail -1)")
@@ -40,19 +40,19 @@ fi
 
 if [[ " $parts " == *" bench "* ]]; then
     start=$SECONDS
-    timeout 240 $py -m benchmarks --device cuda --json "$out/bench.json" \
+    timeout 200 $py -m benchmarks --device cuda --json "$out/bench.json" \
         --markdown "$out/bench.md" >/dev/null 2>"$out/bench.log"
     summary+=("benchmarks, fused kernels (rc $?, $((SECONDS - start)) s)")
     start=$SECONDS
-    timeout 120 $py -m benchmarks --device cuda --no-fused --no-memory \
+    timeout 100 $py -m benchmarks --device cuda --no-fused --no-memory \
         --markdown "$out/bench_plain.md" >/dev/null 2>>"$out/bench.log"
     summary+=("benchmarks, plain code (rc $?, $((SECONDS - start)) s)")
 fi
 
 if [[ " $parts " == *" profile "* ]]; then
     start=$SECONDS
-    { timeout 100 $py -m benchmarks.cuda_profile
-      timeout 40 $py -m benchmarks.cuda_profile --no-fused --only "MLP GAN b64"; } \
+    { timeout 80 $py -m benchmarks.cuda_profile
+      timeout 30 $py -m benchmarks.cuda_profile --no-fused --only "MLP GAN b64"; } \
         >"$out/profile.md" 2>&1
     summary+=("profile (rc $?, $((SECONDS - start)) s)")
 fi

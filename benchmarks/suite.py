@@ -20,7 +20,7 @@ BUDGET = {"op": 6.0, "step": 40.0}
 BUDGET_QUICK = {"op": 3.0, "step": 15.0}
 # on a GPU a sample takes milliseconds, so 15 repeats fit in far less: what keeps a
 # full CUDA run to a few minutes of a lent machine's time
-BUDGET_CUDA = {"op": 1.5, "step": 6.0}
+BUDGET_CUDA = {"op": 0.5, "step": 3.0}
 # --quick keeps these op rows (a conv and a conv-transpose of each size class, one
 # BatchNorm of each rank, two linears): chosen by substring of the row name
 QUICK_OPS = ("DCGAN-64 D.main.2 ", "DCGAN-64 D.main.8 ", "DCGAN-64 G.main.3 ",

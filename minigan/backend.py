@@ -90,12 +90,13 @@ def as_array(value, xp):
 
 
 def scatter_add(target, index, values):
-    """target[index] += values, summing repeated indices (np.add.at / cupyx.scatter_add)."""
-    if is_cupy(target):
+    """target[index] += values, summing repeated indices (xp.add.at in both libraries;
+    CuPy before 13 has only cupyx.scatter_add, which CuPy 14 deprecates)."""
+    if is_cupy(target) and not hasattr(cp.add, "at"):
         import cupyx  # noqa: PLC0415 - part of CuPy, only needed on the GPU
         cupyx.scatter_add(target, index, values)
     else:
-        np.add.at(target, index, values)
+        xp_of(target).add.at(target, index, values)
 
 
 def synchronize():

@@ -109,14 +109,15 @@ class Tensor:
                 t = node
                 if t.grad is not None:
                     g = t.grad.data + g  # a new array (or a NumPy scalar, for 0-d leaves)
-                if not (isinstance(g, xp.ndarray) and g.base is None and g.flags.c_contiguous
+                leaf_xp = backend.xp_of(t.data)  # its device's, which .to() may have left
+                if not (isinstance(g, leaf_xp.ndarray) and g.base is None and g.flags.c_contiguous
                           and id(g) not in given and g is not grad):
                     # give the leaf a fresh C-ordered array when g is a view (a broadcast or
                     # a reshape), a NumPy scalar (0-d results), the grad passed in, or an
                     # array another leaf already holds (a + b hands both the same one). An
                     # array an op just made is kept as it is, as PyTorch's AccumulateGrad
                     # steals it: ops never write into the gradient they are handed.
-                    g = xp.array(g, dtype=t.dtype, order="C")
+                    g = leaf_xp.array(g, dtype=t.dtype, order="C")
                 given.add(id(g))
                 t.grad = Tensor(g)
                 continue
@@ -262,7 +263,8 @@ class Tensor:
             raise TypeError(f"cannot combine a tensor with {type(other).__name__} "
                             f"{summary(other)} (dtype {array.dtype}): use numbers, arrays "
                             f"of numbers or tensors")
-        return Tensor(array)
+        # a raw array is a constant, like a number: it joins self on self's device
+        return Tensor(backend.to_device(array, self.device))
 
     def __add__(self, other):
         return ew.Add.apply(self, self._operand(other))

@@ -148,7 +148,9 @@ def load_from_torch(layer, torch_layer):
 @pytest.mark.parametrize("training", [True, False])
 def test_layers_loaded_from_torch_match_it(torch, device, dtype, index, training):
     layer, torch_layer, shape = layer_pairs(torch)[index]
-    assert repr(layer) == repr(torch_layer)
+    # PyTorch 2.13 (CI's) shows BatchNorm's bias=True, as minigan does; 2.11 leaves it out
+    same_version = lambda text: text.replace(", bias=True, track", ", track")  # noqa: E731
+    assert same_version(repr(layer)) == same_version(repr(torch_layer))
     torch_layer.to(getattr(torch, dtype)).train(training)
     generator = torch.Generator().manual_seed(3)
     with torch.no_grad():  # non-trivial BatchNorm parameters and statistics

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import kernels, nn, optim
+from minigan import backend, kernels, nn, optim
 from minigan.backend import asnumpy, to_device
 from minigan.ops.im2col import col2im, col2im_slabs, conv_output_size
 
@@ -73,31 +73,148 @@ def test_adam_kernel_equals_the_plain_update(dtype, rtol, weight_decay, monkeypa
         np.testing.assert_allclose(f, c, rtol=rtol, atol=rtol)
 
 
+def layouts(array):
+    """The array in (N, C, H, W) memory and, for images, batch-last ((C, H, W, N) memory),
+    the order minigan's convolutions return."""
+    yield array
+    if array.ndim == 4:
+        yield backend.cp.ascontiguousarray(array.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
+def with_and_without_kernels(monkeypatch, fn):
+    """fn() run with the fused kernels, then with the plain code: two lists of arrays."""
+    results = []
+    for fused in (True, False):
+        monkeypatch.setattr(kernels, "USE_FUSED", fused)
+        results.append([asnumpy(a) for a in fn()])
+    return results
+
+
+@needs_gpu
+@pytest.mark.parametrize("shape", [(6, 5), (4, 3, 5, 7), (64, 128, 8, 8)])
+@pytest.mark.parametrize("slope", [0.2, 0.0, 1.5, -0.3])
+def test_leaky_relu_kernels_equal_the_plain_ops(shape, slope, monkeypatch):
+    rng = np.random.default_rng(len(shape))
+    x_host = rng.standard_normal(shape).astype(np.float32)
+    x_host.flat[:3] = 0.0  # the kink: x = 0 is not positive
+    g_host = rng.standard_normal(shape).astype(np.float32)
+    for x in layouts(to_device(x_host, "cuda")):
+        def run():
+            t = minigan.tensor(x, requires_grad=True)
+            out = minigan.nn.functional.leaky_relu(t, slope)
+            out.backward(minigan.tensor(g_host, device="cuda"))
+            if kernels.USE_FUSED:  # the kernels keep the input's memory order
+                if kernels.USE_FUSED:
+                assert memory_rank(out.data) == memory_rank(x)
+            return out.data, t.grad.data
+        fused, plain = with_and_without_kernels(monkeypatch, run)
+        for f, p in zip(fused, plain):
+            np.testing.assert_array_equal(f, p)
+
+
+def memory_rank(array):
+    return kernels.memory_order(array)
+
+
+@needs_gpu
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("shape", [(64, 256), (8, 3), (16, 32, 8, 8), (5, 4, 3, 7)])
+def test_batch_norm_kernels_equal_the_plain_ops(shape, dtype, rtol, monkeypatch):
+    """Training mode: output, running statistics and the three gradients."""
+    rng = np.random.default_rng(shape[1])
+    c = shape[1]
+    x_host = (3 * rng.standard_normal(shape) + 1).astype(dtype)
+    g_host = rng.standard_normal(shape).astype(dtype)
+    weight_host = rng.standard_normal(c).astype(dtype)
+    bias_host = rng.standard_normal(c).astype(dtype)
+    for x in layouts(to_device(x_host, "cuda")):
+        def run():
+            t = minigan.tensor(x, requires_grad=True)
+            weight = minigan.tensor(weight_host, device="cuda", requires_grad=True)
+            bias = minigan.tensor(bias_host, device="cuda", requires_grad=True)
+            mean = minigan.tensor(np.full(c, 0.5, dtype), device="cuda")
+            var = minigan.tensor(np.full(c, 2.0, dtype), device="cuda")
+            out = minigan.nn.functional.batch_norm(t, mean, var, weight, bias, training=True,
+                                                   momentum=0.3, eps=1e-3)
+            out.backward(minigan.tensor(g_host, device="cuda"))
+            if kernels.USE_FUSED:
+                assert memory_rank(out.data) == memory_rank(x)
+            return out.data, mean.data, var.data, t.grad.data, weight.grad.data, bias.grad.data
+        fused, plain = with_and_without_kernels(monkeypatch, run)
+        for f, p in zip(fused, plain):
+            assert f.dtype == dtype
+            np.testing.assert_allclose(f, p, rtol=rtol, atol=rtol * np.abs(p).max())
+
+
+@needs_gpu
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 1e-6), (np.float64, 1e-14)])
+def test_bce_with_logits_kernels_equal_the_plain_ops(dtype, rtol, monkeypatch):
+    rng = np.random.default_rng(7)
+    x_host = np.concatenate([30 * rng.standard_normal(200), [0.0, 40.0, -40.0, 1e-8]])
+    t_host = np.concatenate([rng.integers(0, 2, 200), [1.0, 0.0, 1.0, 0.3]])
+    x_host, t_host = x_host.astype(dtype), t_host.astype(dtype)
+
+    def run():
+        x = minigan.tensor(x_host, device="cuda", requires_grad=True)
+        loss = minigan.nn.functional.binary_cross_entropy_with_logits(
+            x, minigan.tensor(t_host, device="cuda"))
+        (3 * loss).backward()
+        return loss.data, x.grad.data
+    fused, plain = with_and_without_kernels(monkeypatch, run)
+    for f, p in zip(fused, plain):
+        np.testing.assert_allclose(f, p, rtol=rtol, atol=rtol * np.abs(p).max())
+
+
+@needs_gpu
+def test_bce_with_logits_kernel_gives_pytorchs_inf_and_nan(monkeypatch):
+    """As the plain code and PyTorch: inf for a confident wrong answer, nan where the
+    formula multiplies an infinite logit by a 0 factor (1 - t)."""
+    x = minigan.tensor([np.inf, -np.inf, np.inf], device="cuda")
+    t = minigan.tensor([0.0, 1.0, 1.0], device="cuda")
+    for i, expected in enumerate([np.inf, np.nan, np.nan]):
+        loss = minigan.nn.functional.binary_cross_entropy_with_logits(x[i:i + 1], t[i:i + 1])
+        np.testing.assert_equal(loss.item(), expected)
+
+
 @needs_gpu
 def test_a_dcgan_training_step_is_the_same_with_and_without_the_kernels(monkeypatch):
-    """A whole D + G step of a small DCGAN (every conv's col2im, every Adam update)."""
+    """Two D + G steps of a small DCGAN (every conv's col2im, every BatchNorm, LeakyReLU
+    and Adam update): the same losses and gradients, and the same weights up to what
+    Adam makes of rounding (its first updates are lr * sign(g), so a gradient within
+    rounding of 0 may move its weight by up to 2 lr the other way)."""
     from minigan.models import build_gan
+    lr = 2e-4
 
-    def step(fused):
+    def run(fused):
         monkeypatch.setattr(kernels, "USE_FUSED", fused)
         minigan.manual_seed(0)
         G, D = build_gan("dcgan", "image", (1, 32, 32))
         G, D = G.to("cuda"), D.to("cuda")
         z = minigan.randn(8, G.nz, device="cuda")
         real = minigan.randn(8, 1, 32, 32, device="cuda")
-        opt_d = optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-        opt_g = optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        opt_d = optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+        opt_g = optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
+        bce = nn.BCEWithLogitsLoss()
+        ones, zeros = minigan.ones(8, device="cuda"), minigan.zeros(8, device="cuda")
+        losses, grads = [], []
         for _ in range(2):
-            loss_d = nn.BCEWithLogitsLoss()(D(real), minigan.ones(8, device="cuda")) + \
-                nn.BCEWithLogitsLoss()(D(G(z).detach()), minigan.zeros(8, device="cuda"))
+            loss_d = bce(D(real), ones) + bce(D(G(z).detach()), zeros)
             opt_d.zero_grad()
             loss_d.backward()
+            grads += [p.grad.numpy() for p in D.parameters()]
             opt_d.step()
-            loss_g = nn.BCEWithLogitsLoss()(D(G(z)), minigan.ones(8, device="cuda"))
+            loss_g = bce(D(G(z)), ones)
             opt_g.zero_grad()
             loss_g.backward()
+            grads += [p.grad.numpy() for p in G.parameters()]
             opt_g.step()
-        return [p.numpy() for p in G.parameters()] + [p.numpy() for p in D.parameters()]
+            losses += [loss_d.item(), loss_g.item()]
+        weights = [p.numpy() for p in G.parameters()] + [p.numpy() for p in D.parameters()]
+        return losses, grads[:len(grads) // 2], weights  # the first step's gradients
 
-    for f, p in zip(step(True), step(False)):
-        np.testing.assert_allclose(f, p, rtol=1e-4, atol=1e-6)
+    (f_losses, f_grads, f_weights), (p_losses, p_grads, p_weights) = run(True), run(False)
+    np.testing.assert_allclose(f_losses, p_losses, rtol=1e-5)
+    for f, p in zip(f_grads, p_grads):
+        np.testing.assert_allclose(f, p, rtol=1e-3, atol=1e-5 * np.abs(p).max())
+    for f, p in zip(f_weights, p_weights):
+        np.testing.assert_allclose(f, p, rtol=0, atol=2 * 2 * lr)

@@ -3,6 +3,7 @@
 Each saves the cheapest thing its derivative needs: a bool mask for the piecewise-linear
 ones, the output itself for tanh (1 - out^2) and sigmoid (out (1 - out)).
 """
+from .. import kernels
 from ..autograd import Function
 from ..backend import xp_of
 
@@ -23,13 +24,19 @@ class LeakyReLU(Function):
     """out = x if x > 0 else negative_slope * x."""
 
     def forward(self, x, negative_slope=0.01):
-        positive = x > 0
-        self.save_for_backward(positive)  # a bool mask is all backward needs
         self.slope = x.dtype.type(negative_slope)  # in x's dtype, so products stay float32
-        return x * self.derivative(positive)
+        if kernels.fused(x):  # on the GPU: mask and product in one launch (kernels.py)
+            out, positive = kernels.leaky_relu(x, self.slope)
+        else:
+            positive = x > 0
+            out = x * self.derivative(positive)
+        self.save_for_backward(positive)  # a bool mask is all backward needs
+        return out
 
     def backward(self, grad_out):
         positive, = self.saved
+        if kernels.fused(grad_out):
+            return (kernels.leaky_relu_backward(grad_out, positive, self.slope),)
         return (grad_out * self.derivative(positive),)
 
     def derivative(self, positive):

@@ -10,6 +10,7 @@ Backward in training, in closed form (means over the M values of a channel, g = 
     grad_x = gamma * inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
     grad_gamma = sum(g * x_hat),  grad_beta = sum(g)
 """
+from .. import kernels
 from ..autograd import Function
 from ..backend import xp_of
 
@@ -29,6 +30,15 @@ class BatchNorm(Function):
         self.shape = (1, c) + (1,) * (x.ndim - 2)  # a (C,) vector broadcast over x
         self.count = x.size // c  # M, the values per channel
         self.training = training
+        self.fused = training and fused_training_ok(x, weight, bias, running_mean, running_var)
+        # training backward reads x_hat for grad_x; grad_gamma reads it in both modes.
+        # It costs one x-sized array; gamma * inv_std is all the rest that is kept.
+        keep_x_hat = (training and self.needs_input_grad[0]) or self.needs_input_grad[1]
+        if self.fused:  # on the GPU: the lines below in 4 launches (kernels.py)
+            out, x_hat, scale = kernels.batch_norm_training(x, weight, bias, running_mean,
+                                                            running_var, momentum, eps)
+            self.save_for_backward(x_hat if keep_x_hat else None, scale)
+            return out
         if training:
             mean = channel_sum(x) / self.count  # (C,)
             x_hat = x - mean.reshape(self.shape)  # centred now, normalised in place below
@@ -46,9 +56,6 @@ class BatchNorm(Function):
             x_hat = x - mean.reshape(self.shape)
         inv_std = 1 / xp.sqrt(var + eps)  # (C,)
         x_hat *= inv_std.reshape(self.shape)
-        # training backward reads x_hat for grad_x; grad_gamma reads it in both modes.
-        # It costs one x-sized array; gamma * inv_std is all the rest that is kept.
-        keep_x_hat = (training and self.needs_input_grad[0]) or self.needs_input_grad[1]
         self.save_for_backward(x_hat if keep_x_hat else None, weight * inv_std)
         out = x_hat * weight.reshape(self.shape)
         out += bias.reshape(self.shape)
@@ -58,6 +65,9 @@ class BatchNorm(Function):
         x_hat, scale = self.saved  # scale = gamma * inv_std, (C,)
         g = grad_out
         needs_x, needs_weight, needs_bias = self.needs_input_grad
+        if self.fused and needs_x:  # on the GPU: the lines below in 3 launches (kernels.py)
+            grad_x, grad_weight, grad_bias = kernels.batch_norm_training_backward(g, x_hat, scale)
+            return grad_x, grad_weight if needs_weight else None, grad_bias if needs_bias else None
         grad_x = grad_weight = grad_bias = None
         if needs_bias or (needs_x and self.training):
             grad_bias = channel_sum(g)  # sum(g), (C,)
@@ -74,6 +84,14 @@ class BatchNorm(Function):
         return (grad_x,
                 grad_weight if needs_weight else None,
                 grad_bias if needs_bias else None)
+
+
+def fused_training_ok(x, weight, bias, running_mean, running_var):
+    """Whether kernels.batch_norm_training can stand in for the plain training forward: on
+    the GPU, with running statistics, everything in x's dtype, and a non-empty batch."""
+    arrays = (weight, bias, running_mean, running_var)
+    return kernels.fused(x) and x.size > 0 and all(
+        a is not None and a.dtype == x.dtype for a in arrays)
 
 
 def channel_sum(a, b=None):

@@ -9,6 +9,7 @@ logits give PyTorch's result: inf for a confident wrong answer, nan for inf * 0.
 """
 import numpy as np
 
+from .. import kernels
 from ..autograd import Function
 from ..backend import xp_of
 from .activation import stable_sigmoid
@@ -48,13 +49,20 @@ class BinaryCrossEntropyWithLogits(Function):
     def forward(self, x, t):
         xp = xp_of(x)
         self.save_for_backward(x, t)
+        # on the GPU, for matching logits and targets, the same in 2 launches (kernels.py)
+        self.fused = kernels.fused(x) and t.shape == x.shape and t.dtype == x.dtype
+        if self.fused:
+            return kernels.bce_with_logits(x, t)
         with np.errstate(invalid="ignore"):  # only an infinite logit times 0 gives nan
             return ((1 - t) * x + xp.maximum(-x, 0) + xp.log1p(xp.exp(-abs(x)))).mean()
 
     def backward(self, grad_out):
         x, t = self.saved
         scale = grad_out / x.size
-        grad_x = scale * (stable_sigmoid(x) - t) if self.needs_input_grad[0] else None
+        grad_x = None
+        if self.needs_input_grad[0]:
+            grad_x = kernels.bce_with_logits_backward(x, t, scale) if self.fused else \
+                scale * (stable_sigmoid(x) - t)
         grad_t = -scale * x if self.needs_input_grad[1] else None
         return grad_x, grad_t
 

@@ -104,7 +104,6 @@ def test_leaky_relu_kernels_equal_the_plain_ops(shape, slope, monkeypatch):
             out = minigan.nn.functional.leaky_relu(t, slope)
             out.backward(minigan.tensor(g_host, device="cuda"))
             if kernels.USE_FUSED:  # the kernels keep the input's memory order
-                if kernels.USE_FUSED:
                 assert memory_rank(out.data) == memory_rank(x)
             return out.data, t.grad.data
         fused, plain = with_and_without_kernels(monkeypatch, run)

@@ -35,7 +35,7 @@ class LeakyReLU(Function):
 
     def backward(self, grad_out):
         positive, = self.saved
-        if kernels.fused(grad_out):
+        if kernels.fused(positive):
             return (kernels.leaky_relu_backward(grad_out, positive, self.slope),)
         return (grad_out * self.derivative(positive),)
 

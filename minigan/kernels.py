@@ -1,22 +1,25 @@
 """Optional fused CUDA kernels (CuPy), each the twin of a plain-array version it must equal.
 
-On the GPU every array expression is one kernel launch, and a launch costs CuPy several
-microseconds of Python before the GPU does anything. Where an op is many small
-expressions (Adam: eleven per parameter) or many passes over memory (col2im: kh*kw slab
-additions, each reading and writing the image), one hand-written kernel does the same
-arithmetic in one launch and one pass. Each kernel here computes exactly the formula of
-its plain twin, in the same order, so the plain code stays the definition:
+On the GPU every array expression is one kernel launch, and a launch costs CuPy and the
+driver some 10-30 microseconds on the host, more than the GPU needs for most of
+minigan's arrays: a training step is then bound by the host (benchmarks/RESULTS_CUDA.md).
+Where an op is many small expressions (Adam: eleven per parameter) or many passes over
+memory (col2im: kh*kw slab additions, each reading and writing the image), one
+hand-written kernel does the same arithmetic in one launch and one pass. Each kernel
+computes the formula of its plain twin with the same operations in the same order (a
+reduction adds in its own order, so sums agree to rounding), and the plain code stays
+the definition:
 
-    kernel                        plain twin (the reference, and what runs on the CPU)
-    adam_update                   optim/adam.py         adam_update
-    col2im                        ops/im2col.py         col2im_slabs
-    leaky_relu(_backward)         ops/activation.py     LeakyReLU
-    batch_norm_training(_backward) ops/batchnorm.py     BatchNorm, training mode
-    bce_with_logits(_backward)    ops/loss.py           BinaryCrossEntropyWithLogits
+    kernel                          plain twin (the reference, and what runs on the CPU)
+    adam_update                     optim/adam.py        adam_update
+    col2im                          ops/im2col.py        col2im_slabs
+    leaky_relu(_backward)           ops/activation.py    LeakyReLU
+    batch_norm_training(_backward)  ops/batchnorm.py     BatchNorm, training mode
+    bce_with_logits(_backward)      ops/loss.py          BinaryCrossEntropyWithLogits
 
 The elementwise kernels also keep their input's memory order (see `memory_order`): an
 image batch stored batch-last stays batch-last, so the next convolution reads it as it
-is, where a CuPy expression would return it in (N, C, H, W) order.
+is (NumPy's expressions keep the order too; CuPy's do not promise to).
 
 `USE_FUSED` is the one switch: set it False and the GPU runs the plain versions too
 (tests compare the two; benchmarks time both). Kernels are compiled by CuPy on first use
@@ -70,8 +73,8 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, b1, b2, bias2_sqrt, eps, step_
 
 # ----------------------------------------------------------------------------- col2im
 # One thread per pixel of the (C, H, W, N) output, which GATHERS what the plain version
-# scatters: pixel (h, w) of the image received, from kernel offset (i, j), the column
-# entry of the window at oh = (h + ph - i) / sh, ow = (w + pw - j) / sw, when those
+# scatters: pixel (y, x) of the image received, from kernel offset (i, j), the column
+# entry of the window at oh = (y + ph - i) / sh, ow = (x + pw - j) / sw, when those
 # divide exactly and land inside the OH x OW grid. Summing over (i, j) in the plain
 # loop's order gives the same float32 sum, with no padded buffer, no atomics, and each
 # column entry read once (coalesced: neighbouring threads differ in n, the fastest axis).
@@ -81,7 +84,7 @@ def _make_col2im(cp):
         "int64 sh, int64 sw, int64 ph, int64 pw",
         "T image",
         """
-        long long n = i % N;          // image index i = ((c * H + h) * W + w) * N + n
+        long long n = i % N;          // image index i = ((c * H + y) * W + x) * N + n
         long long rest = i / N;
         long long x = rest % W;  rest /= W;
         long long y = rest % H;

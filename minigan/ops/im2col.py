@@ -9,7 +9,7 @@ col2im is the adjoint (transpose) of that copy: every column entry is added back
 the pixel it was read from, so a pixel that several windows read receives their sum.
 When the windows tile the image (above all: one window, the whole image) both are mere
 reshapes. Plain array code, the same for NumPy and CuPy (on the GPU, col2im runs as
-one fused kernel by default: kernels.py, tested equal to col2im_slabs here).
+one fused kernel by default: kernels.py, tested equal to col2im_slabs below).
 """
 from .. import kernels
 from ..backend import is_cupy, xp_of

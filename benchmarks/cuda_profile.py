@@ -105,12 +105,11 @@ def profile_row(label, model, shape, batch, repeats, device="cuda"):
         wall = (time.perf_counter() - start) / repeats
     finally:
         undo()
-    lines += ["", f"instrumented step {1e3 * wall:.3f} ms (synchronised around every op)", "",
-              "| where | calls/step | ms/step | share |", "|---|---|---|---|"]
-    listed = sum(seconds for seconds, _ in totals.values()) / repeats
-    lines.insert(-3, f"ops and optimizers {1e3 * listed:.3f} ms of it; the rest, "
-                 f"{1e3 * (wall - listed):.3f} ms, is autograd's graph walk and Python between "
-                 f"them")
+    listed = sum(seconds for seconds, _ in totals.values()) / repeats  # in the table
+    lines += ["", f"instrumented step {1e3 * wall:.3f} ms (synchronised around every op)",
+              f"ops and optimizers {1e3 * listed:.3f} ms of it; the rest, "
+              f"{1e3 * (wall - listed):.3f} ms, is autograd's graph walk and Python between them",
+              "", "| where | calls/step | ms/step | share |", "|---|---|---|---|"]
     for name, (seconds, calls) in sorted(totals.items(), key=lambda kv: -kv[1][0]):
         share = seconds / repeats / wall
         if share < 0.005:

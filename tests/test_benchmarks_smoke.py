@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo root
 
-from benchmarks import ops, steps, suite, timing  # noqa: E402
+from benchmarks import cuda_profile, ops, steps, suite, timing  # noqa: E402
 
 
 def test_linear_row_times_both_frameworks_and_their_outputs_agree(torch):
@@ -55,3 +55,13 @@ def test_the_report_has_both_tables_and_the_machine(torch):
     assert len(results) == 1 and results[0]["outputs_match"]
     assert "## Machine" in report and "| MLP GAN D.model.4 linear 256->1 b64 |" in report
     assert "OPENBLAS_CORETYPE" in report
+
+
+def test_gpu_profile_runs_on_the_cpu_and_undoes_its_timers(torch):
+    from minigan.autograd import Function
+    from minigan.ops.conv import Conv2d
+
+    forward = Conv2d.__dict__["forward"]
+    report = cuda_profile.profile_row("tiny", "dcgan", (1, 8, 8), 4, repeats=2, device="cpu")
+    assert "| Conv2d.backward |" in report and "| Adam.step | 2 |" in report
+    assert Conv2d.__dict__["forward"] is forward and "apply" in Function.__dict__

@@ -101,6 +101,9 @@ def child(args):
     from .suite import all_rows
 
     set_threads(args.threads)
+    from minigan import kernels
+
+    kernels.USE_FUSED = not args.no_fused
     row = next(r for r in all_rows(args.device, quick=False) if r.name == args.row)
     contenders = row.setup(args.device)
     contender = contenders.pop(args.framework)
@@ -116,8 +119,12 @@ def child(args):
 def peak_memory(row_name, framework, device, threads, timeout=600):
     """Run the measurement in a fresh interpreter; its result dict, or {"error": ...}."""
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(MMAP_THRESHOLD))
+    from minigan import kernels
+
     command = [sys.executable, "-m", "benchmarks.memory", "--row", row_name,
                "--framework", framework, "--device", device, "--threads", str(threads)]
+    if not kernels.USE_FUSED:  # the child measures the code the parent times
+        command.append("--no-fused")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=root,
@@ -136,5 +143,6 @@ if __name__ == "__main__":
     parser.add_argument("--framework", choices=("torch", "minigan"), required=True)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-fused", action="store_true")
     child(parser.parse_args())
     sys.exit(0)

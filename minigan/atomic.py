@@ -39,6 +39,11 @@ def atomic_write(path, suffix=".part", durable=False):
             os.remove(tmp)
 
 
+def reason(err):
+    """An OSError's reason without the errno number and path ("Permission denied")."""
+    return err.strerror or str(err)
+
+
 def remove_leftovers(folder):
     """Delete the temporary files that writes into `folder` cut short by a kill left."""
     if os.path.isdir(folder):

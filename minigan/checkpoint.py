@@ -27,7 +27,7 @@ import zlib
 
 import numpy as np
 
-from .atomic import atomic_write
+from .atomic import atomic_write, reason
 
 FORMAT_VERSION = 1
 ZIP_SIGNATURE = b"PK\x03\x04"  # how every zip file, and so every .npz, begins
@@ -87,8 +87,7 @@ def write_arrays_atomically(path, arrays):
         with atomic_write(path, suffix=".tmp", durable=True) as f:
             np.savez(f, **arrays)  # a file object: savez adds no ".npz" to the name
     except OSError as err:
-        reason = err.strerror or str(err)
-        raise OSError(f"cannot write checkpoint {path}: {reason}; "
+        raise OSError(f"cannot write checkpoint {path}: {reason(err)}; "
                       f"any previous checkpoint there is unchanged") from err
 
 

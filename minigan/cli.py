@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from . import data
+from . import atomic, data
 from .backend import DeviceError
 from .checkpoint import CheckpointError
 from .sampling import draw_samples, generator_from_checkpoint, save_picture
@@ -188,7 +188,7 @@ def run_sample(args):
                          ckpt.config.get("dataset"), nrow=nrow)
     except OSError as err:
         reason = (f"{err.filename} is a file, not a folder" if isinstance(err, FileExistsError)
-                  else err.strerror or str(err))
+                  else atomic.reason(err))
         raise OSError(f"cannot write {args.out}: {reason}") from err
     print(f"wrote {len(samples)} samples {tuple(samples.shape[1:])} from step {ckpt.step} "
           f"to {args.out}")

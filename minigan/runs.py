@@ -21,7 +21,7 @@ import threading
 import numpy as np
 
 from . import backend, images
-from .atomic import atomic_write, remove_leftovers
+from .atomic import atomic_write, reason, remove_leftovers
 
 
 def default_out(model, dataset):
@@ -71,7 +71,7 @@ class RunFiles:
             if resumed_at is None and os.path.exists(self.checkpoint):
                 os.remove(self.checkpoint)  # an older run's: never "the last good checkpoint"
         except OSError as err:
-            raise OSError(f"cannot write the run folder {self.out}: {describe(err)}; "
+            raise OSError(f"cannot write the run folder {self.out}: {reason(err)}; "
                           f"choose another --out") from err
 
     def metrics_lines(self, up_to=None):
@@ -103,14 +103,9 @@ class RunFiles:
         images.save_loss_plot([line["step"] for line in lines], series, self.losses_plot)
 
 
-def describe(err):
-    """An OSError's reason without the errno number and path ("Permission denied")."""
-    return err.strerror or str(err)
-
-
 def write_failed(err, paths):
     """The OSError that ends a run whose write failed: what, why, and what is kept."""
-    what = str(err) if err.filename is None else f"cannot write {err.filename}: {describe(err)}"
+    what = str(err) if err.filename is None else f"cannot write {err.filename}: {reason(err)}"
     kept = (f"the last checkpoint ({paths.checkpoint}) is whole and resumable"
             if os.path.exists(paths.checkpoint) else "no checkpoint had been written")
     return OSError(f"{what}; training stopped and {kept}")

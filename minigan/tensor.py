@@ -39,6 +39,17 @@ def is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def is_finite_number(value):
+    """A real number (np.float32 too), not a bool, neither NaN nor infinite (nor an int too
+    large to be a float)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # math.isfinite(10 ** 400)
+        return False
+
+
 def check_dim(name, dim, shape):
     """A dimension of a tensor of `shape` (negatives count from the end) as an int >= 0.
 

@@ -31,12 +31,11 @@ from .backend import Generator
 from .creation import ones, randn, zeros
 from .nn import functional as F
 from .optim import Adam
-from .optim.optimizer import is_finite_number
 from .runs import (DeferredInterrupt, FirstBadStep, NonFiniteLossError, RunFiles,
                    TrainingInterrupted, default_out, interrupted, write_failed)
 from .sampling import (EVAL_STREAM, build_models, draw_samples, fixed_batch, generate,
                        save_picture)
-from .tensor import Tensor
+from .tensor import Tensor, is_finite_number
 
 DEFAULT_STEPS = 4000  # mlp on mnist-sample: recognisable digits in a few minutes on 2 cores
 POINT_DATASETS = ("ring8", "grid25")

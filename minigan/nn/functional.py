@@ -3,13 +3,12 @@
 Each function is a thin wrapper: check its arguments with a message that names the
 function, the shapes received and what was expected, then apply the op's Function.
 """
-import math
 import numbers
 
 from ..ops import activation as act
 from ..ops import loss
 from ..ops.matmul import Linear
-from ..tensor import Tensor
+from ..tensor import Tensor, is_finite_number
 
 
 def check_tensor(name, x, arg="input"):
@@ -31,11 +30,7 @@ def check_real(name, arg, value, minimum=None):
     """`value` must be a real number (not a bool), finite, and >= minimum if given."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"{name}: {arg} must be a number, got {value!r}")
-    try:
-        finite = math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        finite = False
-    if not finite or (minimum is not None and value < minimum):
+    if not is_finite_number(value) or (minimum is not None and value < minimum):
         bound = "" if minimum is None else f" >= {minimum}"
         raise ValueError(f"{name}: {arg} must be a finite number{bound}, got {value!r}")
     return float(value)

@@ -11,7 +11,8 @@ m_hat / (sqrt(v_hat) + eps). weight_decay adds wd * p to g (L2, not AdamW).
 import math
 
 from .. import backend, kernels
-from .optimizer import Optimizer, is_finite_number
+from ..tensor import is_finite_number
+from .optimizer import Optimizer
 
 
 class Adam(Optimizer):

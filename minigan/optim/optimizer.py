@@ -5,25 +5,12 @@ per-parameter state (Adam's moments, SGD's momentum buffer), and state dicts in
 PyTorch's layout: {"state": {index: {name: value}}, "param_groups": [{..., "params": [indices]}]},
 the indices counting parameters across groups in order.
 """
-import math
 import numbers
 
 import numpy as np
 
 from .. import backend
-from ..nn.module import Parameter
-from ..tensor import Tensor
-
-
-def is_finite_number(value):
-    """A real number (np.float32 too), not a bool, neither NaN nor infinite (nor an int too
-    large to be a float)."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # math.isfinite(10 ** 400)
-        return False
+from ..tensor import Tensor, is_finite_number
 
 
 class Optimizer:

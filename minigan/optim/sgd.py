@@ -4,7 +4,8 @@
     buf = momentum buf + g  after it
     p = p - lr buf          (plain SGD, p = p - lr g, when momentum is 0)
 """
-from .optimizer import Optimizer, is_finite_number
+from ..tensor import is_finite_number
+from .optimizer import Optimizer
 
 
 class SGD(Optimizer):

@@ -70,6 +70,10 @@ def _check_arguments(module, name, n_power_iterations, eps):
         raise TypeError(f"{where}: expected a minigan.nn.Module, got {type(module).__name__}")
     if not isinstance(name, str):
         raise TypeError(f"{where}: name must be a string, got {name!r}")
+    for hook in module._forward_pre_hooks:
+        if isinstance(hook, SpectralNorm) and hook.name == name:
+            raise RuntimeError(f"{where}: parameter {name!r} of {type(module).__name__} is "
+                               f"already spectral-normalised")
     weight = module._parameters.get(name)
     if weight is None:
         found = [k for k, p in module._parameters.items() if p is not None]
@@ -78,10 +82,6 @@ def _check_arguments(module, name, n_power_iterations, eps):
     if weight.ndim == 0:
         raise ValueError(f"{where}: parameter {name!r} is a scalar; it needs at least one "
                          f"dimension to be seen as a matrix")
-    for hook in module._forward_pre_hooks:
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            raise RuntimeError(f"{where}: parameter {name!r} of {type(module).__name__} is "
-                               f"already spectral-normalised")
     if not isinstance(n_power_iterations, numbers.Integral) or \
             isinstance(n_power_iterations, bool) or n_power_iterations <= 0:
         raise ValueError(f"{where}: n_power_iterations must be a positive integer, got "

@@ -152,6 +152,12 @@ CASES = {
         F.binary_cross_entropy_with_logits,
         lambda T: T.nn.functional.binary_cross_entropy_with_logits,
         [np.array([-200.0, -30.0, 0.0, 30.0, 200.0]), np.array([1.0, 0.0, 0.5, 1.0, 0.0])]),
+    "mse_loss": (F.mse_loss, lambda T: T.nn.functional.mse_loss,
+                 [rand((4, 3)), rand((4, 3), seed=1)]),
+    "mse_loss of a 4-d batch": (F.mse_loss, lambda T: T.nn.functional.mse_loss,
+                                [rand((2, 3, 2, 2), -1e3, 1e3), rand((2, 3, 2, 2), seed=1)]),
+    "mse_loss of one element": (F.mse_loss, lambda T: T.nn.functional.mse_loss,
+                                [rand(()), rand((), seed=1)]),
 }
 
 
@@ -210,6 +216,7 @@ def test_loss_modules_match_torch(torch, device, dtype):
     check_parity(torch, device, dtype, nn.BCELoss(), torch.nn.BCELoss(), [p, target])
     check_parity(torch, device, dtype, nn.BCEWithLogitsLoss(), torch.nn.BCEWithLogitsLoss(),
                  [logits, target])
+    check_parity(torch, device, dtype, nn.MSELoss(), torch.nn.MSELoss(), [logits, target])
     check_parity(torch, device, dtype,
                  lambda x: nn.CrossEntropyLoss()(x, minigan.tensor(labels, device=device)),
                  lambda x: torch.nn.CrossEntropyLoss()(x, torch.tensor(labels)),

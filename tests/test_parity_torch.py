@@ -223,6 +223,24 @@ def test_loss_modules_match_torch(torch, device, dtype):
                  [rand((4, 5))])
 
 
+def test_mse_loss_gradient_of_its_gradient_matches_torch(torch, device):
+    """|d mse / dx|^2, differentiated again with respect to input and target."""
+    grad = getattr(minigan.autograd, "grad", None)
+    if grad is None:
+        pytest.skip("needs minigan.autograd.grad (gradients of gradients)")
+    x, target = rand((3, 4)), rand((3, 4), seed=1)
+    mine = [minigan.tensor(a, dtype="float64", device=device, requires_grad=True)
+            for a in (x, target)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, target)]
+    (g_mine,) = grad(F.mse_loss(*mine), [mine[0]], create_graph=True)
+    (g_theirs,) = torch.autograd.grad(torch.nn.functional.mse_loss(*theirs), [theirs[0]],
+                                      create_graph=True)
+    (g_mine * g_mine).sum().backward()
+    (g_theirs * g_theirs).sum().backward()
+    for i in range(2):
+        assert_close(mine[i].grad, theirs[i].grad, "float64", f"gradient of input {i}")
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_activation_and_flatten_modules_match_torch(torch, device, dtype):
     x = away_from_zero((2, 3, 2, 2))

@@ -7,6 +7,8 @@ bias and the input (within 1e-10 relative in float64, 1e-4 in float32). Eval mod
 dicts both ways, n_power_iterations > 1, an explicit dim and Adam steps are compared too.
 These tests skip without torch, and fail instead under MINIGAN_REQUIRE_TORCH=1 (CI).
 """
+import copy
+
 import numpy as np
 import pytest
 
@@ -151,6 +153,47 @@ def test_sigma_converges_to_the_largest_singular_value():
     orig = layer.weight_orig.numpy().reshape(4, -1)
     np.testing.assert_allclose(weight * np.linalg.svd(orig, compute_uv=False)[0], orig,
                                rtol=1e-8)
+
+
+def double_backward():
+    """minigan.autograd.grad, or a skip while gradients of gradients are not in this tree."""
+    grad = getattr(minigan.autograd, "grad", None)
+    if grad is None:
+        pytest.skip("needs minigan.autograd.grad (gradients of gradients)")
+    return grad
+
+
+def test_a_gradient_penalty_through_a_spectral_normed_critic_matches_torch(torch):
+    """d/dW of |dD/dx|^2 (R1, WGAN-GP): the backward of spectral_norm's ops is recorded."""
+    grad = double_backward()
+    mine, theirs = twins(torch, make_critic, "float64", seed=5)
+    x = np.random.default_rng(0).standard_normal((3, 1, 6, 6))
+    x_mine = minigan.tensor(x, dtype="float64", requires_grad=True)
+    x_theirs = torch.tensor(x, requires_grad=True)
+    (g_mine,) = grad(mine(x_mine).sum(), [x_mine], create_graph=True)
+    (g_theirs,) = torch.autograd.grad(theirs(x_theirs).sum(), [x_theirs], create_graph=True)
+    assert_close(g_mine, g_theirs, "float64", "dD/dx")
+    (g_mine * g_mine).sum().backward()
+    (g_theirs * g_theirs).sum().backward()
+    named = dict(theirs.named_parameters())
+    for name, p in mine.named_parameters():
+        theirs_grad = named[name].grad
+        if p.grad is None:  # a bias reaches dD/dx only through ReLU masks: no gradient
+            assert theirs_grad is None or not theirs_grad.any(), name
+        else:
+            assert_close(p.grad, theirs_grad, "float64", f"gradient of {name}")
+    assert all(mine[i].weight_orig.grad is not None for i in (0, 2, 4))
+
+
+def test_a_deep_copy_is_an_independent_spectral_normed_module():
+    minigan.manual_seed(0)
+    layer = spectral_norm(nn.Linear(4, 3))
+    twin = copy.deepcopy(layer)
+    u = layer.weight_u.numpy().copy()
+    twin(minigan.randn(2, 4))
+    np.testing.assert_array_equal(layer.weight_u.numpy(), u)  # only the copy iterated
+    assert not np.array_equal(twin.weight_u.numpy(), u)
+    assert twin.weight_orig is not layer.weight_orig
 
 
 # --------------------------------------------------------------------------- state dicts

@@ -50,10 +50,10 @@ class SpectralNorm:
         u_data, v_data = u.data.copy(), v.data.copy()
         if do_power_iteration:
             # on raw arrays, so no graph is recorded (PyTorch runs this under no_grad)
-            w = weight_mat.data
+            matrix = weight_mat.data
             for _ in range(self.n_power_iterations):
-                v_data = normalize(w.T @ u_data, self.eps)  # (w, h) @ (h,) -> (w,)
-                u_data = normalize(w @ v_data, self.eps)  # (h, w) @ (w,) -> (h,)
+                v_data = normalize(matrix.T @ u_data, self.eps)  # (w, h) @ (h,) -> (w,)
+                u_data = normalize(matrix @ v_data, self.eps)  # (h, w) @ (w,) -> (h,)
             u.data[...] = u_data  # in place, as PyTorch's out=u, out=v
             v.data[...] = v_data
         # u and v are constants here: the gradient of sigma flows through W only

@@ -12,9 +12,11 @@ module keeps as buffers and refines at every training forward, in PyTorch's orde
 The parameter `weight` becomes `weight_orig`; `weight` is recomputed before each forward by
 a forward pre-hook, and state_dict keys are PyTorch's: weight_orig, weight_u, weight_v.
 """
+import numbers
+
 from ... import backend
-from ...tensor import Tensor, check_dim, is_finite_number, is_int
-from ..conv import ConvTranspose2d, Conv2d
+from ...tensor import Tensor, check_dim, is_finite_number, is_int, summary
+from ..conv import Conv2d, ConvTranspose2d
 from ..linear import Linear
 from ..module import Module
 
@@ -82,9 +84,11 @@ def _check_arguments(module, name, n_power_iterations, eps):
                          f"dimension to be seen as a matrix")
     if not is_int(n_power_iterations) or n_power_iterations <= 0:
         raise ValueError(f"{where}: n_power_iterations must be a positive integer, got "
-                         f"{n_power_iterations!r}")
+                         f"{summary(n_power_iterations)}")
+    if not isinstance(eps, numbers.Real) or isinstance(eps, bool):
+        raise TypeError(f"{where}: eps must be a number, got {summary(eps)}")
     if not is_finite_number(eps) or eps <= 0:
-        raise ValueError(f"{where}: eps must be a finite number > 0, got {eps!r}")
+        raise ValueError(f"{where}: eps must be a finite number > 0, got {summary(eps)}")
     return weight
 
 

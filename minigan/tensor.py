@@ -36,7 +36,8 @@ def resolve_dtype(dtype):
 
 def is_int(value):
     """A Python or NumPy integer, but not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    return type(value) is int or (isinstance(value, numbers.Integral)  # (the common case
+                                   and not isinstance(value, bool))  # first: ABCs are slow)
 
 
 def is_finite_number(value):

@@ -11,9 +11,9 @@ That last choice is what gives second derivatives. A backward formula such as Ta
 recording (`create_graph=True`) and it leaves a graph behind, from the gradient back to
 the inputs, which the same walk can differentiate again:
 
-    y = x.tanh()                                                 # a graph: x -> Tanh -> y
-    g, = minigan.autograd.grad(y.sum(), x, create_graph=True)   # g = 1 - y*y, recorded
-    h, = minigan.autograd.grad(g.sum(), x)                      # d/dx (1 - tanh^2) = -2 y g
+    y = F.tanh(x)                                    # a graph: x -> Tanh -> y
+    g, = autograd.grad(y.sum(), x, create_graph=True)   # g = 1 - y*y: ops recorded, y -> g
+    h, = autograd.grad(g.sum(), x)                      # through that graph: -2 y (1 - y*y)
 
 Without create_graph the walk runs each backward under no_grad: the same formulas, nothing
 recorded, the gradients plain values. (A few ops put a faster in-place or fused-kernel

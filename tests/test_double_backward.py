@@ -459,3 +459,24 @@ def test_without_create_graph_the_backward_records_nothing():
     y = F.sigmoid(x) * x
     g, = autograd.grad(y.sum(), x)
     assert not g.requires_grad and g._ctx is None
+
+
+def test_the_docstring_example_of_autograd_gives_the_second_derivative_of_tanh():
+    x = leaf([-1.0, 0.0, 0.5])
+    y = F.tanh(x)
+    g, = autograd.grad(y.sum(), x, create_graph=True)
+    h, = autograd.grad(g.sum(), x)
+    t = np.tanh([-1.0, 0.0, 0.5])
+    np.testing.assert_allclose(h.numpy(), -2 * t * (1 - t * t), rtol=1e-12, atol=1e-15)
+
+
+def test_the_example_script_agrees_with_finite_differences():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).parent.parent / "examples" / "double_backward.py"
+    spec = importlib.util.spec_from_file_location("double_backward_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    assert example.hessian_vector_product() < 1e-7
+    assert example.wgan_gp() < 1e-6

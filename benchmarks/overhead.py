@@ -148,7 +148,8 @@ def main(args):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2],
+                        help="thread counts to time at (none: only --memory)")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

@@ -10,7 +10,7 @@ ratios of medians, at each thread count in a fresh subprocess (BLAS threads are 
 numpy's import). Peak memory of a step (benchmarks.memory.measure_cpu) is measured in a
 fresh process per package and model.
 
-    python -m benchmarks.overhead [--threads 1 2] [--repeats 15] [--memory]
+    python -m benchmarks.overhead [--threads 1 2] [--repeats 15] [--budget 300] [--memory]
 """
 import argparse
 import gc
@@ -71,7 +71,7 @@ def sample(run, inner):
     return (time.perf_counter() - start) / inner
 
 
-def time_models(repeats, folder):
+def time_models(repeats, folder, budget_s):
     """For each model: old and new steps timed alternately; medians and their ratio."""
     import minigan
 
@@ -81,6 +81,8 @@ def time_models(repeats, folder):
         runs = {"old": step(old, model, shape, batch), "new": step(minigan, model, shape, batch)}
         first = min(sample(r, 1) for r in runs.values())  # warm-up, and the inner count
         inner = max(1, int(0.2 / first))
+        # at least 5 repeats; fewer than asked where they would take over budget_s
+        repeats = max(5, min(repeats, int(budget_s / (2 * inner * first))))
         seconds = {"old": [], "new": []}
         ratios = []
         for r in range(repeats):
@@ -113,7 +115,7 @@ def child(args):
     if args.memory_of:
         result = memory(args.memory_of, args.model, args.folder)
     else:
-        result = time_models(args.repeats, args.folder)
+        result = time_models(args.repeats, args.folder, args.budget)
     print(json.dumps(result))
 
 
@@ -132,7 +134,8 @@ def main(args):
     folder = tempfile.mkdtemp(prefix="minigan_overhead_")
     print(f"new/old of a D+G training step (float32, CPU); old = minigan at {BASE}")
     for threads in args.threads:
-        results = run_child(["--repeats", str(args.repeats)], threads, folder)
+        results = run_child(["--repeats", str(args.repeats), "--budget", str(args.budget)],
+                            threads, folder)
         for name, r in results.items():
             print(f"{threads} thread(s)  {name:24s} old {r['old_ms']:8.2f} ms  new "
                   f"{r['new_ms']:8.2f} ms  ratio of medians {r['ratio_of_medians']:.3f}  "
@@ -151,6 +154,8 @@ if __name__ == "__main__":
     parser.add_argument("--threads", type=int, nargs="*", default=[1, 2],
                         help="thread counts to time at (none: only --memory)")
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--budget", type=float, default=300,
+                        help="seconds of timed repeats per model, at most (default 300)")
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)

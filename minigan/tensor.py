@@ -402,13 +402,13 @@ class Tensor:
     def __matmul__(self, other):
         other = self._operand(other)
         check_matmul_shapes("matmul", self.shape, other.shape)
-        check_same_dtype("matmul", self.dtype, other.dtype)
+        check_matmul_dtypes(self.dtype, other.dtype)
         return mm.MatMul.apply(self, other)
 
     def __rmatmul__(self, other):
         other = self._operand(other)
         check_matmul_shapes("matmul", other.shape, self.shape)
-        check_same_dtype("matmul", other.dtype, self.dtype)
+        check_matmul_dtypes(other.dtype, self.dtype)
         return mm.MatMul.apply(other, self)
 
     # -- comparisons: no gradient, a bool tensor -----------------------------------------
@@ -474,12 +474,12 @@ def check_not_bool(name, dtype, hint=""):
         raise TypeError(f"{name}: not supported on bool tensors{hint}")
 
 
-def check_same_dtype(name, a_dtype, b_dtype):
-    """Ops that PyTorch runs in one dtype only (matmul, linear) refuse to mix dtypes."""
+def check_matmul_dtypes(a_dtype, b_dtype):
+    """PyTorch multiplies matrices of one dtype only (not bool): it refuses to mix them."""
     if a_dtype != b_dtype:
-        raise TypeError(f"{name}: expected both operands to have the same dtype, got "
+        raise TypeError(f"matmul: expected both operands to have the same dtype, got "
                         f"{a_dtype} and {b_dtype}; convert one with .to(dtype)")
-    check_not_bool(name, a_dtype)
+    check_not_bool("matmul", a_dtype)
 
 
 def summary(value, width=40):
@@ -546,4 +546,5 @@ def cat(tensors, dim=0):
         if t.ndim != len(first) or any(a != b for i, (a, b) in enumerate(zip(t.shape, first))
                                        if i != dim):
             raise ValueError(f"cat: shapes {first} and {t.shape} differ outside dimension {dim}")
-    return sh.Cat.apply(*tensors, axis=dim)
+    dtype = dtypes.result_type(*tensors)  # mixed dtypes promote, as in torch.cat
+    return sh.Cat.apply(*(as_dtype(t, dtype) for t in tensors), axis=dim)

@@ -246,6 +246,19 @@ def test_ops_pytorch_refuses_on_mixed_dtypes_refuse_naming_both(torch):
             mine()
 
 
+def test_cat_promotes_mixed_dtypes_as_torch(torch):
+    parts = [np.array([1, 2], np.int8), np.array([True]), np.array([0.5], np.float16)]
+    for chosen in ([0, 1], [1, 0, 2], [0, 2]):
+        mine = minigan.cat([minigan.tensor(parts[i]) for i in chosen])
+        theirs = torch.cat([torch.from_numpy(parts[i]) for i in chosen])
+        assert_same(mine, theirs, f"cat {chosen}")
+    x = minigan.tensor([1.0, 2.0], requires_grad=True)
+    out = minigan.cat([x, minigan.tensor([3.0], dtype="float64")])
+    assert out.dtype == np.float64
+    out.sum().backward()
+    assert x.grad.dtype == np.float32
+
+
 def test_matmul_of_one_integer_dtype_works_as_torch(torch):
     a = np.array([[1, 2], [3, 4]])
     assert_same(minigan.tensor(a) @ minigan.tensor(a), torch.tensor(a) @ torch.tensor(a), "@")

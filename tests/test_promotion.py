@@ -384,3 +384,10 @@ def test_the_tensor_class_refuses_a_number_pointing_to_minigan_tensor(torch):
                                   [[np.int8(1)], [np.int16(2)]], np.float64(1.0), [1, 2.5]])
 def test_tensor_infers_the_dtype_of_mixed_lists_as_torch(torch, data):
     assert_same(minigan.tensor(data), torch.tensor(data), f"tensor({data})")
+
+
+def test_mse_loss_of_two_float_dtypes_promotes_as_torch(torch):
+    x, t = np.array([0.5, 1.5], np.float32), np.array([1.0, 0.1], np.float64)
+    mine = F.mse_loss(minigan.tensor(x), minigan.tensor(t))
+    theirs = torch.nn.functional.mse_loss(torch.from_numpy(x), torch.from_numpy(t))
+    assert_same(mine, theirs, "mse_loss float32, float64", rtol=1e-12)

@@ -391,3 +391,10 @@ def test_mse_loss_of_two_float_dtypes_promotes_as_torch(torch):
     mine = F.mse_loss(minigan.tensor(x), minigan.tensor(t))
     theirs = torch.nn.functional.mse_loss(torch.from_numpy(x), torch.from_numpy(t))
     assert_same(mine, theirs, "mse_loss float32, float64", rtol=1e-12)
+
+
+def test_the_value_check_benchmark_runs(capsys):
+    from benchmarks import value_checks
+    value_checks.main(["--rounds", "1", "--steps", "1"])
+    assert "one check of 64 probabilities" in capsys.readouterr().out
+    assert F.check_unit_interval.__name__ == "check_unit_interval"  # put back afterwards

@@ -351,49 +351,47 @@ class Tensor:
             dtype = dtypes.result_type(self, other)
         return dtypes.float_dtype(dtype) if float_op else dtype
 
-    def _promote(self, other, float_op=False):
-        """self and other as two Tensors of their common dtype; a cast is recorded like any
-        op, so gradients go back to each operand in its own dtype."""
+    def _binary(self, op, other, reflected=False, float_op=False):
+        """op on (self, other), or on (other, self) if reflected, in their common dtype.
+
+        Both operands are cast to that dtype first (a number is made in it), so the op
+        computes in one dtype; casts are recorded like any op, so each gradient comes back
+        in its operand's own dtype."""
         dtype = self._common_dtype(other, float_op)
-        return as_dtype(self, dtype), as_dtype(self._operand(other, dtype), dtype)
+        a, b = as_dtype(self, dtype), as_dtype(self._operand(other, dtype), dtype)
+        return op.apply(b, a) if reflected else op.apply(a, b)
 
     def __add__(self, other):
-        return ew.Add.apply(*self._promote(other))
+        return self._binary(ew.Add, other)
 
     def __radd__(self, other):
-        a, b = self._promote(other)
-        return ew.Add.apply(b, a)
+        return self._binary(ew.Add, other, reflected=True)
 
     def __sub__(self, other):
-        return ew.Sub.apply(*self._promote(other))
+        return self._binary(ew.Sub, other)
 
     def __rsub__(self, other):
-        a, b = self._promote(other)
-        return ew.Sub.apply(b, a)
+        return self._binary(ew.Sub, other, reflected=True)
 
     def __mul__(self, other):
-        return ew.Mul.apply(*self._promote(other))
+        return self._binary(ew.Mul, other)
 
     def __rmul__(self, other):
-        a, b = self._promote(other)
-        return ew.Mul.apply(b, a)
+        return self._binary(ew.Mul, other, reflected=True)
 
     def __truediv__(self, other):
-        return ew.Div.apply(*self._promote(other, float_op=True))
+        return self._binary(ew.Div, other, float_op=True)
 
     def __rtruediv__(self, other):
-        a, b = self._promote(other, float_op=True)
-        return ew.Div.apply(b, a)
+        return self._binary(ew.Div, other, reflected=True, float_op=True)
 
     def __pow__(self, other):
-        a, b = self._promote(other)
-        check_not_bool("pow", a.dtype)
-        return ew.Pow.apply(a, b)
+        check_not_bool("pow", self._common_dtype(other))
+        return self._binary(ew.Pow, other)
 
     def __rpow__(self, other):
-        a, b = self._promote(other)
-        check_not_bool("pow", a.dtype)
-        return ew.Pow.apply(b, a)
+        check_not_bool("pow", self._common_dtype(other))
+        return self._binary(ew.Pow, other, reflected=True)
 
     def __neg__(self):
         check_not_bool("neg", self.dtype, hint="; to invert a mask use mask == 0")

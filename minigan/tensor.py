@@ -104,6 +104,8 @@ class Tensor:
 
     def __repr__(self):
         extra = "" if self.device == "cpu" else ", device='cuda'"
+        if self.dtype not in (float32, np.int64, np.bool_):  # as PyTorch, the others named
+            extra += f", dtype={self.dtype}"
         extra += ", requires_grad=True" if self.requires_grad else ""
         return f"tensor({np.array2string(self.numpy(), separator=', ')}{extra})"
 

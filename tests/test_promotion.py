@@ -377,6 +377,13 @@ def test_any_and_all_reduce_as_torch(torch):
                     getattr(torch.tensor(x), name)(dim=0, keepdim=True), name)
 
 
+def test_repr_names_the_dtype_unless_it_is_a_default_as_torch(torch):
+    for dtype in DTYPES:
+        values = np.array([1, 0]).astype(dtype)
+        named = "dtype=" in repr(torch.from_numpy(values))
+        assert (f", dtype={dtype}" in repr(minigan.tensor(values))) == named, dtype
+
+
 def test_len_of_a_0d_tensor_raises_as_torch(torch):
     with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
         len(torch.tensor(1.0))

@@ -312,7 +312,7 @@ def accumulate_leaf_grad(leaf, g, create_graph, given, seeds):
 
 
 def cast(t, dtype):
-    from .ops.shape import Cast
+    from .ops.cast import Cast
 
     return Cast.apply(t, dtype=dtype)
 

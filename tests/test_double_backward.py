@@ -267,7 +267,8 @@ def test_batch_norm_second_derivatives_match_finite_differences(device, training
     rng = np.random.default_rng(seed)
     x = leaf(uniform(rng, (3, 2, 2, 2) if image else (4, 2)), device)
     w, b = leaf(uniform(rng, (2,)), device), leaf(uniform(rng, (2,)), device)
-    mean, var = (minigan.tensor(a, device=device) for a in ([0.1, -0.3], [0.5, 2.0]))
+    mean, var = (minigan.tensor(a, dtype="float64", device=device)
+                 for a in ([0.1, -0.3], [0.5, 2.0]))
     assert gradgradcheck(lambda x, w, b: F.batch_norm(x, mean, var, w, b, training=training) ** 2,
                          [x, w, b])
 
@@ -401,6 +402,7 @@ def test_retain_graph_defaults_to_create_graph():
         autograd.grad(y, x)
 
 
+@pytest.mark.filterwarnings("ignore:Using backward.. with create_graph=True")  # torch's
 def test_backward_with_create_graph_records_the_leaf_gradient_as_pytorch(torch):
     values = np.array([0.5, -1.5, 2.0])
     x, tx = leaf(values), torch.tensor(values, requires_grad=True)

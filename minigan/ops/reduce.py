@@ -70,6 +70,9 @@ class Max(Function):
         return out if keepdims else out.reshape([n for i, n in enumerate(out.shape) if i not in axes])
 
     def backward(self, grad_out):
+        from .elementwise import Mul  # (elementwise.py imports this file)
+
         is_max, = self.saved
         ties = is_max.data.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
-        return (is_max * expand_reduced(grad_out, is_max.shape, self.axes) / ties,)
+        # Mul itself, not `*`: the bool mask is not cast to a float array first
+        return (Mul.apply(is_max, expand_reduced(grad_out, is_max.shape, self.axes)) / ties,)

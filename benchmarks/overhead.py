@@ -11,6 +11,7 @@ numpy's import). Peak memory of a step (benchmarks.memory.measure_cpu) is measur
 fresh process per package and model.
 
     python -m benchmarks.overhead [--threads 1 2] [--repeats 15] [--budget 300] [--memory]
+                                  [--base COMMIT]
 """
 import argparse
 import gc
@@ -30,11 +31,11 @@ MODELS = {"MLP GAN 1x28x28 b64": ("mlp", (1, 28, 28), 64),
           "DCGAN-64 3x64x64 b64": ("dcgan", (3, 64, 64), 64)}
 
 
-def old_package(folder):
-    """Extract minigan/ at BASE into folder/minigan_old; put folder on sys.path."""
+def old_package(folder, base=BASE):
+    """Extract minigan/ at commit `base` into folder/minigan_old; put folder on sys.path."""
     target = os.path.join(folder, "minigan_old")
     if not os.path.isdir(target):
-        archive = subprocess.run(["git", "-C", ROOT, "archive", BASE, "minigan"],
+        archive = subprocess.run(["git", "-C", ROOT, "archive", base, "minigan"],
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
         os.rename(os.path.join(folder, "minigan"), target)
@@ -71,11 +72,11 @@ def sample(run, inner):
     return (time.perf_counter() - start) / inner
 
 
-def time_models(repeats, folder, budget_s):
+def time_models(repeats, folder, budget_s, base):
     """For each model: old and new steps timed alternately; medians and their ratio."""
     import minigan
 
-    old = old_package(folder)
+    old = old_package(folder, base)
     results = {}
     for name, (model, shape, batch) in MODELS.items():
         runs = {"old": step(old, model, shape, batch), "new": step(minigan, model, shape, batch)}
@@ -98,13 +99,13 @@ def time_models(repeats, folder, budget_s):
     return results
 
 
-def memory(which, name, folder):
+def memory(which, name, folder, base):
     """Peak memory of a step beyond what lives between steps (benchmarks.memory)."""
     import minigan
 
     from .memory import measure_cpu
 
-    pkg = old_package(folder) if which == "old" else minigan
+    pkg = old_package(folder, base) if which == "old" else minigan
     return measure_cpu(step(pkg, *MODELS[name]))
 
 
@@ -113,16 +114,16 @@ def child(args):
 
     set_thread_env(args.threads)
     if args.memory_of:
-        result = memory(args.memory_of, args.model, args.folder)
+        result = memory(args.memory_of, args.model, args.folder, args.base)
     else:
-        result = time_models(args.repeats, args.folder, args.budget)
+        result = time_models(args.repeats, args.folder, args.budget, args.base)
     print(json.dumps(result))
 
 
-def run_child(extra, threads, folder, timeout=3600):
+def run_child(extra, threads, folder, base, timeout=3600):
     env = dict(os.environ, PYTHONPATH=ROOT, MALLOC_MMAP_THRESHOLD_="65536")
     command = [sys.executable, "-m", "benchmarks.overhead", "--child", "--threads",
-               str(threads), "--folder", folder, *extra]
+               str(threads), "--folder", folder, "--base", base, *extra]
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,
                           timeout=timeout)
     if done.returncode:
@@ -132,10 +133,10 @@ def run_child(extra, threads, folder, timeout=3600):
 
 def main(args):
     folder = tempfile.mkdtemp(prefix="minigan_overhead_")
-    print(f"new/old of a D+G training step (float32, CPU); old = minigan at {BASE}")
+    print(f"new/old of a D+G training step (float32, CPU); old = minigan at {args.base}")
     for threads in args.threads:
         results = run_child(["--repeats", str(args.repeats), "--budget", str(args.budget)],
-                            threads, folder)
+                            threads, folder, args.base)
         for name, r in results.items():
             print(f"{threads} thread(s)  {name:24s} old {r['old_ms']:8.2f} ms  new "
                   f"{r['new_ms']:8.2f} ms  ratio of medians {r['ratio_of_medians']:.3f}  "
@@ -143,8 +144,8 @@ def main(args):
                   flush=True)
     if args.memory:
         for name in MODELS:
-            peaks = {which: run_child(["--memory-of", which, "--model", name], 1,
-                                      folder)["peak_mb"] for which in ("old", "new")}
+            peaks = {which: run_child(["--memory-of", which, "--model", name], 1, folder,
+                                      args.base)["peak_mb"] for which in ("old", "new")}
             print(f"peak memory {name:24s} old {peaks['old']:7.1f} MB  new "
                   f"{peaks['new']:7.1f} MB  ratio {peaks['new'] / peaks['old']:.3f}", flush=True)
 
@@ -157,6 +158,8 @@ if __name__ == "__main__":
     parser.add_argument("--budget", type=float, default=300,
                         help="seconds of timed repeats per model, at most (default 300)")
     parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--base", default=BASE,
+                        help=f"the old code's commit (default {BASE}, before double backward)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--memory-of", choices=("old", "new"), help=argparse.SUPPRESS)

@@ -28,7 +28,8 @@ def expand_reduced(grad_out, shape, axes):
     """The Tensor grad_out with the reduced axes reinserted as size 1, then broadcast to
     `shape` (a view, no copy)."""
     if grad_out.ndim != len(shape):
-        grad_out = Reshape.apply(grad_out, shape=[1 if i in axes else n for i, n in enumerate(shape)])
+        kept = [1 if i in axes else n for i, n in enumerate(shape)]  # reduced axes as size 1
+        grad_out = Reshape.apply(grad_out, shape=kept)
     return BroadcastTo.apply(grad_out, shape=shape)
 
 

@@ -189,8 +189,9 @@ def check_repeated_flags(repeated, config, path):
             shown = "on" if given is True else given
             conflicts.append(f"{flag(name)} {shown} (the run has {saved})")
     if conflicts:
-        raise UsageError(f"{'; '.join(conflicts)}: a resumed run keeps its saved settings; "
-                         f"repeat them as they were or leave them out (with --resume, only "
+        raise UsageError(f"{', '.join(conflicts)} cannot be changed when resuming: a resumed "
+                         f"run keeps its saved settings; repeat them as they were or leave "
+                         f"them out (with --resume, only "
                          + ", ".join(flag(n) for n in RESUME_OVERRIDES) + " may change)")
 
 

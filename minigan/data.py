@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import http.client
 import os
+import re
 import sys
 import urllib.request
 import warnings
@@ -383,17 +384,28 @@ def read_image(path, size, channels):
     from a bad EXIF tag, ...): any of them skips the file, so the try holds Pillow's calls
     only."""
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():  # Pillow's own size warning: ours is the notice below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
             w, h = img.size
             if w * h > MAX_IMAGE_PIXELS:
-                why = f"{w}x{h} pixels, more than the {MAX_IMAGE_PIXELS} minigan reads"
-                print(f"minigan: skipped {path}: {why}", file=sys.stderr)
-                return None, why
+                return None, too_big(path, f"{w}x{h} pixels")
             img = _to_8bit(ImageOps.exif_transpose(img))
             img = _crop_resize(img.convert("L" if channels == 1 else "RGB"), size)
             return np.asarray(img), None
+    except Image.DecompressionBombError as err:  # beyond Pillow's own bound: not even opened
+        found = re.search(r"\((\d+) pixels\)", str(err))
+        return None, too_big(path, f"{found.group(1) if found else 'too many'} pixels")
     except Exception as err:  # noqa: BLE001 - see the docstring: Pillow's calls only
         return None, f"Pillow cannot read it: {type(err).__name__}"
+
+
+def too_big(path, pixels):
+    """The one-line notice for a picture skipped unread, and the reason to list."""
+    why = f"{pixels}, more than the {MAX_IMAGE_PIXELS} minigan reads"
+    print(f"minigan: skipped {path}: {why}", file=sys.stderr)
+    return why
 
 
 def _to_8bit(img):

@@ -166,7 +166,7 @@ ERRORS = [  # (arguments, exit status, words of the message)
     (["train", "--beta1", "1.5"], 2, ["beta1 must be in [0, 1)"]),
     (["train", "--steps", "3", "--epochs", "1"], 2, ["not allowed with argument"]),
     (["train", "--model", "dcgan", "--image-size", "30"], 2, ["30x30 is not supported"]),
-    (["train", "--resume", "{run}", "--lr", "0.1"], 2, ["--lr cannot be changed when resuming"]),
+    (["train", "--resume", "{run}", "--lr", "0.1"], 2, ["--lr 0.1 (the run has 0.0002) cannot be changed when resuming"]),
     (["train", "--resume", "{tmp}/nothing"], 1, ["checkpoint not found"]),
     (["sample", "--checkpoint", "{tmp}/missing.npz", "--out", "{tmp}/x.npy"], 1,
      ["checkpoint not found"]),

@@ -1,8 +1,7 @@
 """Checkpoints: a whole training run (both networks, both Adams, the step) in one .npz file.
 
-An .npz is a zip of .npy arrays, written with np.savez and read with
-np.load(allow_pickle=False): no Python object is ever unpickled, so a checkpoint from a
-stranger cannot run code. Every value is an array under a flat key:
+An .npz is a zip of .npy arrays, written with np.savez. Every value is an array under a
+flat key:
 
     G/<state_dict key>            the generator's weights and buffers ("G/main.0.weight")
     D/<state_dict key>            the discriminator's
@@ -15,9 +14,20 @@ stranger cannot run code. Every value is an array under a flat key:
     meta/step, meta/seed          steps completed, and the seed: together they rebuild every
                                   random stream of the run (see train.py)
     meta/skipped_updates          updates skipped for a non-finite loss (--skip-nonfinite)
+    meta/data                     a folder: dataset's fingerprint (data.folder_fingerprint)
 
 Writes are atomic (temporary file, fsync, os.replace): a crash or a full disk leaves the
-previous checkpoint whole. Reads check everything before anything is assigned.
+previous checkpoint whole.
+
+A checkpoint is a file users download, so reading treats it as data, never as
+instructions: no Python object is ever unpickled (it cannot run code); only the entries
+above are accepted (read_arrays, member_key), each .npy header is checked and each
+member's bytes are counted as they come out of the zip stream, within a bounded total
+(no zip bomb, no lying size); the model description is an allow-list of fields, each
+type- and range-checked (check_model_spec), and models are built within what the file's
+arrays can fill (Checkpoint.bounding_allocations); no path is ever taken from a file
+(PATH_FIELDS); the optimizer state is checked by name before it is loaded. Everything is
+checked before anything is assigned.
 """
 import contextlib
 import json

@@ -80,8 +80,8 @@ def test_a_picture_beyond_the_pixel_bound_is_skipped_before_decoding(tmp_path, c
     Image.new("RGB", (8, 8), "red").save(tmp_path / "ok.png")
     png_with_size(tmp_path / "huge.png", 100_000, 100_000)  # 10^10 pixels, 100 bytes
     png_with_size(tmp_path / "big.png", 10_000, 9_000)  # beyond minigan's bound, not Pillow's
-    with pytest.warns(UserWarning, match=r"skipped 2 of 3 file\(s\): big.png .*huge.png \(10000000000 "
-                                         r"pixels, more than the"):
+    with pytest.warns(UserWarning, match=r"skipped 2 of 3 file\(s\): big.png .*huge.png "
+                                         r"\(10000000000 pixels, more than the"):
         ds = load_dataset(f"folder:{tmp_path}", image_size=8)
     assert len(ds) == 1 and ds.skipped == 2
     err = capfd.readouterr().err.splitlines()

@@ -452,31 +452,44 @@ def group_problems(name, groups, optimizer):
 # ----------------------------------------------------------------------------- the model
 MODEL_KINDS = ("image", "points")
 MAX_IMAGE_SIDE = 1024  # as train.MAX_IMAGE_SIZE
+MAX_SIZE = 2 ** 31  # a first bound on nz and num_classes; bounding_allocations is the real one
+
+
+def is_int(v, low, high):
+    return type(v) is int and low <= v <= high
+
+
+# The fields of meta/model (build_gan's arguments), each with the test its value must pass.
+# A feature that adds an argument to build_gan adds its field here.
+MODEL_FIELDS = {
+    "model": lambda v: v in model_names(),
+    "data_kind": lambda v: v in MODEL_KINDS,
+    "nz": lambda v: v is None or is_int(v, 1, MAX_SIZE),
+    "num_classes": lambda v: is_int(v, 0, MAX_SIZE),
+    "bn_eps": lambda v: type(v) in (int, float) and is_finite_number(v) and v > 0,
+    "image_shape": lambda v: v is None or (
+        isinstance(v, list) and len(v) == 3 and v[0] in (1, 3) and type(v[0]) is int and
+        all(is_int(n, 1, MAX_IMAGE_SIDE) for n in v[1:])),
+}
+
+
+def model_names():
+    from .models import MODELS  # noqa: PLC0415 - the models import nn
+
+    return MODELS
 
 
 def check_model_spec(path, spec):
-    """The model description (meta/model) is data: only these fields, each of its type and
+    """The model description (meta/model) is data: only MODEL_FIELDS, each of its type and
     in range, before anything is built. Sizes are bounded further by what the file holds
     (Checkpoint.bounding_allocations)."""
-    from .models import MODELS  # noqa: PLC0415 - the models import nn
-
-    checks = {
-        "model": lambda v: v in MODELS,
-        "data_kind": lambda v: v in MODEL_KINDS,
-        "nz": lambda v: v is None or (type(v) is int and 1 <= v <= 2 ** 31),
-        "num_classes": lambda v: type(v) is int and 0 <= v <= 2 ** 31,
-        "bn_eps": lambda v: type(v) in (int, float) and is_finite_number(v) and v > 0,
-        "image_shape": lambda v: v is None or (
-            isinstance(v, list) and len(v) == 3 and all(type(n) is int for n in v) and
-            v[0] in (1, 3) and all(1 <= n <= MAX_IMAGE_SIDE for n in v[1:])),
-    }
-    unknown = sorted(set(spec) - set(checks))
+    unknown = sorted(set(spec) - set(MODEL_FIELDS))
     if unknown:
         raise refuse(path, f"meta/model has unknown fields {unknown}")
     for field in ("model", "data_kind"):
         if field not in spec:
             raise refuse(path, f"meta/model lacks {field!r}")
-    for field, ok in checks.items():
+    for field, ok in MODEL_FIELDS.items():
         if field in spec and not ok(spec[field]):
             raise refuse(path, f"meta/model {field} is {spec[field]!r}, which minigan does not "
                                f"make")

@@ -258,8 +258,8 @@ def json_number(value):
 # ----------------------------------------------------------------------------- main
 def main(argv=None):
     """Run the command line; returns the exit status (the console script exits with it)."""
-    parser = build_parser()
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()

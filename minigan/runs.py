@@ -4,6 +4,7 @@
     DIR/samples/step_NNNNNN.png   a grid (or scatter plot) from the run's fixed noise
     DIR/samples.gif, DIR/losses.png   made from those at the end
     DIR/checkpoints/last.npz   see checkpoint.py
+    DIR/.minigan.lock          "PID HOST" of the run writing DIR, while it runs
 
 Ctrl-C (SIGINT) and SIGTERM (what `kill`, a job scheduler or a container stop sends) are
 deferred to the end of the current step (DeferredInterrupt), so the checkpoint written then
@@ -299,7 +300,9 @@ def release_all_locks():
 
 
 def write_failed(err, paths):
-    """The OSError that ends a run whose write failed: what, why, and what is kept."""
+    """The OSError that ends a run whose write failed: what, why, and what is kept. The
+    run is over, so its folder's lock goes (as in interrupted and FirstBadStep.check)."""
+    paths.release()
     what = str(err) if err.filename is None else f"cannot write {err.filename}: {reason(err)}"
     kept = (f"the last checkpoint ({paths.checkpoint}) is whole and resumable"
             if os.path.exists(paths.checkpoint) else "no checkpoint had been written")
@@ -373,6 +376,7 @@ class FirstBadStep:
         """Raise NonFiniteLossError if a step went bad."""
         first = self.get()
         if first:
+            paths.release()
             kept = (f"the last good checkpoint is {paths.checkpoint}"
                     if os.path.exists(paths.checkpoint) else "no checkpoint had been written")
             raise NonFiniteLossError(f"the loss became non-finite (NaN or inf) at step {first}; "
@@ -388,6 +392,14 @@ def interrupted(step, done, start, bad, paths, save, signal_number=signal.SIGINT
     def stop(message, *saved):
         return TrainingInterrupted(stopped + message, *saved, signal_number=signal_number)
 
+    try:
+        return interrupted_as(step, done, start, bad, paths, save, stop)
+    finally:
+        paths.release()
+
+
+def interrupted_as(step, done, start, bad, paths, save, stop):
+    """interrupted's work: save what can be saved, and say what was."""
     if bad.get():
         return stop(f"; a non-finite loss appeared at step {bad.get()}, so the last good "
                     f"checkpoint ({paths.checkpoint}) was kept")

@@ -268,7 +268,7 @@ def read_arrays(path):
                         raise refuse(path, f"{info.filename} declares {nbytes} bytes of data, "
                                            f"beyond what a {size}-byte archive can hold "
                                            f"({limit} bytes in all)")
-                    data = read_exactly(path, info.filename, member, nbytes)
+                    data = read_exactly(path, info.filename, member, nbytes, size)
                 array = np.frombuffer(data, dtype).reshape(shape, order="F" if fortran_order
                                                            else "C")
                 arrays[key] = array if dtype.isnative else array.astype(dtype.newbyteorder("="))
@@ -314,16 +314,31 @@ def read_npy_header(path, name, member):
     return shape, fortran_order, dtype
 
 
-def read_exactly(path, name, member, nbytes):
-    """The member's next nbytes, read in chunks as they arrive (memory grows only with real
-    data); refused if the stream is shorter or longer than that."""
-    data = bytearray()
-    while len(data) < nbytes:
-        chunk = member.read(min(READ_CHUNK, nbytes - len(data)))
-        if not chunk:
-            raise refuse(path, f"{name} declares {nbytes} bytes of data but the archive "
-                               f"holds only {len(data)}")
-        data += chunk
+def read_exactly(path, name, member, nbytes, file_size):
+    """The member's next nbytes, read in chunks; refused if the stream is shorter or longer.
+
+    Up to the file's own size the buffer is made whole at once (no lie can make it bigger
+    than the file on disk); beyond it (a compressed member) it grows only as real data
+    arrives."""
+    if nbytes <= file_size:
+        data = bytearray(nbytes)
+        view, got = memoryview(data), 0
+        while got < nbytes:
+            n = member.readinto(view[got:got + READ_CHUNK])
+            if not n:
+                break
+            got += n
+    else:
+        data = bytearray()
+        while len(data) < nbytes:
+            chunk = member.read(min(READ_CHUNK, nbytes - len(data)))
+            if not chunk:
+                break
+            data += chunk
+        got = len(data)
+    if got < nbytes:
+        raise refuse(path, f"{name} declares {nbytes} bytes of data but the archive "
+                           f"holds only {got}")
     if member.read(1):
         raise refuse(path, f"{name} holds more data than its header declares ({nbytes} bytes)")
     return data

@@ -11,9 +11,9 @@ import threading
 import numpy as np
 
 from . import backend
+from .dtypes import DEFAULT_DTYPE, infer_dtype
 from .tensor import NUMERIC_KINDS, Tensor, resolve_dtype
 
-DEFAULT_DTYPE = np.dtype(np.float32)
 RANDOM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # what the generators draw
 
 
@@ -73,7 +73,9 @@ def _check_dtype(name, dtype, allowed=None):
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of `data` (as torch.tensor).
 
-    Python floats become float32, arrays keep their dtype unless `dtype` is given.
+    Python floats become float32, ints int64; arrays and NumPy scalars keep their dtype
+    unless `dtype` is given; a list mixing them takes the dtype they promote to
+    (dtypes.infer_dtype), as in PyTorch.
     """
     device = backend.check_device(device if device is not None else
                                   (data.device if isinstance(data, Tensor) else None))
@@ -84,7 +86,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     try:
         if dtype is None and not hasattr(data, "dtype"):
             array = np.asarray(data)
-            dtype = DEFAULT_DTYPE if array.dtype == np.float64 else array.dtype
+            inferred = infer_dtype(data) if isinstance(data, (list, tuple)) and \
+                array.dtype.kind in NUMERIC_KINDS else None
+            dtype = inferred or (DEFAULT_DTYPE if array.dtype == np.float64 else array.dtype)
             data = array
         if backend.is_cupy(data) or device == "cuda":
             xp = backend.xp_for(device)

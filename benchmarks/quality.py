@@ -393,7 +393,8 @@ def details(records):
                           f"{d['G']:.2f} / {d['D']:.2f}"
                           for _, d in sorted(r["parameter_distance"].items(),
                                              key=lambda item: int(item[0])))
-        lines.append(f"| {c['model']}, {c['dataset']}, seed {c['seed']}, {c['steps']:,} steps | "
+        lines.append(f"| {c['model']}, {c['dataset']}, {method_label(c)}, seed {c['seed']}, "
+                     f"{c['steps']:,} steps | "
                      f"{exact} | {r['losses_split_at_step']} | {drift} | "
                      f"{r['twin_sample_max_diff']:.0e} |")
     return "\n".join(lines)

@@ -3,8 +3,10 @@
 As in PyTorch, floating-point data defaults to float32, and random draws come from
 the seeded generator of the device they are made on (`minigan.manual_seed`).
 """
+import contextlib
 import math
 import sys
+import threading
 
 import numpy as np
 
@@ -20,6 +22,26 @@ def _finish(array, requires_grad):
     return t.requires_grad_() if requires_grad else t
 
 
+class ElementLimitError(MemoryError):
+    """More elements were asked for inside element_limit() than it allows."""
+
+
+_limit = threading.local()  # .left: elements still allowed in this thread (None: no limit)
+
+
+@contextlib.contextmanager
+def element_limit(n):
+    """Inside this block, zeros/ones/randn/rand may make at most n elements in all (this
+    thread); asking for more raises ElementLimitError before any memory is taken.
+    checkpoint.py builds a file's models this way, bounded by the weights the file holds."""
+    previous = getattr(_limit, "left", None)
+    _limit.left = n
+    try:
+        yield
+    finally:
+        _limit.left = previous
+
+
 def _check_shape(name, shape):
     """`*shape` given as ints or as one tuple, each a non-negative int."""
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
@@ -29,6 +51,11 @@ def _check_shape(name, shape):
     shape = tuple(int(n) for n in shape)
     if math.prod(shape) * 8 > sys.maxsize:  # 8: the largest itemsize minigan uses
         raise ValueError(f"{name}: shape {shape} has more elements than an array can hold")
+    left = getattr(_limit, "left", None)
+    if left is not None:
+        _limit.left = left - math.prod(shape)
+        if _limit.left < 0:
+            raise ElementLimitError(f"{name}: shape {shape} goes beyond the element limit")
     return shape
 
 

@@ -1,0 +1,181 @@
+"""minigan.distributed and data-parallel training, run for real under `mpiexec -n 2`.
+
+Each multi-process check starts a small program under mpiexec (tests/mpi_worker.py, or
+`minigan train`) in a subprocess with a timeout, and compares it with the single-process
+computation of the same global batch made here: equal up to float32 summation order.
+They need minigan[mpi] (mpi4py and the mpich wheel, whose mpiexec sits beside python).
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minigan
+import minigan.distributed as dist
+from conftest import require_extra
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TIMEOUT = 120  # seconds for one mpiexec run; they take a few seconds
+WORLD = 2
+
+
+@pytest.fixture
+def mpiexec():
+    """The mpiexec that belongs to mpi4py's MPI (the venv's, from the mpich wheel)."""
+    require_extra("mpi4py", "mpi")
+    beside_python = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    found = beside_python if os.path.exists(beside_python) else shutil.which("mpiexec")
+    if found is None:
+        pytest.fail("mpi4py is installed but no mpiexec was found (pip install mpich)")
+    return found
+
+
+def run_mpi(mpiexec, args, n=WORLD, env=None, check=True):
+    """`mpiexec -n n python args...`; returns the CompletedProcess (the whole job is
+    ended if it outlives TIMEOUT: a hang is a failure, never a stuck test run)."""
+    environment = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPIEXEC_TIMEOUT=str(TIMEOUT),
+                       **(env or {}))
+    cmd = [mpiexec, "-n", str(n), sys.executable, *args]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT + 30,
+                            env=environment)
+    if check and result.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout}\n"
+                    f"{result.stderr}")
+    return result
+
+
+def worker(mpiexec, case, tmp_path):
+    """Run tests/mpi_worker.py CASE under mpiexec; returns each rank's arrays."""
+    run_mpi(mpiexec, [os.path.join(HERE, "mpi_worker.py"), case, str(tmp_path)])
+    return [dict(np.load(tmp_path / f"rank{r}.npz")) for r in range(WORLD)]
+
+
+# ----------------------------------------------------------------------------- in-process
+def test_launcher_world_size_reads_the_launchers_environment(monkeypatch):
+    for names in dist.LAUNCHER_ENV:
+        for name in names:
+            monkeypatch.delenv(name, raising=False)
+    assert (dist.launcher_world_size(), dist.launcher_rank()) == (1, 0)
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "4")
+    monkeypatch.setenv("OMPI_COMM_WORLD_RANK", "3")
+    assert (dist.launcher_world_size(), dist.launcher_rank()) == (4, 3)
+    monkeypatch.setenv("PMI_SIZE", "2")
+    monkeypatch.setenv("PMI_RANK", "1")
+    assert (dist.launcher_world_size(), dist.launcher_rank()) == (2, 1)
+
+
+def test_buckets_keep_order_split_by_dtype_and_size():
+    a, b = np.zeros(10, np.float32), np.zeros(20, np.float32)
+    c, d = np.zeros(5, np.float64), np.zeros(100, np.float32)
+    groups = list(dist.buckets([a, b, c, d], cap=160))
+    assert [[x.size for x in g] for g in groups] == [[10, 20], [5], [100]]
+    assert [[x.size for x in g] for g in dist.buckets([a, b], cap=100)] == [[10], [20]]
+
+
+def test_collectives_need_an_initialised_group():
+    if dist.is_initialized():
+        pytest.skip("a group is initialised in this process")
+    with pytest.raises(dist.DistributedError, match="init_process_group"):
+        dist.all_reduce(np.zeros(2))
+    with pytest.raises(dist.DistributedError, match="init_process_group"):
+        dist.get_rank()
+
+
+def test_sync_batchnorm_is_plain_batchnorm_in_one_process():
+    """Without a group (or in eval mode) the converted model computes what it did."""
+    model = bn_model("2d")
+    x = minigan.tensor(np.random.default_rng(0).standard_normal((4, 2, 6, 6)).astype(np.float32))
+    expected = model(x).numpy()
+    converted = minigan.nn.SyncBatchNorm.convert_sync_batchnorm(bn_model("2d"))
+    assert isinstance(converted[1], minigan.nn.SyncBatchNorm)
+    assert list(converted.state_dict()) == list(model.state_dict())
+    np.testing.assert_array_equal(converted(x).numpy(), expected)
+
+
+def test_convert_sync_batchnorm_keeps_parameters_and_buffers():
+    model = bn_model("1d")
+    weight, running_mean = model[1].weight, model[1].running_mean
+    converted = minigan.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    assert converted is model and converted[1].weight is weight
+    assert converted[1].running_mean is running_mean
+    single = minigan.nn.BatchNorm2d(3).eval()
+    sync = minigan.nn.SyncBatchNorm.convert_sync_batchnorm(single)
+    assert isinstance(sync, minigan.nn.SyncBatchNorm) and not sync.training
+    assert repr(sync) == ("SyncBatchNorm(3, eps=1e-05, momentum=0.1, affine=True, "
+                          "track_running_stats=True)")
+
+
+# ----------------------------------------------------------------------------- under mpiexec
+def test_collectives_under_mpiexec(mpiexec, tmp_path):
+    ranks = worker(mpiexec, "collectives", tmp_path)
+    for r in ranks:
+        np.testing.assert_array_equal(r["sum0"], np.full((3, 2), 3, np.float32))
+        np.testing.assert_array_equal(r["sum1"], np.arange(5) * 3)
+        assert r["sum1"].dtype == np.int64 and r["sum2"].dtype == np.float64
+        np.testing.assert_array_equal(r["sum2"], np.full(4, 2.0))
+        np.testing.assert_array_equal(r["sum3"], np.full(2, 1.0))
+        np.testing.assert_array_equal(r["max"], [1, 0])
+        np.testing.assert_array_equal(r["mean"], np.full(3, 1.0))
+        np.testing.assert_array_equal(r["sent"], np.full(3, 7.0))
+        for key in r:
+            if key.startswith("grad/"):
+                np.testing.assert_array_equal(r[key], np.full(r[key].shape, 1.5))
+    minigan.manual_seed(0)  # rank 0's weights are the ones broadcast
+    expected = minigan.nn.Sequential(minigan.nn.Linear(3, 2), minigan.nn.BatchNorm1d(2))
+    for key, value in expected.state_dict().items():
+        for r in ranks:
+            np.testing.assert_array_equal(r["weight/" + key], value)
+
+
+def mpi_worker():
+    """tests/mpi_worker.py as a module: its models, built here in a single process."""
+    sys.path.insert(0, HERE)
+    try:
+        import mpi_worker  # noqa: PLC0415
+    finally:
+        sys.path.remove(HERE)
+    return mpi_worker
+
+
+def bn_model(kind):
+    return mpi_worker().bn_model(kind)
+
+
+@pytest.mark.parametrize("kind", ["1d", "2d"])
+def test_sync_batchnorm_equals_batchnorm_on_the_global_batch(mpiexec, tmp_path, kind):
+    """Outputs, input gradients, averaged parameter gradients and running statistics of 2
+    ranks with SyncBatchNorm equal one process with BatchNorm on the whole batch."""
+    ranks = worker(mpiexec, f"sync_batchnorm_{kind}", tmp_path)
+    model = bn_model(kind)
+    shape = mpi_worker().input_shape(kind)
+    n = shape[0] // WORLD
+    tol = dict(rtol=1e-5, atol=1e-6)  # float32, summed in another order
+    for step in range(2):
+        x_all = np.random.default_rng(step + 1).standard_normal(shape).astype(np.float32)
+        x = minigan.tensor(x_all * 2 + 0.5, requires_grad=True)
+        model.zero_grad()
+        out = model(x)
+        target = np.concatenate([np.linspace(-1, 1, r["out0"].size).reshape(r["out0"].shape)
+                                 for r in ranks]).astype(np.float32)
+        # the mean of the ranks' losses, each a mean over its rows
+        loss = ((out - minigan.tensor(target)) ** 2).mean()
+        loss.backward()
+        for r, rank in enumerate(ranks):
+            rows = slice(r * n, (r + 1) * n)
+            np.testing.assert_allclose(rank[f"out{step}"], out.numpy()[rows], **tol)
+            # rank r's input gradient is that of its own loss, WORLD times the global one
+            np.testing.assert_allclose(rank[f"x_grad{step}"] / WORLD, x.grad.numpy()[rows],
+                                       **tol)
+    for r in ranks:
+        for name, p in model.named_parameters():
+            np.testing.assert_allclose(r["grad/" + name], p.grad.numpy(), **tol)
+        for name, b in model.named_buffers():
+            np.testing.assert_allclose(r["buffer/" + name], b.numpy(), **tol)
+    model.eval()  # eval mode: the running statistics, no communication
+    x_all = np.random.default_rng(1).standard_normal(shape).astype(np.float32) * 2 + 0.5
+    out = model(minigan.tensor(x_all)).numpy()
+    for r, rank in enumerate(ranks):
+        np.testing.assert_allclose(rank["eval_out"], out[r * n:(r + 1) * n], **tol)

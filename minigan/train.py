@@ -28,6 +28,7 @@ import numpy as np
 from . import backend, checkpoint, data
 from .autograd import no_grad
 from .backend import Generator
+from .data_parallel import SingleProcess, data_parallel
 from .creation import ones, randn, zeros
 from .nn import functional as F
 from .optim import Adam
@@ -171,10 +172,15 @@ def check_int(name, value, minimum, maximum=INT64_MAX):
         raise ValueError(f"{flag} must be an integer <= {maximum}, got {value!r}")
 
 
+SINGLE = SingleProcess()
+
+
 # ----------------------------------------------------------------------------- the algorithm
-def discriminator_step(G, D, opt_d, x, real_labels, z, fake_labels, skip_nonfinite=False):
+def discriminator_step(G, D, opt_d, x, real_labels, z, fake_labels, skip_nonfinite=False,
+                       parallel=SINGLE):
     """One Adam step of D on loss_D = BCE(D(x), 1) + BCE(D(G(z)), 0).
 
+    parallel: a data-parallel run's ranks average the gradients before the step.
     Returns (loss_D, real_logits, fake_logits, updated)."""
     real_logits = D(x, real_labels)
     fake = G(z, fake_labels)
@@ -184,14 +190,16 @@ def discriminator_step(G, D, opt_d, x, real_labels, z, fake_labels, skip_nonfini
     loss_d = (F.binary_cross_entropy_with_logits(real_logits, ones_like(real_logits)) +
               F.binary_cross_entropy_with_logits(fake_logits, zeros_like(fake_logits)))
     opt_d.zero_grad()  # also clears what the last generator step left in D's .grad
-    if skip_nonfinite and not is_finite(loss_d):
+    if skip_nonfinite and parallel.any(not is_finite(loss_d)):
         return loss_d, real_logits, fake_logits, False
     loss_d.backward()
+    parallel.average_gradients(D)
     opt_d.step()
     return loss_d, real_logits, fake_logits, True
 
 
-def generator_step(G, D, opt_g, z, fake_labels, g_loss="non-saturating", skip_nonfinite=False):
+def generator_step(G, D, opt_g, z, fake_labels, g_loss="non-saturating", skip_nonfinite=False,
+                   parallel=SINGLE):
     """One Adam step of G: the gradient flows back through D (whose weights stay put).
 
     non-saturating: BCE(D(G(z)), 1) = -log D(G(z)), strong gradients while D wins (the
@@ -204,9 +212,10 @@ def generator_step(G, D, opt_g, z, fake_labels, g_loss="non-saturating", skip_no
     else:
         loss_g = -F.binary_cross_entropy_with_logits(logits, zeros_like(logits))
     opt_g.zero_grad()
-    if skip_nonfinite and not is_finite(loss_g):
+    if skip_nonfinite and parallel.any(not is_finite(loss_g)):
         return loss_g, False
     loss_g.backward()  # D's weights get .grad too; the next opt_d.zero_grad() drops them
+    parallel.average_gradients(G)
     opt_g.step()
     return loss_g, True
 
@@ -219,19 +228,22 @@ class StepResult:
         self.real_logits, self.fake_logits = real_logits, fake_logits
 
 
-def gan_step(G, D, opt_g, opt_d, real, step, config):
-    """Step `step` of Algorithm 1: config.d_steps updates of D, then one of G."""
+def gan_step(G, D, opt_g, opt_d, real, step, config, parallel=SINGLE):
+    """Step `step` of Algorithm 1: config.d_steps updates of D, then one of G.
+
+    Every draw is of the global batch; a data-parallel rank keeps its rows (parallel.local)."""
     gen = Generator(config.device, seed=[config.seed, step])  # every draw of this step
     n, skipped = config.batch_size, 0
     for k in range(config.d_steps):
-        x, real_labels = real.batch((step - 1) * config.d_steps + k)
-        z, fake_labels = draw_noise(gen, n, G, config.device)
+        x, real_labels = parallel.local(real.batch((step - 1) * config.d_steps + k))
+        z, fake_labels = parallel.local(draw_noise(gen, n, G, config.device))
         loss_d, real_logits, fake_logits, ok = discriminator_step(
-            G, D, opt_d, x, real_labels, z, fake_labels, config.skip_nonfinite)
+            G, D, opt_d, x, real_labels, z, fake_labels, config.skip_nonfinite, parallel)
         skipped += not ok
-    z, fake_labels = draw_noise(gen, n, G, config.device)  # fresh noise, as in Algorithm 1
+    # fresh noise, as in Algorithm 1
+    z, fake_labels = parallel.local(draw_noise(gen, n, G, config.device))
     loss_g, ok = generator_step(G, D, opt_g, z, fake_labels, config.g_loss,
-                                config.skip_nonfinite)
+                                config.skip_nonfinite, parallel)
     return StepResult(loss_d, loss_g, real_logits, fake_logits, skipped + (not ok))
 
 
@@ -344,40 +356,48 @@ def train(config, progress=True, resume=None):
     from tqdm import tqdm  # noqa: PLC0415
 
     config = dataclasses.replace(config).validate()
-    dataset = data.load_dataset(config.dataset, image_size=config.image_size,
-                                channels=config.channels)
-    real = RealBatches(dataset, config.batch_size, config.seed, config.device,
-                       with_labels=config.model in CONDITIONAL_MODELS)
-    steps = resolve_steps(config, real.per_epoch)
-    config.out = config.out or default_out(config.model, config.dataset)
-    config.steps, config.epochs = steps, None  # what checkpoints store: the resolved step count
-    model_spec = model_spec_for(config, dataset)
-    G, D = build_models(model_spec, config.device, config.seed)
-    model_spec["nz"] = G.nz
-    opt_g, opt_d = make_optimizers(G, D, config)
+    parallel = data_parallel(config.device)  # a single process unless under mpiexec
+    progress = progress and parallel.is_main  # rank 0 alone shows progress and writes files
+    with parallel.agreed():  # every rank sets up alike; one that cannot stops them all
+        parallel.check_batch_size(config.batch_size)
+        dataset = data.load_dataset(config.dataset, image_size=config.image_size,
+                                    channels=config.channels)
+        real = RealBatches(dataset, config.batch_size, config.seed, config.device,
+                           with_labels=config.model in CONDITIONAL_MODELS)
+        steps = resolve_steps(config, real.per_epoch)
+        config.out = config.out or default_out(config.model, config.dataset)
+        config.steps, config.epochs = steps, None  # what checkpoints store: the resolved step count
+        model_spec = model_spec_for(config, dataset)
+        G, D = build_models(model_spec, config.device, config.seed)
+        model_spec["nz"] = G.nz
+        opt_g, opt_d = make_optimizers(G, D, config)
 
-    start, skipped = 0, 0
-    if resume is not None:
-        ckpt = checkpoint.read_checkpoint(resume)
-        ckpt.load_into(G, D, opt_g, opt_d)
-        start, skipped = ckpt.step, ckpt.skipped_updates
-        if start >= steps:
-            raise ValueError(f"{ckpt.path} is at step {start}, which already reaches --steps "
-                             f"{steps}; pass a larger --steps to continue")
+        start, skipped = 0, 0
+        if resume is not None:
+            ckpt = checkpoint.read_checkpoint(resume)
+            ckpt.load_into(G, D, opt_g, opt_d)
+            start, skipped = ckpt.step, ckpt.skipped_updates
+            if start >= steps:
+                raise ValueError(f"{ckpt.path} is at step {start}, which already reaches --steps "
+                                 f"{steps}; pass a larger --steps to continue")
+        parallel.prepare(G, D)  # data-parallel: SyncBatchNorm, and rank 0's weights everywhere
 
-    paths = RunFiles(config.out)
-    if progress and resume is None and os.path.exists(paths.checkpoint):
-        print(f"minigan train: replacing the earlier run in {paths.out}")
-    paths.prepare(resumed_at=start if resume is not None else None)
-    stored_config = {k: v for k, v in config.to_dict().items() if k != "out"}  # the run, not
-    # where it happens to live: a moved run folder resumes the same
+        paths = RunFiles(config.out)
+        if progress and resume is None and os.path.exists(paths.checkpoint):
+            print(f"minigan train: replacing the earlier run in {paths.out}")
+        if parallel.is_main:
+            paths.prepare(resumed_at=start if resume is not None else None)
+        stored_config = {k: v for k, v in config.to_dict().items() if k != "out"}  # the run, not
+        # where it happens to live: a moved run folder resumes the same
 
-    def save(step):
-        return checkpoint.save_checkpoint(paths.checkpoint, G, D, opt_g, opt_d, step=step,
-                                          config=stored_config, model_spec=model_spec,
-                                          skipped_updates=skipped)
+        def save(step):
+            if not parallel.is_main:
+                return None
+            return checkpoint.save_checkpoint(paths.checkpoint, G, D, opt_g, opt_d, step=step,
+                                              config=stored_config, model_spec=model_spec,
+                                              skipped_updates=skipped)
 
-    fixed_z, fixed_labels = fixed_batch(G, dataset.kind, config.seed, config.device)
+        fixed_z, fixed_labels = fixed_batch(G, dataset.kind, config.seed, config.device)
     bad = FirstBadStep(config.device)
     last, eval_every = None, config.eval_every
     t0 = time.perf_counter()
@@ -387,10 +407,11 @@ def train(config, progress=True, resume=None):
               f"writing to {config.out}")
     bar = tqdm(total=steps, initial=start, disable=not progress, unit="step", dynamic_ncols=True)
     step = done = start  # done: the last step whose updates are all applied
+    stop = False
     with DeferredInterrupt() as interrupt:
         try:
             for step in range(start + 1, steps + 1):
-                last = gan_step(G, D, opt_g, opt_d, real, step, config)
+                last = gan_step(G, D, opt_g, opt_d, real, step, config, parallel)
                 skipped += last.skipped
                 done = step
                 if not config.skip_nonfinite:
@@ -400,12 +421,16 @@ def train(config, progress=True, resume=None):
                 is_last = step == steps
                 do_sample = step % config.sample_every == 0 or is_last
                 do_checkpoint = step % config.checkpoint_every == 0 or is_last
-                do_eval = eval_every > 0 and (step % eval_every == 0 or is_last)
-                do_log = step % config.log_every == 0 or is_last or do_eval
-                if do_log or do_sample or do_checkpoint or interrupt.requested:
-                    bad.check(paths)  # the only host read between logged steps
+                # do_log from config.eval_every: the same on every rank, though only rank 0
+                # evaluates (and may turn eval_every off)
+                eval_step = config.eval_every > 0 and (step % config.eval_every == 0 or is_last)
+                do_eval = eval_every > 0 and eval_step
+                do_log = step % config.log_every == 0 or is_last or eval_step
+                if do_log or do_sample or do_checkpoint:
+                    check_finite(bad, paths, parallel)  # the only host read between logged steps
                 if do_log:
-                    line = log_line(step, last, time.perf_counter() - t0, skipped)
+                    line = log_line(step, last, time.perf_counter() - t0, skipped, parallel)
+                if do_log and parallel.is_main:
                     if do_eval:
                         try:
                             line.update(evaluate(G, dataset, config))
@@ -417,41 +442,58 @@ def train(config, progress=True, resume=None):
                     bar.set_postfix({"D": f"{line['loss_d']:.3f}", "G": f"{line['loss_g']:.3f}",
                                      "D(x)": f"{line['d_real']:.2f}",
                                      "D(G(z))": f"{line['d_fake']:.2f}"}, refresh=False)
-                if do_sample:
+                if do_sample and parallel.is_main:
                     save_picture(generate(G, fixed_z, fixed_labels), paths.sample(step),
                                  dataset.kind, config.dataset, nrow=8)
                 if do_checkpoint:
                     save(step)
-                if interrupt.requested:  # Ctrl-C or SIGTERM during this step: stop between steps
+                stop = parallel.any(interrupt.requested)  # every rank stops at the same step
+                if stop:  # Ctrl-C or SIGTERM during this step: stop between steps
+                    check_finite(bad, paths, parallel)
                     raise KeyboardInterrupt
         except KeyboardInterrupt:
             bar.close()
-            raise interrupted(step, done, start, bad, paths, save,
-                              interrupt.signal or signal.SIGINT) from None
+            error = interrupted(step, done, start, bad, paths, save,
+                                interrupt.signal or signal.SIGINT)
+            error.agreed = stop  # every rank stops here alike (not so after a second Ctrl-C)
+            raise error from None
         except OSError as err:  # a full disk, a folder made read-only, ... while writing
             raise write_failed(err, paths) from err
         finally:
             bar.close()
     seconds = time.perf_counter() - t0
     try:
-        paths.finish()
+        if parallel.is_main:
+            paths.finish()
     except OSError as err:
         raise write_failed(err, paths) from err
     summary = summarise(step, start, steps, seconds, paths, skipped)
-    summary.update({k: v for k, v in log_line(step, last, seconds, skipped).items()
+    summary.update({k: v for k, v in log_line(step, last, seconds, skipped, parallel).items()
                     if k.startswith(("loss", "d_"))})
     return summary
 
 
-def log_line(step, last, seconds, skipped):
-    """One metrics.jsonl record; float() reads the values back from the device (a GPU sync).
+def check_finite(bad, paths, parallel):
+    """FirstBadStep.check, with the first bad step agreed by every data-parallel rank."""
+    bad.first = bad.xp.asarray(parallel.first_bad_step(bad.get()))
+    try:
+        bad.check(paths)
+    except NonFiniteLossError as err:
+        err.agreed = True  # every rank raises it at the same step
+        raise
+
+
+def log_line(step, last, seconds, skipped, parallel=SINGLE):
+    """One metrics.jsonl record; reading the values back from the device is a GPU sync.
+    The losses are the global batch's (the means over a data-parallel run's ranks).
 
     time: wall seconds since this process started (or resumed) the run."""
     with no_grad():
-        line = {"step": step, "loss_d": float(last.loss_d), "loss_g": float(last.loss_g),
-                "d_real": float(F.sigmoid(last.real_logits).mean()),  # mean D(x)
-                "d_fake": float(F.sigmoid(last.fake_logits).mean()),  # mean D(G(z))
-                "time": round(seconds, 3)}
+        values = parallel.global_means([last.loss_d, last.loss_g,
+                                        F.sigmoid(last.real_logits).mean(),  # mean D(x)
+                                        F.sigmoid(last.fake_logits).mean()])  # mean D(G(z))
+    line = dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), values))
+    line = {"step": step, **line, "time": round(seconds, 3)}
     if skipped:
         line["skipped_updates"] = skipped
     return line

@@ -224,11 +224,11 @@ def poison_discriminator_at(monkeypatch, bad_step):
     """From step `bad_step` on, D's first weight is NaN, so its losses are NaN."""
     original = train.gan_step
 
-    def gan_step(G, D, opt_g, opt_d, real, step, config):
+    def gan_step(G, D, opt_g, opt_d, real, step, config, *parallel):
         if step == bad_step:
             first = next(D.parameters())
             first.data[...] = np.nan
-        return original(G, D, opt_g, opt_d, real, step, config)
+        return original(G, D, opt_g, opt_d, real, step, config, *parallel)
 
     monkeypatch.setattr(train, "gan_step", gan_step)
 

@@ -42,7 +42,15 @@ def torch_layer(layer):
 
 
 def sequential_twin(sequential):
-    return tnn.Sequential(*(torch_layer(layer) for layer in sequential))
+    """The Sequential's twin; a spectral-normed layer (it has weight_orig) gets PyTorch's
+    spectral_norm, whose weight_orig, weight_u and weight_v the state_dict then fills."""
+    layers = []
+    for layer in sequential:
+        twin = torch_layer(layer)
+        if "weight_orig" in dict(layer.named_parameters()):
+            twin = tnn.utils.spectral_norm(twin)
+        layers.append(twin)
+    return tnn.Sequential(*layers)
 
 
 def one_hot(labels, num_classes, like):

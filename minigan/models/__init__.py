@@ -14,7 +14,7 @@ with binary_cross_entropy_with_logits). Unconditional models ignore labels, so a
 loop may pass its dataset's labels to any model. Models are built with float32 weights on the
 CPU from minigan's seeded generator; move them with `.to(device)`.
 """
-from .. import nn
+from ..nn.utils import apply_spectral_norm
 from .conditional import label_maps, one_hot
 from .dcgan import DCGANDiscriminator, DCGANGenerator, weights_init
 from .mlp_gan import MLPDiscriminator, MLPGenerator
@@ -69,13 +69,7 @@ def build_gan(model, data_kind, image_shape=None, nz=None, num_classes=0, bn_eps
 
 def with_spectral_norm(D, on):
     """D with spectral_norm on every Linear, Conv2d and ConvTranspose2d layer (when on)."""
-    if on:
-        from ..nn.utils import spectral_norm  # noqa: PLC0415
-
-        layers = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
-        for module in [m for m in D.modules() if isinstance(m, layers)]:
-            spectral_norm(module)
-    return D
+    return apply_spectral_norm(D) if on else D
 
 
 __all__ = ["MODELS", "build_gan", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator",

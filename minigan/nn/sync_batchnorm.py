@@ -17,10 +17,13 @@ and grad_beta stay this rank's sums: the gradient all-reduce that follows backwa
 averages them with the other parameters' gradients. Running statistics get the global
 mean and unbiased variance, so they are the single-process run's on every rank.
 In eval mode, or without a process group of more than one rank, it is plain BatchNorm.
+Its backward is not recorded (no create_graph): minigan train's gradient penalties use a
+critic without BatchNorm, as the papers do.
 """
 from .. import distributed
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..backend import xp_of
+from ..tensor import Tensor
 from ..ops.batchnorm import channel_sum
 from .batchnorm import _BatchNorm
 
@@ -57,8 +60,12 @@ class SyncBatchNormFunction(Function):
         return out
 
     def backward(self, grad_out):
-        x_hat, scale = self.saved  # scale = gamma * inv_std, (C,)
-        g = grad_out
+        if is_grad_enabled():
+            raise RuntimeError("SyncBatchNorm: its backward cannot be recorded "
+                               "(create_graph=True); use BatchNorm, or no BatchNorm, where "
+                               "second derivatives are needed")
+        x_hat, scale = (t.data for t in self.saved)  # scale = gamma * inv_std, (C,)
+        g = grad_out.data
         xp = xp_of(g)
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         grad_bias = channel_sum(g)  # this rank's sum(g), (C,)
@@ -73,9 +80,9 @@ class SyncBatchNormFunction(Function):
             grad_x += (sums[:c] / self.count).reshape(self.shape)
             xp.subtract(g, grad_x, out=grad_x)
             grad_x *= scale.reshape(self.shape)
-        return (grad_x,
-                grad_weight if needs_weight else None,
-                grad_bias if needs_bias else None)
+        return (None if grad_x is None else Tensor(grad_x),
+                Tensor(grad_weight) if needs_weight else None,
+                Tensor(grad_bias) if needs_bias else None)
 
 
 class SyncBatchNorm(_BatchNorm):

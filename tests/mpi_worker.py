@@ -5,6 +5,7 @@ seed, and writes what the test compares to OUT/rank<r>.npz; the test computes th
 single-process result of the same global batch itself.
 """
 import os
+import signal
 import sys
 
 import numpy as np
@@ -93,11 +94,32 @@ def collectives():
     return result
 
 
+def train_failing(how, out):
+    """`minigan train` (checkpoints every 2 steps) in which rank 1 fails at step 4: it raises
+    an OSError (how="error") or is killed by SIGKILL (how="kill")."""
+    from minigan import cli, updater  # noqa: PLC0415
+
+    original = updater.GANUpdater.update
+
+    def update(self, step):
+        if step == 4 and dist.get_rank() == 1:
+            if how == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise OSError("the disk caught fire (raised by the test)")
+        return original(self, step)
+
+    updater.GANUpdater.update = update
+    return cli.main(["train", "--steps", "8", "--batch-size", "16", "--checkpoint-every", "2",
+                     "--no-progress", "--out", out])
+
+
 CASES = {"collectives": collectives, "sync_batchnorm_1d": lambda: sync_batchnorm("1d"),
          "sync_batchnorm_2d": lambda: sync_batchnorm("2d")}
 
 if __name__ == "__main__":
     case, out = sys.argv[1], sys.argv[2]
+    if case.startswith("train_"):  # minigan train joins the ranks itself
+        sys.exit(train_failing(case.split("_")[-1], out))
     dist.init_process_group()
     result = CASES[case]()
     np.savez(os.path.join(out, f"rank{dist.get_rank()}.npz"), **result)

@@ -5,6 +5,7 @@ Each multi-process check starts a small program under mpiexec (tests/mpi_worker.
 computation of the same global batch made here: equal up to float32 summation order.
 They need minigan[mpi] (mpi4py and the mpich wheel, whose mpiexec sits beside python).
 """
+import json
 import os
 import shutil
 import subprocess
@@ -179,3 +180,133 @@ def test_sync_batchnorm_equals_batchnorm_on_the_global_batch(mpiexec, tmp_path, 
     out = model(minigan.tensor(x_all)).numpy()
     for r, rank in enumerate(ranks):
         np.testing.assert_allclose(rank["eval_out"], out[r * n:(r + 1) * n], **tol)
+
+
+# ----------------------------------------------------------------------------- minigan train
+LR = 2e-4  # the image models' default learning rate
+# Adam moves a weight by about lr per step whichever way a rounding-sized gradient points,
+# so two summation orders (2 ranks, or 1 and 2 BLAS threads in one process: the same
+# size) drift apart by a few lr in a handful of steps; the losses stay within 1e-3.
+WEIGHT_ATOL = 5 * LR
+LOSS_RTOL = 1e-3
+
+
+def train_args(model, steps, out, *extra):
+    return ["-m", "minigan", "train", "--model", model, "--steps", str(steps),
+            "--batch-size", "64", "--log-every", "1", "--sample-every", str(steps),
+            "--no-progress", "--out", str(out), *extra]
+
+
+def single_process(model, steps, out):
+    """The same run in one process (one BLAS thread, as each rank has): the reference."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    result = subprocess.run([sys.executable, *train_args(model, steps, out)], env=env,
+                            capture_output=True, text=True, timeout=TIMEOUT)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def metrics(out):
+    with open(out / "metrics.jsonl") as f:
+        return [json.loads(line) for line in f]
+
+
+def assert_runs_agree(single, parallel):
+    """Every logged step's losses within LOSS_RTOL, the final weights within WEIGHT_ATOL."""
+    one, two = metrics(single), metrics(parallel)
+    assert [m["step"] for m in two] == [m["step"] for m in one]
+    for a, b in zip(one, two):
+        for key in ("loss_d", "loss_g", "d_real", "d_fake"):
+            assert b[key] == pytest.approx(a[key], rel=LOSS_RTOL), (a["step"], key)
+    assert_weights_agree(single, parallel)
+
+
+def assert_weights_agree(single, parallel):
+    """G's and D's weights and BatchNorm running statistics within WEIGHT_ATOL."""
+    a, b = read_checkpoint(single), read_checkpoint(parallel)
+    assert a.step == b.step
+    for key, value in a.arrays.items():
+        if key.startswith(("G/", "D/")):
+            np.testing.assert_allclose(b.arrays[key], value, rtol=0, atol=WEIGHT_ATOL,
+                                       err_msg=key)
+
+
+def read_checkpoint(out):
+    from minigan.checkpoint import read_checkpoint as read  # noqa: PLC0415
+
+    return read(out)
+
+
+@pytest.mark.parametrize("model,steps", [("mlp", 20), ("dcgan", 8)])
+def test_two_processes_follow_the_single_process_run(mpiexec, tmp_path, model, steps):
+    """mlp (20 steps) and dcgan (8 steps, SyncBatchNorm in G and D) at global batch 64:
+    the 2-process run computes the 1-process run's steps; rank 0 alone wrote the folder."""
+    result = run_mpi(mpiexec, train_args(model, steps, tmp_path / "two"))
+    assert result.stderr.strip() == ""
+    assert result.stdout.count("trained steps") == 1  # rank 0's summary only
+    single = single_process(model, steps, tmp_path / "one")
+    assert_runs_agree(single, tmp_path / "two")
+    assert sorted(os.listdir(tmp_path / "two" / "samples")) == [f"step_{steps:06d}.png"]
+
+
+def test_resume_under_mpiexec_continues_the_run(mpiexec, tmp_path):
+    run_mpi(mpiexec, train_args("mlp", 10, tmp_path / "split"))
+    run_mpi(mpiexec, ["-m", "minigan", "train", "--resume", str(tmp_path / "split"),
+                      "--steps", "20", "--no-progress"])
+    assert read_checkpoint(tmp_path / "split").step == 20
+    assert_runs_agree(single_process("mlp", 20, tmp_path / "one"), tmp_path / "split")
+
+
+def test_an_indivisible_batch_is_one_clear_error(mpiexec, tmp_path):
+    result = run_mpi(mpiexec, train_args("mlp", 2, tmp_path / "run") + ["--batch-size", "63"],
+                     check=False)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["minigan: error: --batch-size 63 cannot be split evenly over 2 processes: "
+                     "give a multiple of 2 (it is the global batch)"]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("how", ["error", "kill"])
+def test_a_failing_rank_ends_the_job_and_the_checkpoint_stays(mpiexec, tmp_path, how):
+    """Rank 1 raises (or is killed) at step 4 while rank 0 waits in a collective: the job
+    ends (no hang) saying why, and the step-2 checkpoint loads."""
+    result = run_mpi(mpiexec, [os.path.join(HERE, "mpi_worker.py"), f"train_{how}",
+                               str(tmp_path / "run")], check=False)
+    assert result.returncode != 0
+    if how == "error":
+        assert "minigan: rank 1: error: the disk caught fire (raised by the test)" in \
+            result.stderr
+    else:
+        output = result.stdout + result.stderr  # MPICH's mpiexec (Hydra) reports it
+        assert "BAD TERMINATION" in output and "signal 9" in output
+    assert read_checkpoint(tmp_path / "run").step == 2
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_under_a_launcher_without_mpi4py_every_rank_names_the_extra(tmp_path, rank):
+    """mpiexec's variables set and mpi4py hidden: each rank stops with one line."""
+    hidden = tmp_path / "hidden" / "mpi4py"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('No module named mpi4py')\n")
+    path = os.pathsep.join([str(tmp_path / "hidden"), os.environ.get("PYTHONPATH", "")])
+    env = dict(os.environ, PMI_SIZE="2", PMI_RANK=str(rank), PYTHONPATH=path)
+    result = subprocess.run([sys.executable, *train_args("mlp", 2, tmp_path / "run")],
+                            capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("minigan: error: data-parallel training "
+                                                   "needs mpi4py (2 processes were started)")
+    assert 'pip install "minigan[mpi]"' in lines[0]
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_plain_run_never_imports_mpi4py(tmp_path):
+    code = ("import sys; from minigan import cli; "
+            f"status = cli.main({train_args('mlp', 1, tmp_path / 'run')[2:]!r}); "
+            "print(status, 'mpi4py' in sys.modules)")
+    env = {k: v for k, v in os.environ.items()
+           if not any(k in names for names in dist.LAUNCHER_ENV)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, timeout=TIMEOUT)
+    assert result.stdout.strip().splitlines()[-1] == "0 False", result.stderr

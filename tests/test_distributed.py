@@ -197,13 +197,23 @@ def train_args(model, steps, out, *extra):
             "--no-progress", "--out", str(out), *extra]
 
 
-def single_process(model, steps, out):
-    """The same run in one process (one BLAS thread, as each rank has): the reference."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    result = subprocess.run([sys.executable, *train_args(model, steps, out)], env=env,
-                            capture_output=True, text=True, timeout=TIMEOUT)
-    assert result.returncode == 0, result.stderr
-    return out
+@pytest.fixture(scope="module")
+def single_process(tmp_path_factory):
+    """single_process(model, steps): the run folder of the same run in one process (one
+    BLAS thread, as each rank has), the reference; each made once per module."""
+    made = {}
+
+    def run(model, steps):
+        if (model, steps) not in made:
+            out = tmp_path_factory.mktemp(f"{model}-{steps}")
+            env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+            result = subprocess.run([sys.executable, *train_args(model, steps, out)], env=env,
+                                    capture_output=True, text=True, timeout=TIMEOUT)
+            assert result.returncode == 0, result.stderr
+            made[model, steps] = out
+        return made[model, steps]
+
+    return run
 
 
 def metrics(out):
@@ -238,23 +248,23 @@ def read_checkpoint(out):
 
 
 @pytest.mark.parametrize("model,steps", [("mlp", 20), ("dcgan", 8)])
-def test_two_processes_follow_the_single_process_run(mpiexec, tmp_path, model, steps):
+def test_two_processes_follow_the_single_process_run(mpiexec, single_process, tmp_path, model,
+                                                    steps):
     """mlp (20 steps) and dcgan (8 steps, SyncBatchNorm in G and D) at global batch 64:
     the 2-process run computes the 1-process run's steps; rank 0 alone wrote the folder."""
     result = run_mpi(mpiexec, train_args(model, steps, tmp_path / "two"))
     assert result.stderr.strip() == ""
     assert result.stdout.count("trained steps") == 1  # rank 0's summary only
-    single = single_process(model, steps, tmp_path / "one")
-    assert_runs_agree(single, tmp_path / "two")
+    assert_runs_agree(single_process(model, steps), tmp_path / "two")
     assert sorted(os.listdir(tmp_path / "two" / "samples")) == [f"step_{steps:06d}.png"]
 
 
-def test_resume_under_mpiexec_continues_the_run(mpiexec, tmp_path):
+def test_resume_under_mpiexec_continues_the_run(mpiexec, single_process, tmp_path):
     run_mpi(mpiexec, train_args("mlp", 10, tmp_path / "split"))
     run_mpi(mpiexec, ["-m", "minigan", "train", "--resume", str(tmp_path / "split"),
                       "--steps", "20", "--no-progress"])
     assert read_checkpoint(tmp_path / "split").step == 20
-    assert_runs_agree(single_process("mlp", 20, tmp_path / "one"), tmp_path / "split")
+    assert_runs_agree(single_process("mlp", 20), tmp_path / "split")
 
 
 def test_an_indivisible_batch_is_one_clear_error(mpiexec, tmp_path):

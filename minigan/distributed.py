@@ -203,6 +203,9 @@ def all_reduce(tensors, op="sum"):
     if op not in OPS:
         raise ValueError(f"all_reduce: op must be one of {', '.join(OPS)}, got {op!r}")
     arrays = _arrays("all_reduce", tensors)
+    if op == "mean" and any(a.dtype.kind != "f" for a in arrays):
+        raise TypeError("all_reduce: op 'mean' needs floating-point arrays; use 'sum' for "
+                        "integers")
     g = group()
     for bucket in buckets(arrays):
         for array, reduced in zip(bucket, _flat_collective(bucket, lambda f: g.all_reduce(f, op))):

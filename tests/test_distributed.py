@@ -8,8 +8,10 @@ They need minigan[mpi] (mpi4py and the mpich wheel, whose mpiexec sits beside py
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -320,3 +322,28 @@ def test_a_plain_run_never_imports_mpi4py(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=env, timeout=TIMEOUT)
     assert result.stdout.strip().splitlines()[-1] == "0 False", result.stderr
+
+
+def test_ctrl_c_to_mpiexec_stops_every_rank_after_the_same_step(mpiexec, tmp_path):
+    """SIGINT to mpiexec (which passes it to every rank): the ranks agree on the step to
+    stop after, rank 0 writes its checkpoint and says so once, and the job exits 130."""
+    out = tmp_path / "run"
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPIEXEC_TIMEOUT=str(TIMEOUT))
+    job = subprocess.Popen([mpiexec, "-n", str(WORLD), sys.executable,
+                            *train_args("mlp", 100000, out)], env=env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not (out / "metrics.jsonl").exists() or len(metrics(out)) < 3:
+            assert job.poll() is None and time.monotonic() < deadline, job.communicate()
+            time.sleep(0.2)
+        job.send_signal(signal.SIGINT)
+        stdout, stderr = job.communicate(timeout=TIMEOUT)
+    finally:
+        if job.poll() is None:
+            job.kill()
+    assert job.returncode == 130, stderr
+    lines = [line for line in stderr.splitlines() if line.startswith("minigan:")]
+    assert len(lines) == 1 and lines[0].startswith("minigan: interrupted after step "), stderr
+    step = int(lines[0].split("after step ")[1].split(";")[0])
+    assert read_checkpoint(out).step == step and metrics(out)[-1]["step"] == step

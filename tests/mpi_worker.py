@@ -12,7 +12,7 @@ import numpy as np
 
 import minigan
 import minigan.distributed as dist
-from minigan import nn
+from minigan import backend, nn
 
 GLOBAL_BATCH = 8
 
@@ -66,29 +66,37 @@ def sync_batchnorm(kind):
     return result
 
 
-def collectives():
+def collectives(device="cpu"):
     """all_reduce (sum, mean, max; several dtypes, several buckets), broadcast,
-    broadcast_module and average_gradients, on values that differ by rank."""
+    broadcast_module and average_gradients, on values that differ by rank; on "cuda" the
+    arrays live on the GPU and travel through NCCL."""
     rank = dist.get_rank()
-    arrays = [np.full((3, 2), rank + 1, np.float32), np.arange(5, dtype=np.int64) * (rank + 1),
-              np.full(4, rank + 0.5, np.float64), minigan.tensor(np.full(2, rank, np.float32))]
+
+    def on_device(a):
+        return backend.to_device(a, device)
+
+    arrays = [on_device(np.full((3, 2), rank + 1, np.float32)),
+              on_device(np.arange(5, dtype=np.int64) * (rank + 1)),
+              on_device(np.full(4, rank + 0.5, np.float64)),
+              minigan.tensor(np.full(2, rank, np.float32), device=device)]
     dist.all_reduce(arrays)
-    maxed = np.array([rank, -rank], np.float32)
+    maxed = on_device(np.array([rank, -rank], np.float32))
     dist.all_reduce(maxed, op="max")
-    mean = np.full(3, rank * 2.0, np.float32)
+    mean = on_device(np.full(3, rank * 2.0, np.float32))
     dist.all_reduce(mean, op="mean")
-    sent = np.full(3, 7.0 if rank == 1 else 0.0)
+    sent = on_device(np.full(3, 7.0 if rank == 1 else 0.0))
     dist.broadcast(sent, src=1)
     minigan.manual_seed(rank)  # different weights on each rank, made equal below
-    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2)).to(device)
     model[1].running_mean.data[...] = rank
     dist.broadcast_module(model)
     for p in model.parameters():
-        p.grad = minigan.tensor(np.full(p.shape, rank + 1.0, np.float32))
+        p.grad = minigan.tensor(np.full(p.shape, rank + 1.0, np.float32), device=device)
     dist.average_gradients(model.parameters())
-    result = {f"sum{i}": a.numpy() if isinstance(a, minigan.Tensor) else a
+    result = {f"sum{i}": backend.asnumpy(a.data if isinstance(a, minigan.Tensor) else a)
               for i, a in enumerate(arrays)}
-    result.update(max=maxed, mean=mean, sent=sent)
+    result.update({k: backend.asnumpy(v) for k, v in
+                   dict(max=maxed, mean=mean, sent=sent).items()})
     result.update({"weight/" + k: v for k, v in model.state_dict().items()})
     result.update({"grad/" + k: p.grad.numpy() for k, p in model.named_parameters()})
     return result
@@ -113,13 +121,14 @@ def train_failing(how, out):
                      "--no-progress", "--out", out])
 
 
-CASES = {"collectives": collectives, "sync_batchnorm_1d": lambda: sync_batchnorm("1d"),
+CASES = {"collectives": collectives, "collectives_cuda": lambda: collectives("cuda"),
+         "sync_batchnorm_1d": lambda: sync_batchnorm("1d"),
          "sync_batchnorm_2d": lambda: sync_batchnorm("2d")}
 
 if __name__ == "__main__":
     case, out = sys.argv[1], sys.argv[2]
     if case.startswith("train_"):  # minigan train joins the ranks itself
         sys.exit(train_failing(case.split("_")[-1], out))
-    dist.init_process_group()
+    dist.init_process_group("cuda" if case.endswith("_cuda") else "cpu")
     result = CASES[case]()
     np.savez(os.path.join(out, f"rank{dist.get_rank()}.npz"), **result)

@@ -112,8 +112,20 @@ def test_convert_sync_batchnorm_keeps_parameters_and_buffers():
 
 
 # ----------------------------------------------------------------------------- under mpiexec
-def test_collectives_under_mpiexec(mpiexec, tmp_path):
-    ranks = worker(mpiexec, "collectives", tmp_path)
+def gpu_count():
+    if not minigan.cuda.is_available():
+        return 0
+    from minigan import backend  # noqa: PLC0415
+
+    return backend.cp.cuda.runtime.getDeviceCount()
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_collectives_under_mpiexec(mpiexec, tmp_path, device):
+    """MPI on the CPU; NCCL on the GPUs, one per rank, where a machine has two."""
+    if device == "cuda" and gpu_count() < WORLD:
+        pytest.skip(f"NCCL needs {WORLD} GPUs (one per rank); this machine has {gpu_count()}")
+    ranks = worker(mpiexec, "collectives" + ("_cuda" if device == "cuda" else ""), tmp_path)
     for r in ranks:
         np.testing.assert_array_equal(r["sum0"], np.full((3, 2), 3, np.float32))
         np.testing.assert_array_equal(r["sum1"], np.arange(5) * 3)

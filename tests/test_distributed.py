@@ -359,3 +359,13 @@ def test_ctrl_c_to_mpiexec_stops_every_rank_after_the_same_step(mpiexec, tmp_pat
     assert len(lines) == 1 and lines[0].startswith("minigan: interrupted after step "), stderr
     step = int(lines[0].split("after step ")[1].split(";")[0])
     assert read_checkpoint(out).step == step and metrics(out)[-1]["step"] == step
+
+
+def test_a_non_finite_loss_stops_every_rank_with_one_line(mpiexec, tmp_path):
+    result = run_mpi(mpiexec, ["-W", "ignore", *train_args("mlp", 5, tmp_path / "run"),
+                               "--lr", "1e30"], check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "minigan: error: the loss became non-finite (NaN or inf) at step 1; training stopped "
+        "and no checkpoint had been written. Try a smaller --lr, or --skip-nonfinite to skip "
+        "such steps"]

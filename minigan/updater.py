@@ -26,8 +26,8 @@ import dataclasses
 
 from . import backend, data
 from .backend import Generator
-from .data_parallel import SingleProcess
 from .creation import randn
+from .data_parallel import SingleProcess
 from .tensor import Tensor
 
 

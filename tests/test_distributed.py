@@ -369,3 +369,22 @@ def test_a_non_finite_loss_stops_every_rank_with_one_line(mpiexec, tmp_path):
         "minigan: error: the loss became non-finite (NaN or inf) at step 1; training stopped "
         "and no checkpoint had been written. Try a smaller --lr, or --skip-nonfinite to skip "
         "such steps"]
+
+
+def test_gan_methods_under_mpiexec_follow_the_single_process_run(mpiexec, tmp_path):
+    """WGAN-GP (a penalty through create_graph, its interpolation weights split with the
+    batch), spectral norm's power iteration and an EMA of G, over 2 ranks."""
+    methods = ["--loss", "wgan", "--gp", "10", "--spectral-norm", "--ema", "0.9"]
+    run_mpi(mpiexec, train_args("mlp", 4, tmp_path / "two", *methods))
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    subprocess.run([sys.executable, *train_args("mlp", 4, tmp_path / "one", *methods)],
+                   env=env, check=True, capture_output=True, timeout=TIMEOUT)
+    for a, b in zip(metrics(tmp_path / "one"), metrics(tmp_path / "two"), strict=True):
+        for key in ("loss_d", "loss_g", "d_real", "d_fake"):
+            assert b[key] == pytest.approx(a[key], rel=LOSS_RTOL, abs=1e-5), (a["step"], key)
+    one, two = read_checkpoint(tmp_path / "one"), read_checkpoint(tmp_path / "two")
+    assert sorted(one.arrays) == sorted(two.arrays)  # G_ema, weight_u/v included
+    for key, value in one.arrays.items():
+        if key.startswith(("G/", "D/", "G_ema/")):
+            np.testing.assert_allclose(two.arrays[key], value, rtol=0, atol=WEIGHT_ATOL,
+                                       err_msg=key)

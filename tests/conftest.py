@@ -3,7 +3,9 @@
 `device` runs a test on "cpu" and, where CuPy sees a GPU, on "cuda" too: GPU coverage
 comes from the same test functions, never from a copied file. `torch` hands the test the
 torch module; without torch the test is skipped, unless MINIGAN_REQUIRE_TORCH=1 (as in CI),
-where a missing torch fails the test instead.
+where a missing torch fails the test instead. `require_extra` does the same for the
+modules of the optional extras (mpi, tensorboard, docs): they skip without the extra, and
+fail when MINIGAN_REQUIRE_EXTRAS=1 (as in CI, which installs every extra).
 """
 import importlib
 import os
@@ -38,3 +40,15 @@ def torch():
     torch = require_torch()
     torch.set_grad_enabled(True)
     return torch
+
+
+def require_extra(module, extra):
+    """The module `module` of the optional extra minigan[`extra`]: skip without it, or fail
+    when MINIGAN_REQUIRE_EXTRAS=1 (CI installs every extra, so their tests must run there)."""
+    if os.environ.get("MINIGAN_REQUIRE_EXTRAS") == "1":
+        try:
+            return importlib.import_module(module)
+        except ImportError as error:
+            pytest.fail(f"MINIGAN_REQUIRE_EXTRAS=1 but {module} (minigan[{extra}]) cannot be "
+                        f"imported: {error}", pytrace=False)
+    return pytest.importorskip(module, reason=f"needs minigan[{extra}]")

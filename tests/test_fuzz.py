@@ -300,6 +300,14 @@ def test_binary_cross_entropy_with_random_inputs_and_targets(p, target, with_log
         backward_works(outcome(lambda: loss(p, target)), p, target)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the mean of nothing is NaN
+@FUZZ
+@given(x=tensors(), target=st.one_of(tensors(), st.sampled_from([1.0, 0, None, "1", [0.5]])))
+def test_mse_loss_with_random_inputs_and_targets(x, target):
+    with np.errstate(all="ignore"):  # inf - inf is NaN, as in PyTorch
+        backward_works(outcome(lambda: F.mse_loss(x, target)), x, target)
+
+
 @FEW
 @given(x=tensors(), slope=reals)
 def test_leaky_relu_with_random_slopes(x, slope):
@@ -327,6 +335,26 @@ def test_layer_constructors_with_bad_sizes(layer, a, b, kernel, stride, padding,
         "Flatten": lambda: nn.Flatten(a, b),
     }[layer]
     outcome(make)
+
+
+@FUZZ
+@given(layer=st.sampled_from(["Linear", "Conv2d", "ConvTranspose2d"]),
+       name=st.sampled_from(["weight", "bias", "kernel", None, 3]),
+       n_power_iterations=st.one_of(st.integers(-2, 3),
+                                    st.sampled_from([1.0, True, None, "2", np.int64(2)])),
+       eps=reals, dim=st.one_of(st.none(), dims))
+def test_spectral_norm_with_random_arguments(layer, name, n_power_iterations, eps, dim):
+    module = {"Linear": lambda: nn.Linear(3, 2), "Conv2d": lambda: nn.Conv2d(2, 3, 2),
+              "ConvTranspose2d": lambda: nn.ConvTranspose2d(2, 3, 2)}[layer]()
+    keys = list(module.state_dict())
+    result = outcome(lambda: nn.utils.spectral_norm(module, name, n_power_iterations, eps, dim),
+                     WITH_INDEX)
+    if failed(result):
+        assert list(module.state_dict()) == keys  # a refused call changes nothing
+        return
+    x = minigan.randn(2, 3) if layer == "Linear" else minigan.randn(1, 2, 3, 3)
+    with np.errstate(all="ignore"):  # eps 1e-30 and friends may overflow, as in PyTorch
+        backward_works(module(x), x)
 
 
 @FEW

@@ -2,10 +2,10 @@
 
 A Tensor made by an op remembers that op (`_ctx`, a Function), and the op remembers
 where each input's gradient goes: the op that computed that input, or the input itself
-if it is a leaf (`fn.parents`). Ops and leaves form the graph. `backward()` orders it so
-that every node comes after all nodes computed from it, then walks it from the output
-back, asking each op for the gradients of its inputs and summing the gradients that
-meet at a node used more than once (the multivariate chain rule).
+if it is a leaf (`fn.parents`). Ops and leaves form the graph. `backward()` (the walk is
+in autograd.py) orders it so that every node comes after all nodes computed from it, then
+walks it from the output back, asking each op for the gradients of its inputs and summing
+the gradients that meet at a node used more than once (the multivariate chain rule).
 """
 import math
 import numbers
@@ -36,7 +36,8 @@ def resolve_dtype(dtype):
 
 def is_int(value):
     """A Python or NumPy integer, but not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    return type(value) is int or (isinstance(value, numbers.Integral)  # (the common case
+                                   and not isinstance(value, bool))  # first: ABCs are slow)
 
 
 def is_finite_number(value):

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import xp_of
+from .shape import BroadcastTo, Reshape
 
 
 def normalize_axes(axis, ndim):
@@ -26,10 +27,8 @@ def normalize_axes(axis, ndim):
 def expand_reduced(grad_out, shape, axes):
     """The Tensor grad_out with the reduced axes reinserted as size 1, then broadcast to
     `shape` (a view, no copy)."""
-    from .shape import BroadcastTo
-
     if grad_out.ndim != len(shape):
-        grad_out = grad_out.reshape([1 if i in axes else n for i, n in enumerate(shape)])
+        grad_out = Reshape.apply(grad_out, shape=[1 if i in axes else n for i, n in enumerate(shape)])
     return BroadcastTo.apply(grad_out, shape=shape)
 
 

@@ -50,3 +50,4 @@ def get_num_threads():
         return _num_threads
     counts = [pool["num_threads"] for pool in _blas_pools().info()]
     return max(counts) if counts else 1
+

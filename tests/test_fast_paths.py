@@ -55,3 +55,39 @@ def test_adam_step_takes_the_blocked_path_on_the_cpu(monkeypatch):
     (w * w).sum().backward()
     opt.step()
     assert calls == [1]
+
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 1e-38, -1e-38, 3e38,
+           -3e38]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("slope", [0.01, 0.2, 0.5, 1.0, 1e-30])
+def test_leaky_relu_max_is_the_mask_arithmetic_bit_for_bit(dtype, slope):
+    from minigan.ops.activation import LeakyReLU, leaky_relu_max
+
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.standard_normal(1000) * 10.0 ** rng.integers(-30, 30, 1000),
+                        SPECIAL]).astype(dtype)
+    op = LeakyReLU()
+    op.slope = dtype(slope)
+    reference = x * op.derivative(x > 0)
+    fast = leaky_relu_max(x, op.slope)
+    assert fast.dtype == reference.dtype
+    np.testing.assert_array_equal(fast.view(np.uint8), reference.view(np.uint8))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # -inf * 0, inf - inf in the sum
+@pytest.mark.parametrize("slope", [0.0, -0.5, 1.5, 0.2])
+def test_leaky_relu_forward_and_backward_match_the_formula_for_every_slope(slope):
+    import minigan
+    import minigan.nn.functional as F
+
+    x = np.array([-2.0, -0.0, 0.0, 3.0, np.inf, -np.inf], np.float32)
+    t = minigan.tensor(x, requires_grad=True)
+    out = F.leaky_relu(t, slope)
+    with np.errstate(invalid="ignore"):
+        want = np.where(x > 0, x, np.float32(slope) * x)
+    np.testing.assert_array_equal(out.numpy(), want)
+    out.sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), np.where(x > 0, 1, np.float32(slope)))

@@ -10,7 +10,9 @@ ratios of medians, at each thread count in a fresh subprocess (BLAS threads are 
 numpy's import). Peak memory of a step (benchmarks.memory.measure_cpu) is measured in a
 fresh process per package and model.
 
-    python -m benchmarks.overhead [--threads 1 2] [--repeats 15] [--memory]
+    python -m benchmarks.overhead [--threads 1 2] [--repeats 15] [--memory] [--base COMMIT]
+
+(--base: another old commit, as issue 15's changes were timed: see benchmarks/RESULTS.md.)
 """
 import argparse
 import gc
@@ -118,7 +120,8 @@ def child(args):
 
 
 def run_child(extra, threads, folder, timeout=3600):
-    env = dict(os.environ, PYTHONPATH=ROOT, MALLOC_MMAP_THRESHOLD_="65536")
+    env = dict(os.environ, PYTHONPATH=ROOT, MALLOC_MMAP_THRESHOLD_="65536",
+               MINIGAN_OVERHEAD_BASE=BASE)
     command = [sys.executable, "-m", "benchmarks.overhead", "--child", "--threads",
                str(threads), "--folder", folder, *extra]
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,
@@ -155,5 +158,8 @@ if __name__ == "__main__":
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--memory-of", choices=("old", "new"), help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--base", default=os.environ.get("MINIGAN_OVERHEAD_BASE", BASE),
+                        help=f"the old commit (default {BASE})")
     parsed = parser.parse_args()
+    BASE = parsed.base
     child(parsed) if parsed.child else main(parsed)

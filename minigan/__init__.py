@@ -3,7 +3,10 @@
 Read in this order: tensor.py -> autograd.py -> ops/elementwise.py -> ops/conv.py -> nn/ ->
 optim/ -> train.py.
 """
-from . import autograd, cuda, nn, optim
+from . import startup
+
+startup.begin()  # until the imports below are done: a Ctrl-C is one line
+from . import autograd, cuda, nn, optim  # noqa: E402
 from .autograd import is_grad_enabled, no_grad
 from .backend import DeviceError, Generator, manual_seed
 from .creation import ones, rand, randn, tensor, zeros
@@ -17,3 +20,5 @@ __all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "rand", "cat", "no_grad
            "is_grad_enabled", "manual_seed", "Generator", "DeviceError", "cuda", "gradcheck",
            "gradgradcheck", "directional_gradcheck", "autograd", "float32", "float64",
            "set_num_threads", "get_num_threads"]
+
+startup.end()

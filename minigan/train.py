@@ -16,6 +16,7 @@ the device from Generator(device, seed=[seed, s]); the real batches of epoch e f
 permutation made from (seed, e). A checkpoint therefore needs only the step (and the
 seed) to continue exactly where the uninterrupted run would have been.
 """
+import contextlib
 import dataclasses
 import math
 import os
@@ -304,7 +305,11 @@ def resolve_steps(config, batches_per_epoch):
     if config.steps is not None:
         return config.steps
     if config.epochs is not None:
-        return max(1, math.ceil(config.epochs * batches_per_epoch / config.d_steps))
+        steps = max(1, math.ceil(config.epochs * batches_per_epoch / config.d_steps))
+        if steps > INT64_MAX:  # checkpoints count steps in int64
+            raise ValueError(f"--epochs {config.epochs:g} is {steps:.3g} steps, more than a run "
+                             f"can count ({INT64_MAX})")
+        return steps
     return DEFAULT_STEPS
 
 
@@ -351,14 +356,17 @@ def train(config, progress=True, resume=None):
     steps = resolve_steps(config, real.per_epoch)
     config.out = config.out or default_out(config.model, config.dataset)
     config.steps, config.epochs = steps, None  # what checkpoints store: the resolved step count
+    config.dataset = data.absolute_name(config.dataset)  # where, not what was typed
     model_spec = model_spec_for(config, dataset)
-    G, D = build_models(model_spec, config.device, config.seed)
+    ckpt = None if resume is None else checkpoint.read_checkpoint(resume)
+    with contextlib.nullcontext() if ckpt is None else ckpt.bounding_allocations():
+        G, D = build_models(model_spec, config.device, config.seed)
     model_spec["nz"] = G.nz
     opt_g, opt_d = make_optimizers(G, D, config)
 
     start, skipped = 0, 0
-    if resume is not None:
-        ckpt = checkpoint.read_checkpoint(resume)
+    if ckpt is not None:
+        ckpt.check_data(dataset.fingerprint)
         ckpt.load_into(G, D, opt_g, opt_d)
         start, skipped = ckpt.step, ckpt.skipped_updates
         if start >= steps:
@@ -366,16 +374,16 @@ def train(config, progress=True, resume=None):
                              f"{steps}; pass a larger --steps to continue")
 
     paths = RunFiles(config.out)
-    if progress and resume is None and os.path.exists(paths.checkpoint):
-        print(f"minigan train: replacing the earlier run in {paths.out}")
-    paths.prepare(resumed_at=start if resume is not None else None)
+    paths.prepare(resumed_at=None if ckpt is None else start,
+                  resumed_from=None if ckpt is None else ckpt.path)
     stored_config = {k: v for k, v in config.to_dict().items() if k != "out"}  # the run, not
     # where it happens to live: a moved run folder resumes the same
 
     def save(step):
         return checkpoint.save_checkpoint(paths.checkpoint, G, D, opt_g, opt_d, step=step,
                                           config=stored_config, model_spec=model_spec,
-                                          skipped_updates=skipped)
+                                          skipped_updates=skipped,
+                                          data_fingerprint=dataset.fingerprint)
 
     fixed_z, fixed_labels = fixed_batch(G, dataset.kind, config.seed, config.device)
     bad = FirstBadStep(config.device)

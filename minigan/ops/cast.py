@@ -16,4 +16,5 @@ class Cast(Function):
         return a.astype(dtype)
 
     def backward(self, grad_out):
-        return (grad_out.astype(self.a_dtype),)
+        # a recorded Cast of the gradient (a Tensor), so that it differentiates again
+        return (Cast.apply(grad_out, dtype=self.a_dtype),)

@@ -19,8 +19,8 @@ from ..tensor import is_finite_number
 from .optimizer import Optimizer
 
 # numbers per slice of adam_update_blocked: its five float32 arrays (param, grad, m, v,
-# scratch) of 64 K numbers take 1.25 MiB, inside a core's L2 cache (1-2 MiB on today's
-# x86 servers); measured against 32 K and 256 K in benchmarks/RESULTS.md
+# scratch) of 64 K numbers take 1.25 MiB, which stays in a core's L2 or the shared L3
+# between passes; 32 K, 64 K and 256 K measured alike (benchmarks/RESULTS.md)
 CHUNK = 1 << 16
 
 

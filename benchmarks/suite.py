@@ -7,6 +7,7 @@ import json
 import os
 import time
 import traceback
+from dataclasses import replace
 
 from . import ops, steps
 from .machine import describe, machine_info, set_threads
@@ -55,8 +56,13 @@ def all_rows(device="cpu", quick=False, one_thread_rows=True):
 
 def run_row(row, device, repeats, min_sample_s, budget_s, threads, memory):
     """Time one row (at row.threads, else the run's `threads`); its result dict."""
-    threads = row.threads or threads
-    set_threads(threads)  # both frameworks; the run's count again for the next row
+    if row.threads:  # this row's own count, for both frameworks; the run's again after it
+        set_threads(row.threads)
+        try:
+            return run_row(replace(row, threads=None), device, repeats, min_sample_s,
+                           budget_s, row.threads, memory)
+        finally:
+            set_threads(threads)
     result = {"group": row.group, "name": row.name, "target": row.target, "threads": threads,
               **row.detail}
     start = time.perf_counter()
@@ -159,7 +165,6 @@ def run(device="cpu", quick=False, repeats=None, threads=1, json_path=None, memo
             f"ratio {result['ratio_median']:.2f} (min {result['ratio_min']:.2f})"
             + ("" if result["outputs_match"] else "  OUTPUTS DIFFER"))
         log(f"[{i + 1}/{len(rows)} {time.perf_counter() - start:5.0f}s] {row.name}: {summary}")
-    set_threads(threads)
     info["total_seconds"] = time.perf_counter() - start
     info["load_average_at_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     report = markdown(results, info)

@@ -10,9 +10,8 @@ ratios of medians, at each thread count in a fresh subprocess (BLAS threads are 
 numpy's import). Peak memory of a step (benchmarks.memory.measure_cpu) is measured in a
 fresh process per package and model.
 
-    python -m benchmarks.overhead [--threads 1 2] [--repeats 15] [--memory] [--base COMMIT]
-
-(--base: another old commit, as issue 15's changes were timed: see benchmarks/RESULTS.md.)
+    python -m benchmarks.overhead [--threads 1 2] [--repeats 15] [--budget 300] [--memory]
+                                  [--base COMMIT]
 """
 import argparse
 import gc
@@ -32,11 +31,11 @@ MODELS = {"MLP GAN 1x28x28 b64": ("mlp", (1, 28, 28), 64),
           "DCGAN-64 3x64x64 b64": ("dcgan", (3, 64, 64), 64)}
 
 
-def old_package(folder):
-    """Extract minigan/ at BASE into folder/minigan_old; put folder on sys.path."""
+def old_package(folder, base=BASE):
+    """Extract minigan/ at commit `base` into folder/minigan_old; put folder on sys.path."""
     target = os.path.join(folder, "minigan_old")
     if not os.path.isdir(target):
-        archive = subprocess.run(["git", "-C", ROOT, "archive", BASE, "minigan"],
+        archive = subprocess.run(["git", "-C", ROOT, "archive", base, "minigan"],
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
         os.rename(os.path.join(folder, "minigan"), target)
@@ -66,45 +65,53 @@ def step(pkg, model, image_shape, batch):
 
 
 def sample(run, inner):
+    """(wall seconds, CPU seconds of this process) per call, averaged over `inner` calls.
+    On a machine shared with other jobs the wall time includes waiting for a core; the
+    CPU time counts only this process's own work (all its threads)."""
     gc.collect()
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(inner):
         run()
-    return (time.perf_counter() - start) / inner
+    return (time.perf_counter() - wall) / inner, (time.process_time() - cpu) / inner
 
 
-def time_models(repeats, folder):
+def time_models(repeats, folder, budget_s, base):
     """For each model: old and new steps timed alternately; medians and their ratio."""
     import minigan
 
-    old = old_package(folder)
+    old = old_package(folder, base)
     results = {}
     for name, (model, shape, batch) in MODELS.items():
         runs = {"old": step(old, model, shape, batch), "new": step(minigan, model, shape, batch)}
-        first = min(sample(r, 1) for r in runs.values())  # warm-up, and the inner count
+        first = min(sample(r, 1)[0] for r in runs.values())  # warm-up, and the inner count
         inner = max(1, int(0.2 / first))
-        seconds = {"old": [], "new": []}
-        ratios = []
+        # at least 5 repeats; fewer than asked where they would take over budget_s
+        repeats = max(5, min(repeats, int(budget_s / (2 * inner * first))))
+        times = {"old": [], "new": []}
         for r in range(repeats):
             for which in (("old", "new") if r % 2 == 0 else ("new", "old")):
-                seconds[which].append(sample(runs[which], inner))
-            ratios.append(seconds["new"][-1] / seconds["old"][-1])
-        results[name] = {"old_ms": 1e3 * statistics.median(seconds["old"]),
-                         "new_ms": 1e3 * statistics.median(seconds["new"]),
-                         "ratio_of_medians": statistics.median(seconds["new"]) /
-                         statistics.median(seconds["old"]),
-                         "median_ratio": statistics.median(ratios),
-                         "repeats": repeats, "inner": inner}
+                times[which].append(sample(runs[which], inner))
+        result = {"repeats": repeats, "inner": inner}
+        for i, clock in enumerate(("wall", "cpu")):
+            old_s = [t[i] for t in times["old"]]
+            new_s = [t[i] for t in times["new"]]
+            result[clock] = {"old_ms": 1e3 * statistics.median(old_s),
+                             "new_ms": 1e3 * statistics.median(new_s),
+                             "ratio_of_medians": statistics.median(new_s) /
+                             statistics.median(old_s),
+                             "median_ratio": statistics.median(n / o for n, o in
+                                                               zip(new_s, old_s))}
+        results[name] = result
     return results
 
 
-def memory(which, name, folder):
+def memory(which, name, folder, base):
     """Peak memory of a step beyond what lives between steps (benchmarks.memory)."""
     import minigan
 
     from .memory import measure_cpu
 
-    pkg = old_package(folder) if which == "old" else minigan
+    pkg = old_package(folder, base) if which == "old" else minigan
     return measure_cpu(step(pkg, *MODELS[name]))
 
 
@@ -113,17 +120,16 @@ def child(args):
 
     set_thread_env(args.threads)
     if args.memory_of:
-        result = memory(args.memory_of, args.model, args.folder)
+        result = memory(args.memory_of, args.model, args.folder, args.base)
     else:
-        result = time_models(args.repeats, args.folder)
+        result = time_models(args.repeats, args.folder, args.budget, args.base)
     print(json.dumps(result))
 
 
-def run_child(extra, threads, folder, timeout=3600):
-    env = dict(os.environ, PYTHONPATH=ROOT, MALLOC_MMAP_THRESHOLD_="65536",
-               MINIGAN_OVERHEAD_BASE=BASE)
+def run_child(extra, threads, folder, base, timeout=3600):
+    env = dict(os.environ, PYTHONPATH=ROOT, MALLOC_MMAP_THRESHOLD_="65536")
     command = [sys.executable, "-m", "benchmarks.overhead", "--child", "--threads",
-               str(threads), "--folder", folder, *extra]
+               str(threads), "--folder", folder, "--base", base, *extra]
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,
                           timeout=timeout)
     if done.returncode:
@@ -133,33 +139,38 @@ def run_child(extra, threads, folder, timeout=3600):
 
 def main(args):
     folder = tempfile.mkdtemp(prefix="minigan_overhead_")
-    print(f"new/old of a D+G training step (float32, CPU); old = minigan at {BASE}")
+    print(f"new/old of a D+G training step (float32, CPU); old = minigan at {args.base}")
     for threads in args.threads:
-        results = run_child(["--repeats", str(args.repeats)], threads, folder)
+        results = run_child(["--repeats", str(args.repeats), "--budget", str(args.budget)],
+                            threads, folder, args.base)
         for name, r in results.items():
-            print(f"{threads} thread(s)  {name:24s} old {r['old_ms']:8.2f} ms  new "
-                  f"{r['new_ms']:8.2f} ms  ratio of medians {r['ratio_of_medians']:.3f}  "
-                  f"median ratio {r['median_ratio']:.3f}  ({r['repeats']} x {r['inner']})",
-                  flush=True)
+            for clock in ("cpu", "wall"):
+                c = r[clock]
+                print(f"{threads} thread(s)  {name:22s} {clock:4s} old {c['old_ms']:8.2f} ms  "
+                      f"new {c['new_ms']:8.2f} ms  ratio of medians "
+                      f"{c['ratio_of_medians']:.3f}  median ratio {c['median_ratio']:.3f}  "
+                      f"({r['repeats']} x {r['inner']})", flush=True)
     if args.memory:
         for name in MODELS:
-            peaks = {which: run_child(["--memory-of", which, "--model", name], 1,
-                                      folder)["peak_mb"] for which in ("old", "new")}
+            peaks = {which: run_child(["--memory-of", which, "--model", name], 1, folder,
+                                      args.base)["peak_mb"] for which in ("old", "new")}
             print(f"peak memory {name:24s} old {peaks['old']:7.1f} MB  new "
                   f"{peaks['new']:7.1f} MB  ratio {peaks['new'] / peaks['old']:.3f}", flush=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2],
+                        help="thread counts to time at (none: only --memory)")
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--budget", type=float, default=300,
+                        help="seconds of timed repeats per model, at most (default 300)")
     parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--base", default=BASE,
+                        help=f"the old code's commit (default {BASE}, before double backward)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--memory-of", choices=("old", "new"), help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
-    parser.add_argument("--base", default=os.environ.get("MINIGAN_OVERHEAD_BASE", BASE),
-                        help=f"the old commit (default {BASE})")
     parsed = parser.parse_args()
-    BASE = parsed.base
     child(parsed) if parsed.child else main(parsed)

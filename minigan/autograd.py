@@ -94,6 +94,18 @@ class Function:
                 tensors.append(None if item is None else Tensor(item))
         return tuple(tensors)
 
+    def input_tensor(self, i, data):
+        """Input i as a Tensor of the graph, for a backward that saved not the input but
+        something it can be recomputed from (`data`, its values): the leaf itself, or
+        `data` joined to the op that computed input i (what a recorded formula on it then
+        differentiates through), or a constant where input i needs no gradient."""
+        parent = self.parents[i]
+        if isinstance(parent, Tensor) or parent is None:
+            return Tensor(data) if parent is None else parent
+        t = Tensor(data)
+        t.requires_grad, t._ctx = True, parent
+        return t
+
     def forward(self, *arrays, **params):
         raise NotImplementedError
 
@@ -300,7 +312,7 @@ def accumulate_leaf_grad(leaf, g, create_graph, given, seeds):
 
 
 def cast(t, dtype):
-    from .ops.shape import Cast
+    from .ops.cast import Cast
 
     return Cast.apply(t, dtype=dtype)
 

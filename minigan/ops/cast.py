@@ -16,5 +16,4 @@ class Cast(Function):
         return a.astype(dtype)
 
     def backward(self, grad_out):
-        # a recorded Cast of the gradient (a Tensor), so that it differentiates again
         return (Cast.apply(grad_out, dtype=self.a_dtype),)

@@ -18,7 +18,8 @@ def unbroadcast(grad, shape):
     if grad.shape == shape:
         return grad
     added = grad.ndim - len(shape)  # leading axes that broadcasting prepended
-    stretched = tuple(added + i for i, n in enumerate(shape) if n == 1 and grad.shape[added + i] != 1)
+    stretched = tuple(added + i for i, n in enumerate(shape)
+                      if n == 1 and grad.shape[added + i] != 1)
     summed = Sum.apply(grad, axes=tuple(range(added)) + stretched, keepdims=True)
     return Reshape.apply(summed, shape=shape)
 

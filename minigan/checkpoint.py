@@ -8,6 +8,7 @@ flat key:
     optG/state/<i>/<name>         Adam's state of G's i-th parameter: exp_avg, exp_avg_sq, step
     optG/param_groups             the hyper-parameters (lr, betas, eps, weight_decay) as JSON
     optD/...                      the same for D's optimizer
+    G_ema/<state_dict key>        the EMA of G's weights (runs with --ema only)
     meta/format_version           FORMAT_VERSION
     meta/config                   the run's TrainConfig as JSON (a 0-d unicode array)
     meta/model                    the arguments build_gan was called with, as JSON
@@ -76,12 +77,15 @@ def json_array(value):
 
 
 def save_checkpoint(path, G, D, opt_g, opt_d, *, step, config, model_spec, skipped_updates=0,
-                    data_fingerprint=None):
+                    data_fingerprint=None, G_ema=None):
     """Write the run's state to `path` atomically; returns the path.
 
-    data_fingerprint: a folder: dataset's data.fingerprint, checked when the run resumes."""
+    data_fingerprint: a folder: dataset's data.fingerprint, checked when the run resumes.
+    G_ema: the EMA copy of G (--ema), saved under G_ema/."""
     arrays = {f"G/{k}": v for k, v in G.state_dict().items()}
     arrays.update({f"D/{k}": v for k, v in D.state_dict().items()})
+    if G_ema is not None:
+        arrays.update({f"G_ema/{k}": v for k, v in G_ema.state_dict().items()})
     arrays.update(optimizer_arrays("optG", opt_g))
     arrays.update(optimizer_arrays("optD", opt_d))
     arrays["meta/format_version"] = np.array(FORMAT_VERSION, dtype=np.int64)
@@ -148,8 +152,10 @@ class Checkpoint:
         self.data = check_data_record(path, read_json(path, arrays, "meta/data", required=False))
 
     def stored_elements(self):
-        """How many numbers the file stores for G and D: a bound on the models it can fill."""
-        return sum(v.size for k, v in self.arrays.items() if k.startswith(("G/", "D/")))
+        """How many numbers the file stores for G and D (and G's EMA copy): a bound on the
+        models it can fill."""
+        return sum(v.size for k, v in self.arrays.items()
+                   if k.startswith(("G/", "D/", "G_ema/")))
 
     @contextlib.contextmanager
     def bounding_allocations(self):
@@ -182,14 +188,20 @@ class Checkpoint:
         start = prefix + "/"
         return {k[len(start):]: v for k, v in self.arrays.items() if k.startswith(start)}
 
-    def load_into(self, G=None, D=None, opt_g=None, opt_d=None):
+    @property
+    def has_ema(self):
+        """Whether the run kept an EMA of G's weights (--ema)."""
+        return any(k.startswith("G_ema/") for k in self.arrays)
+
+    def load_into(self, G=None, D=None, opt_g=None, opt_d=None, G_ema=None):
         """Copy the saved state into the given modules and optimizers.
 
         Every key, shape and dtype is checked for all of them first, so a mismatch leaves
         every module and optimizer as it was.
         """
         problems = []
-        for name, module in (("G", G), ("D", D)):
+        modules = (("G", G), ("D", D), ("G_ema", G_ema))
+        for name, module in modules:
             if module is not None:
                 problems += module_mismatches(name, module, self.section(name))
         opt_states = {}
@@ -202,7 +214,7 @@ class Checkpoint:
             shown = "; ".join(problems[:6]) + (f"; and {len(problems) - 6} more" if
                                                len(problems) > 6 else "")
             raise refuse(self.path, f"it does not fit this model ({shown})")
-        for name, module in (("G", G), ("D", D)):
+        for name, module in modules:
             if module is not None:
                 module.load_state_dict(self.section(name))
         for optimizer, state in opt_states.values():
@@ -229,7 +241,7 @@ def read_checkpoint(path):
 # ----------------------------------------------------------------------------- the archive
 # What a checkpoint may hold: arrays under these sections, and these meta entries. Anything
 # else is refused by name (a feature that stores more adds its name here).
-SECTIONS = ("G", "D", "optG", "optD")
+SECTIONS = ("G", "D", "optG", "optD", "G_ema")  # G_ema: runs with --ema
 META_KEYS = ("format_version", "config", "model", "step", "seed", "skipped_updates", "data")
 DTYPE_KINDS = "fiubU"  # floats, ints, bools, and unicode for the JSON entries
 MAX_MEMBERS = 100_000
@@ -482,6 +494,8 @@ MODEL_FIELDS = {
     "nz": lambda v: v is None or is_int(v, 1, MAX_SIZE),
     "num_classes": lambda v: is_int(v, 0, MAX_SIZE),
     "bn_eps": lambda v: type(v) in (int, float) and is_finite_number(v) and v > 0,
+    "d_batch_norm": lambda v: type(v) is bool,  # False: the critic of --gp/--r1
+    "spectral_norm": lambda v: type(v) is bool,  # --spectral-norm
     "image_shape": lambda v: v is None or (
         isinstance(v, list) and len(v) == 3 and v[0] in (1, 3) and type(v[0]) is int and
         all(is_int(n, 1, MAX_IMAGE_SIDE) for n in v[1:])),

@@ -15,6 +15,11 @@ the imports load) is one line too (startup.py).
 With --resume, the flags of the run may be typed again as they were (users repeat their
 command line with --resume added): a repeated flag with its saved value is accepted, one
 with another value is refused naming both; RESUME_OVERRIDES may change.
+
+Under `mpiexec -n N` (data-parallel training, minigan.data_parallel) an error that every
+rank meets alike (a bad flag, an agreed stop) is reported by rank 0 alone; an error of one
+rank is reported with its rank and ends the whole job (MPI_Abort), so that no rank waits
+forever for a failed one.
 """
 from . import startup
 
@@ -25,12 +30,14 @@ import json
 import math
 import os
 import sys
+import traceback
 
 import numpy as np
 
-from . import atomic, checkpoint, data
+from . import atomic, checkpoint, data, distributed
 from .backend import DeviceError
 from .checkpoint import CheckpointError
+from .methods import LOSSES
 from .sampling import draw_samples, generator_from_checkpoint, save_picture
 from .threads import set_num_threads
 from .train import (DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS, RESUME_OVERRIDES,
@@ -91,6 +98,7 @@ def build_parser():
                    f"generator step, k in Algorithm 1 (default: {defaults.d_steps})")
     t.add_argument("--g-loss", choices=("non-saturating", "saturating"),
                    help=f"generator loss (default: {defaults.g_loss})")
+    add_method_args(t, defaults)
     t.add_argument("--bn-eps", type=float, metavar="F", help=f"BatchNorm eps "
                    f"(default: {defaults.bn_eps})")
     t.add_argument("--device", metavar="cpu|cuda", help=f"(default: {defaults.device})")
@@ -131,6 +139,32 @@ def build_parser():
     return parser
 
 
+def add_method_args(t, defaults):
+    """The GAN methods' flags (minigan/methods); none is on unless given."""
+    m = t.add_argument_group("GAN methods", "Defaults are the original GAN. A gradient "
+                             "penalty (--gp, --r1) uses a critic without BatchNorm, as the "
+                             "papers do: --model dcgan/cdcgan then drop D's BatchNorm layers.")
+    m.add_argument("--loss", choices=LOSSES, help="the objective: gan (Goodfellow et al. "
+                   "2014, with --g-loss), lsgan (least squares, Mao et al. 2017), hinge (Lim & "
+                   "Ye 2017; Miyato et al. 2018), wgan (Wasserstein critic, Arjovsky et al. "
+                   f"2017) (default: {defaults.loss})")
+    m.add_argument("--gp", type=float, metavar="LAMBDA", help="WGAN-GP gradient penalty "
+                   "weight on random interpolates (Gulrajani et al. 2017; 10 for images, 0.1 "
+                   "on the 2-D toys) (default: off)")
+    m.add_argument("--r1", type=float, metavar="GAMMA", help="R1 penalty gamma/2 "
+                   "E||grad D(x_real)||^2 (Mescheder et al. 2018) (default: off)")
+    m.add_argument("--clip", type=float, metavar="C", help="clip D's weights to [-C, C] after "
+                   "each D step (WGAN, Arjovsky et al. 2017: 0.01) (default: off)")
+    m.add_argument("--spectral-norm", action="store_true", default=None, help="spectral "
+                   "normalisation of every conv/linear layer of D (Miyato et al. 2018)")
+    m.add_argument("--ema", type=float, metavar="DECAY", help="keep an exponential moving "
+                   "average of G's weights (Yazici et al. 2019), e.g. 0.999; sample grids, "
+                   "sample and eval use it (default: off)")
+    m.add_argument("--lr-d", type=float, metavar="F", help="D's learning rate (TTUR, Heusel "
+                   "et al. 2017) (default: --lr)")
+    m.add_argument("--lr-g", type=float, metavar="F", help="G's learning rate (default: --lr)")
+
+
 def add_checkpoint_args(p, default_n):
     p.add_argument("--checkpoint", required=True, metavar="PATH", help="a checkpoint file "
                    "or a run folder")
@@ -161,6 +195,8 @@ def run_train(args):
             raise UsageError(f"--threads must be at least 1, got {args.threads}")
         set_num_threads(args.threads)
     summary = train(config, progress=not args.no_progress, resume=resume)
+    if not is_main_process():
+        return 0
     print(f"trained steps {summary['start_step'] + 1}-{summary['step']} in "
           f"{summary['seconds']:.1f} s ({summary['steps_per_second']:.1f} steps/s); "
           f"D loss {summary['loss_d']:.3f}, G loss {summary['loss_g']:.3f}, "
@@ -237,8 +273,8 @@ def run_sample(args):
         reason = (f"{err.filename} is a file, not a folder" if isinstance(err, FileExistsError)
                   else atomic.reason(err))
         raise OSError(f"cannot write {args.out}: {reason}") from err
-    print(f"wrote {len(samples)} samples {tuple(samples.shape[1:])} from step {ckpt.step} "
-          f"to {args.out}")
+    print(f"wrote {len(samples)} samples {tuple(samples.shape[1:])} from step {ckpt.step}"
+          f"{ema_note(ckpt)} to {args.out}")
     return 0
 
 
@@ -248,6 +284,8 @@ def run_eval(args):
         raise UsageError(f"--n must be at least 2 for eval (the statistics of one sample are "
                          f"undefined), got {args.n}")
     G, ckpt = generator_from_checkpoint(args.checkpoint, args.device)
+    if ckpt.has_ema:
+        print(f"minigan eval: scoring{ema_note(ckpt)}", file=sys.stderr)
     samples, labels = draw_samples(G, args.n, args.seed, args.device)
     kind, dataset = ckpt.model_spec.get("data_kind"), ckpt.config.get("dataset")
     from . import metrics  # noqa: PLC0415 - loads the digit classifier only when eval runs
@@ -255,6 +293,13 @@ def run_eval(args):
     scores = metrics.evaluate_samples(samples, kind, dataset, labels=labels)
     print(json.dumps({k: json_number(v) for k, v in scores.items()}))
     return 0
+
+
+def ema_note(ckpt):
+    """" (the EMA generator, decay D)" for a run with --ema, else nothing."""
+    if not ckpt.has_ema:
+        return ""
+    return f" (the EMA generator, decay {ckpt.config.get('ema')})"
 
 
 def json_number(value):
@@ -266,6 +311,17 @@ def json_number(value):
 # ----------------------------------------------------------------------------- main
 def main(argv=None):
     """Run the command line; returns the exit status (the console script exits with it)."""
+    try:
+        return run_command(argv)
+    except BaseException:
+        if not in_process_group():
+            raise
+        traceback.print_exc()  # a bug on one rank: end the job rather than leave it waiting
+        distributed.group().abort(EXIT_ERROR)
+        raise
+
+
+def run_command(argv):
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -279,13 +335,11 @@ def main(argv=None):
     except UsageError as err:
         return fail(err, EXIT_USAGE)
     except TrainingInterrupted as err:
-        print(f"minigan: {err}", file=sys.stderr)
-        return 128 + err.signal  # 130 for Ctrl-C (SIGINT), 143 for SIGTERM
-    except KeyboardInterrupt:
-        print("minigan: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return report(err, f"minigan: {err}", 128 + err.signal)  # 130 for Ctrl-C, 143 SIGTERM
+    except KeyboardInterrupt as err:
+        return report(err, "minigan: interrupted", EXIT_INTERRUPTED)
     except (CheckpointError, data.DatasetError, NonFiniteLossError, DeviceError, ValueError,
-            OSError) as err:
+            OSError, distributed.DistributedError) as err:
         return fail(err, EXIT_ERROR)
     except MemoryError as err:  # sizes beyond this machine: numpy says how much it wanted
         return fail(f"out of memory ({err}); try a smaller --image-size, --batch-size, --nz "
@@ -295,8 +349,33 @@ def main(argv=None):
 def fail(err, status):
     """One line on stderr: the message, newlines folded."""
     message = " ".join(str(err).split()) or type(err).__name__
-    print(f"minigan: error: {message}", file=sys.stderr)
+    return report(err, f"minigan: error: {message}", status)
+
+
+def report(err, line, status):
+    """Print `line` on stderr and return `status`; under mpiexec, see the module docstring."""
+    if not in_process_group():
+        # before the ranks joined, every rank meets the same error: rank 0 says it, except
+        # when it is that data parallelism cannot start (then each rank says why it stops)
+        if distributed.launcher_rank() == 0 or isinstance(err, distributed.DistributedError):
+            print(line, file=sys.stderr)
+        return status
+    if getattr(err, "agreed", False):  # met by every rank alike
+        if distributed.get_rank() == 0:
+            print(line, file=sys.stderr)
+        return status
+    print(line.replace("minigan: ", f"minigan: rank {distributed.get_rank()}: ", 1),
+          file=sys.stderr, flush=True)
+    distributed.group().abort(status)  # the other ranks would wait for this one forever
     return status
+
+
+def in_process_group():
+    return distributed.is_initialized() and distributed.get_world_size() > 1
+
+
+def is_main_process():
+    return not in_process_group() or distributed.get_rank() == 0
 
 
 startup.end()

@@ -8,8 +8,9 @@ minigan/models/conditional.py) written once more below. Every twin is called as
 twin(x) or twin(x, labels), as the minigan model is. The twin gets minigan's state_dict,
 key for key (strict, apart from PyTorch's BatchNorm counter `num_batches_tracked`), so
 both start from identical weights. Activations run in place (`inplace=True`), as
-pytorch/examples' dcgan builds them, so PyTorch's memory is what its users see; a twin that computed something else would show in the
-output check of every step row (steps.py) and in the float64 check of quality.py.
+pytorch/examples' dcgan builds them, so PyTorch's memory is what its users see. A twin
+that computed something else would show in the output check of every step row
+(steps.py) and in the float64 check of quality.py.
 """
 import numpy as np
 import torch

@@ -49,7 +49,8 @@ def test_adam_step_takes_the_blocked_path_on_the_cpu(monkeypatch):
 
     calls = []
     real = adam.adam_update_blocked
-    monkeypatch.setattr(adam, "adam_update_blocked", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(adam, "adam_update_blocked",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
     w = minigan.nn.Parameter(minigan.randn(300, 300))
     opt = minigan.optim.Adam([w], lr=0.1)
     (w * w).sum().backward()

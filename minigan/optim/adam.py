@@ -7,6 +7,7 @@ For each parameter p with gradient g, at step t:
 The (1 - b^t) factors undo the bias of m and v towards their zero start. PyTorch (and so
 minigan) adds eps after the bias correction of sqrt(v), which the paper writes as
 m_hat / (sqrt(v_hat) + eps). weight_decay adds wd * p to g (L2, not AdamW).
+First read minigan/textbook/adam.py: the paper's five lines, tested equal to this.
 """
 import math
 

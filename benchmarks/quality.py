@@ -48,6 +48,32 @@ CONFIGS = {  # name: the TrainConfig fields that differ from the defaults
     "grid25": dict(model="mlp", dataset="grid25", steps=4000),
     "mlp-long": dict(model="mlp", dataset="mnist-sample", steps=12000),
     "dcgan-long": dict(model="dcgan", dataset="mnist-sample", steps=3000),
+    # GAN methods (minigan/methods). WGAN-GP on the toys with the paper's settings
+    # (Gulrajani et al. 2017, gan_toy.py: lambda 0.1, 5 critic steps, Adam betas (0.5, 0.9));
+    # its lr 1e-4 over 100,000 steps does not fit here: minigan's ring8 lr 1e-3 instead.
+    "ring8-wgan-gp": dict(model="mlp", dataset="ring8", steps=4000, loss="wgan", gp=0.1,
+                          d_steps=5, beta2=0.9),
+    "grid25-wgan-gp": dict(model="mlp", dataset="grid25", steps=4000, loss="wgan", gp=0.1,
+                           d_steps=5, beta2=0.9),
+    "ring8-hinge-sn": dict(model="mlp", dataset="ring8", steps=4000, loss="hinge",
+                           spectral_norm=True),
+    "mlp-lsgan": dict(model="mlp", dataset="mnist-sample", steps=4000, loss="lsgan"),
+    "mlp-hinge-sn": dict(model="mlp", dataset="mnist-sample", steps=4000, loss="hinge",
+                         spectral_norm=True),
+    "mlp-ema": dict(model="mlp", dataset="mnist-sample", steps=4000, ema=0.999),
+    "mlp-wgan-gp": dict(model="mlp", dataset="mnist-sample", steps=4000, loss="wgan", gp=10.0,
+                        d_steps=5, beta2=0.9),
+    "dcgan-hinge-sn": dict(model="dcgan", dataset="mnist-sample", steps=1000, loss="hinge",
+                           spectral_norm=True),
+    "dcgan-lsgan": dict(model="dcgan", dataset="mnist-sample", steps=1000, loss="lsgan"),
+    # a stress case: DCGAN-28 at lr 1e-3 (5x DCGAN's), where the original GAN is fragile
+    "dcgan-lr1e-3": dict(model="dcgan", dataset="mnist-sample", steps=1000, lr=1e-3),
+    "dcgan-lr1e-3-hinge-sn": dict(model="dcgan", dataset="mnist-sample", steps=1000, lr=1e-3,
+                                  loss="hinge", spectral_norm=True),
+    "dcgan-lr1e-3-lsgan": dict(model="dcgan", dataset="mnist-sample", steps=1000, lr=1e-3,
+                               loss="lsgan"),
+    "dcgan-lr1e-3-ttur": dict(model="dcgan", dataset="mnist-sample", steps=1000, lr_d=1e-3,
+                              lr_g=2.5e-4, loss="hinge", spectral_norm=True),
 }
 # The metrics shown in the table, by data kind (evaluate_samples returns a few more).
 SHOWN = {"image": ("inception_score", "class_entropy", "frechet_distance", "label_accuracy"),
@@ -93,75 +119,39 @@ def build_minigan(setup):
 
 
 def step_inputs(setup, G, step):
-    """Every array that step `step` of train.gan_step draws, in its order, as numpy arrays:
-    ([(x, real_labels, z, fake_labels)] * d_steps, (z, fake_labels)); labels may be None."""
-    from minigan.backend import Generator
-    from minigan.train import draw_noise
-
-    config = setup.config
+    """Every array that step `step` of minigan train draws (GANUpdater.draw, the one place
+    it does), as numpy arrays: ([(x, real_labels, z, fake_labels, eps)] * d_steps,
+    (z, fake_labels)); labels and eps may be None."""
+    from minigan.methods import build_method
+    from minigan.updater import GANUpdater
 
     def raw(t):
         return None if t is None else t.data
 
-    gen = Generator("cpu", seed=[config.seed, step])  # the stream gan_step draws from
-    d_inputs = []
-    for k in range(config.d_steps):
-        x, real_labels = setup.real.batch((step - 1) * config.d_steps + k)
-        z, fake_labels = draw_noise(gen, config.batch_size, G, "cpu")
-        d_inputs.append((raw(x), raw(real_labels), raw(z), raw(fake_labels)))
-    z, fake_labels = draw_noise(gen, config.batch_size, G, "cpu")  # G's own fresh noise
-    return d_inputs, (raw(z), raw(fake_labels))
+    method = build_method(setup.config, G, None, G)  # only its penalty's needs are read
+    inputs = GANUpdater(G, None, None, None, setup.real, setup.config, method).draw(step)
+    d_inputs = [(raw(b.x), raw(b.real_labels), raw(b.z), raw(b.fake_labels), raw(b.eps))
+                for b in inputs.d_batches]
+    return d_inputs, (raw(inputs.z), raw(inputs.fake_labels))
 
 
 # ----------------------------------------------------------------------------- the two steps
-def minigan_step(G, D, opt_g, opt_d, inputs, config, dtype):
-    """train.gan_step on given inputs: minigan's own discriminator_step and generator_step."""
+def minigan_step(updater, inputs, dtype):
+    """One step of minigan train on given inputs: the GANUpdater's own D and G steps."""
     from minigan.tensor import Tensor
-    from minigan.train import discriminator_step, generator_step
+    from minigan.updater import DBatch
 
     def x_(a):
-        return Tensor(a.astype(dtype, copy=False))
+        return None if a is None else Tensor(a.astype(dtype, copy=False))
 
     def y_(labels):
         return None if labels is None else Tensor(labels)
 
     d_inputs, (z, fake_labels) = inputs
-    for x, real_labels, d_z, d_fake_labels in d_inputs:
-        loss_d, *_ = discriminator_step(G, D, opt_d, x_(x), y_(real_labels), x_(d_z),
-                                        y_(d_fake_labels))
-    loss_g, _ = generator_step(G, D, opt_g, x_(z), y_(fake_labels), config.g_loss)
-    return loss_d.item(), loss_g.item()
-
-
-def torch_step(G, D, opt_g, opt_d, inputs, config, dtype):
-    """The same step in PyTorch, line for line as train.discriminator_step/generator_step."""
-    import torch
-    from torch.nn.functional import binary_cross_entropy_with_logits as bce
-
-    def x_(a):
-        return torch.from_numpy(a.astype(dtype, copy=False))
-
-    def y_(labels):
-        return None if labels is None else torch.from_numpy(labels)
-
-    d_inputs, (z, fake_labels) = inputs
-    for x, real_labels, d_z, d_fake_labels in d_inputs:
-        real_logits = D(x_(x), y_(real_labels))
-        fake = G(x_(d_z), y_(d_fake_labels))
-        fake_logits = D(fake.detach(), y_(d_fake_labels))
-        loss_d = (bce(real_logits, torch.ones_like(real_logits)) +
-                  bce(fake_logits, torch.zeros_like(fake_logits)))
-        opt_d.zero_grad()
-        loss_d.backward()
-        opt_d.step()
-    logits = D(G(x_(z), y_(fake_labels)), y_(fake_labels))
-    if config.g_loss == "non-saturating":
-        loss_g = bce(logits, torch.ones_like(logits))
-    else:
-        loss_g = -bce(logits, torch.zeros_like(logits))
-    opt_g.zero_grad()
-    loss_g.backward()  # D's .grad too; the next opt_d.zero_grad() drops them
-    opt_g.step()
+    for x, real_labels, d_z, d_fake_labels, eps in d_inputs:
+        loss_d, *_ = updater.discriminator_step(
+            DBatch(x_(x), y_(real_labels), x_(d_z), y_(d_fake_labels), x_(eps)))
+    loss_g, _ = updater.generator_step(x_(z), y_(fake_labels))
     return loss_d.item(), loss_g.item()
 
 
@@ -177,37 +167,47 @@ def parameter_vector(model):
 def train_engine(engine, setup, dtype=np.float32, snapshot_steps=SNAPSHOT_STEPS, log=None):
     """Train `engine` ("minigan" or "torch") for setup.config.steps steps.
 
-    Returns a dict: G and D (minigan modules, or the torch twins), seconds (the loop
-    alone, wall clock) and cpu_seconds (its process CPU time: on a shared machine the
-    steadier of the two), losses [(loss_d, loss_g)] per step, snapshots
-    {step: (G vector, D vector)}."""
-    import minigan.optim
-    import torch
+    Returns a dict: G and D (minigan modules, or the torch twins), G_sample (the EMA copy
+    of G with --ema, else G: what minigan eval scores), seconds (the loop alone, wall
+    clock) and cpu_seconds (its process CPU time: on a shared machine the steadier of the
+    two), losses [(loss_d, loss_g)] per step, snapshots {step: (G vector, D vector)}."""
+    from minigan.methods import build_method
+    from minigan.optim import Adam
+    from minigan.train import make_optimizers
+    from minigan.updater import GANUpdater
 
-    from .twins import torch_twin
+    from .twins import TorchGAN, torch_twin
 
     config = setup.config
     G, D = build_minigan(setup)
-    noise_model = G  # draw_noise reads G.nz and G.conditional only
-    betas = (config.beta1, config.beta2)
+    noise_model = G  # GANUpdater.draw reads G.nz and G.conditional only
+    G_ema = build_minigan(setup)[0] if config.ema is not None else None  # a copy of G
     if engine == "torch":
         G, D = torch_twin(G), torch_twin(D)
+        G_ema = None if G_ema is None else torch_twin(G_ema)
         if dtype == np.float64:
             G, D = G.double(), D.double()
-        opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=betas)
-        opt_d = torch.optim.Adam(D.parameters(), lr=config.lr, betas=betas)
-        step_fn = torch_step
+            G_ema = None if G_ema is None else G_ema.double()
+        twin = TorchGAN(G, D, config, G_ema)
+
+        def step_fn(inputs):
+            return twin.step(inputs, dtype)
     else:
         if dtype == np.float64:
             G, D = G.double(), D.double()
-        opt_g = minigan.optim.Adam(G.parameters(), lr=config.lr, betas=betas)
-        opt_d = minigan.optim.Adam(D.parameters(), lr=config.lr, betas=betas)
-        step_fn = minigan_step
+            G_ema = None if G_ema is None else G_ema.double()
+        opt_g, opt_d = make_optimizers(G, D, config)
+        assert isinstance(opt_g, Adam)
+        updater = GANUpdater(G, D, opt_g, opt_d, setup.real, config,
+                             build_method(config, G, D, G_ema))
+
+        def step_fn(inputs):
+            return minigan_step(updater, inputs, dtype)
     losses, snapshots, seconds, cpu_seconds = [], {}, 0.0, 0.0
     for step in range(1, config.steps + 1):
         t0, c0 = time.perf_counter(), time.process_time()
         inputs = step_inputs(setup, noise_model, step)
-        losses.append(step_fn(G, D, opt_g, opt_d, inputs, config, dtype))
+        losses.append(step_fn(inputs))
         seconds += time.perf_counter() - t0
         cpu_seconds += time.process_time() - c0
         if step in snapshot_steps or step == config.steps:
@@ -215,9 +215,8 @@ def train_engine(engine, setup, dtype=np.float32, snapshot_steps=SNAPSHOT_STEPS,
         if log and (step % 500 == 0 or step == config.steps):
             log(f"  {engine} step {step}/{config.steps}: loss_d {losses[-1][0]:.4f}, "
                 f"loss_g {losses[-1][1]:.4f}, {seconds:.1f} s")
-    return {"G": G, "D": D, "seconds": seconds, "cpu_seconds": cpu_seconds,
-            "losses": np.array(losses),
-            "snapshots": snapshots}
+    return {"G": G, "D": D, "G_sample": G if G_ema is None else G_ema, "seconds": seconds,
+            "cpu_seconds": cpu_seconds, "losses": np.array(losses), "snapshots": snapshots}
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -286,7 +285,8 @@ def compare(config, check_steps=3, log=None):
     """One configuration on both engines: a JSON-able record of every measured number."""
     record = {"config": {k: v for k, v in dataclasses.asdict(config).items()
                          if k in ("model", "dataset", "steps", "seed", "batch_size", "lr",
-                                  "beta1", "beta2", "d_steps", "g_loss", "nz")}}
+                                  "beta1", "beta2", "d_steps", "g_loss", "nz", "loss", "gp",
+                                  "r1", "clip", "spectral_norm", "ema", "lr_d", "lr_g")}}
     if check_steps:
         record["float64_check"] = {k: v for k, v in exactness(config, check_steps).items()
                                    if not k.startswith("losses")}
@@ -301,10 +301,10 @@ def compare(config, check_steps=3, log=None):
         record[f"{engine}_seconds"] = runs[engine]["seconds"]
         record[f"{engine}_cpu_seconds"] = runs[engine]["cpu_seconds"]
     m, t = runs["minigan"], runs["torch"]
-    record["minigan_metrics"], _, labels = score(m["G"], setup)
-    copy = minigan_copy(t["G"], setup)
+    record["minigan_metrics"], _, labels = score(m["G_sample"], setup)
+    copy = minigan_copy(t["G_sample"], setup)
     record["torch_metrics"], copied, _ = score(copy, setup)
-    record["twin_sample_max_diff"] = float(np.abs(twin_samples(t["G"], copy.nz, labels) -
+    record["twin_sample_max_diff"] = float(np.abs(twin_samples(t["G_sample"], copy.nz, labels) -
                                                   copied).max())
     record["parameter_distance"] = {
         str(step): {"G": relative_distance(m["snapshots"][step][0], t["snapshots"][step][0]),
@@ -341,6 +341,22 @@ def minutes(seconds):
     return f"{int(seconds // 60)} min {seconds % 60:.0f} s" if seconds >= 60 else f"{seconds:.0f} s"
 
 
+def method_label(c):
+    """The method of a record's config in a few words: "wgan + gp 0.1, 5 D steps"."""
+    parts = [c.get("loss", "gan")]
+    for key, name in (("gp", "gp"), ("r1", "r1"), ("clip", "clip"), ("ema", "ema"),
+                      ("lr_d", "lr D"), ("lr_g", "lr G")):
+        if c.get(key):
+            parts.append(f"{name} {c[key]:g}")
+    if c.get("spectral_norm"):
+        parts.append("SN")
+    if c.get("lr") and not (c.get("lr_d") or c.get("lr_g")):
+        parts.append(f"lr {c['lr']:g}")
+    if c.get("d_steps", 1) > 1:
+        parts.append(f"{c['d_steps']} D steps")
+    return " + ".join(parts)
+
+
 def table(records):
     """The markdown table of a list of records: two rows (minigan, PyTorch twin) each."""
     lines = ["| configuration | steps | engine | wall (CPU) | metrics | parameter distance "
@@ -350,7 +366,8 @@ def table(records):
         c = r["config"]
         kind = "points" if c["dataset"] in ("ring8", "grid25") else "image"
         end = r["parameter_distance"][str(c["steps"])]
-        label = f"{c['model']}, {c['dataset']}, seed {c['seed']}: `{r['command']}`"
+        label = f"{c['model']}, {c['dataset']}, {method_label(c)}, seed {c['seed']}: " \
+                f"`{r['command']}`"
         distance = f"{end['G']:.2f} / {end['D']:.2f}"
         for engine, name, first, last in (("minigan", "minigan", label, ""),
                                           ("torch", "PyTorch twin", "", distance)):
@@ -395,6 +412,15 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
     parser.add_argument("--d-steps", type=int)
+    parser.add_argument("--loss", choices=("gan", "lsgan", "hinge", "wgan"))
+    parser.add_argument("--gp", type=float)
+    parser.add_argument("--r1", type=float)
+    parser.add_argument("--clip", type=float)
+    parser.add_argument("--spectral-norm", action="store_true", default=None)
+    parser.add_argument("--ema", type=float)
+    parser.add_argument("--lr-d", type=float)
+    parser.add_argument("--lr-g", type=float)
+    parser.add_argument("--beta2", type=float)
     parser.add_argument("--check-steps", type=int, default=3, help="steps of the float64 "
                         "exactness check first (default 3; 0 skips it)")
     parser.add_argument("--json", metavar="PATH", help="append each record as a JSON line")
@@ -420,7 +446,9 @@ def main(argv=None):
     torch.set_num_threads(1)
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     given = {k: getattr(args, k) for k in ("model", "dataset", "steps", "seed", "batch_size",
-                                             "lr", "d_steps") if getattr(args, k) is not None}
+                                             "lr", "d_steps", "loss", "gp", "r1", "clip",
+                                             "spectral_norm", "ema", "lr_d", "lr_g", "beta2")
+             if getattr(args, k) is not None}
     if args.config:  # --config mlp --steps 100: a named configuration, changed
         configs = [(None if given else name, {**CONFIGS[name], **given}) for name in args.config]
     else:

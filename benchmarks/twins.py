@@ -42,7 +42,15 @@ def torch_layer(layer):
 
 
 def sequential_twin(sequential):
-    return tnn.Sequential(*(torch_layer(layer) for layer in sequential))
+    """The Sequential's twin; a spectral-normed layer (it has weight_orig) gets PyTorch's
+    spectral_norm, whose weight_orig, weight_u and weight_v the state_dict then fills."""
+    layers = []
+    for layer in sequential:
+        twin = torch_layer(layer)
+        if "weight_orig" in dict(layer.named_parameters()):
+            twin = tnn.utils.spectral_norm(twin)
+        layers.append(twin)
+    return tnn.Sequential(*layers)
 
 
 def one_hot(labels, num_classes, like):
@@ -158,3 +166,110 @@ def torch_twin(model, device="cpu"):
                          f"unexpected {unexpected}")
     return twin.to(device)
 
+
+
+# ----------------------------------------------------------------------------- the methods
+def torch_d_loss(name, real, fake):
+    """D's loss of minigan.methods.losses, in PyTorch, term for term."""
+    from torch.nn import functional as tF
+
+    if name == "gan":
+        return (tF.binary_cross_entropy_with_logits(real, torch.ones_like(real)) +
+                tF.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+    if name == "lsgan":
+        return (0.5 * tF.mse_loss(real, torch.ones_like(real)) +
+                0.5 * tF.mse_loss(fake, torch.zeros_like(fake)))
+    if name == "hinge":
+        return tF.relu(1.0 - real).mean() + tF.relu(1.0 + fake).mean()
+    return fake.mean() - real.mean()  # wgan
+
+
+def torch_g_loss(name, g_loss, fake):
+    """G's loss of minigan.methods.losses, in PyTorch."""
+    from torch.nn import functional as tF
+
+    if name == "gan":
+        if g_loss == "saturating":
+            return -tF.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+        return tF.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+    if name == "lsgan":
+        return 0.5 * tF.mse_loss(fake, torch.ones_like(fake))
+    return -fake.mean()  # hinge and wgan
+
+
+def torch_input_gradient(D, x, labels):
+    x = x.detach().requires_grad_()
+    g, = torch.autograd.grad(D(x, labels).sum(), x, create_graph=True)
+    return g.reshape(g.shape[0], -1)  # (N, features)
+
+
+def torch_gradient_penalty(D, real, fake, labels, eps, weight):
+    """WGAN-GP as minigan.methods.penalties.gradient_penalty."""
+    eps = eps.reshape(eps.shape[0], *([1] * (real.dim() - 1)))
+    x_hat = eps * real + (1.0 - eps) * fake
+    g = torch_input_gradient(D, x_hat, labels)
+    norm = (g * g).sum(dim=1) ** 0.5
+    return weight * ((norm - 1.0) ** 2).mean()
+
+
+def torch_r1_penalty(D, real, labels, gamma):
+    """R1 as minigan.methods.penalties.r1_penalty."""
+    g = torch_input_gradient(D, real, labels)
+    return (gamma / 2) * (g * g).sum(dim=1).mean()
+
+
+class TorchGAN:
+    """minigan's GANUpdater in PyTorch, for twins: the same loss pair, penalty, clipping,
+    EMA and learning rates, on inputs given as arrays (benchmarks/quality.step_inputs)."""
+
+    def __init__(self, G, D, config, G_ema=None):
+        self.G, self.D, self.config, self.G_ema = G, D, config, G_ema
+        betas = (config.beta1, config.beta2)
+        lr_g = config.lr if config.lr_g is None else config.lr_g
+        lr_d = config.lr if config.lr_d is None else config.lr_d
+        self.opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas)
+
+    def step(self, inputs, dtype):
+        """One step on ([(x, real_labels, z, fake_labels, eps)] * k, (z, fake_labels));
+        returns (loss_D, loss_G) of the last D step and of the G step."""
+        G, D, config = self.G, self.D, self.config
+
+        def x_(a):
+            return None if a is None else torch.from_numpy(a.astype(dtype, copy=False))
+
+        def y_(labels):
+            return None if labels is None else torch.from_numpy(labels)
+
+        d_inputs, (z, fake_labels) = inputs
+        for x, real_labels, d_z, d_fake_labels, eps in d_inputs:
+            x, real_labels = x_(x), y_(real_labels)
+            real_logits = D(x, real_labels)
+            fake = G(x_(d_z), y_(d_fake_labels)).detach()
+            fake_logits = D(fake, y_(d_fake_labels))
+            loss_d = torch_d_loss(config.loss, real_logits, fake_logits)
+            if config.gp:
+                loss_d = loss_d + torch_gradient_penalty(D, x, fake, real_labels, x_(eps),
+                                                         config.gp)
+            elif config.r1:
+                loss_d = loss_d + torch_r1_penalty(D, x, real_labels, config.r1)
+            self.opt_d.zero_grad()
+            loss_d.backward()
+            self.opt_d.step()
+            if config.clip is not None:
+                with torch.no_grad():
+                    for p in D.parameters():
+                        p.clamp_(-config.clip, config.clip)
+        logits = D(G(x_(z), y_(fake_labels)), y_(fake_labels))
+        loss_g = torch_g_loss(config.loss, config.g_loss, logits)
+        self.opt_g.zero_grad()
+        loss_g.backward()  # D's .grad too; the next opt_d.zero_grad() drops them
+        self.opt_g.step()
+        if self.G_ema is not None:
+            with torch.no_grad():
+                for p_ema, p in zip(self.G_ema.parameters(), G.parameters()):
+                    p_ema.mul_(config.ema)
+                    p_ema.add_((1.0 - config.ema) * p)
+                for b_ema, b in zip(self.G_ema.buffers(), G.buffers()):
+                    b_ema.copy_(b)
+        return loss_d.item(), loss_g.item()

@@ -1,10 +1,23 @@
-"""Function: one differentiable op, its forward and backward side by side; and no_grad.
+"""Function, the graph walk (backward and grad), and no_grad.
 
 Reverse-mode autograd in one sentence: every op records the Function that made its
-output, and `Tensor.backward` walks those records from the loss back to the leaves,
+output, and the backward pass walks those records from the loss back to the leaves,
 calling each Function's `backward` with dL/d(output) to get dL/d(input) (the chain
-rule, one vector-Jacobian product per op). Functions work on raw arrays (numpy or
-cupy); `Function.apply` is the one place that wraps them into Tensors.
+rule, one vector-Jacobian product per op). `forward` works on raw arrays (numpy or
+cupy); `backward` works on Tensors, with the same Tensor operations a user writes.
+
+That last choice is what gives second derivatives. A backward formula such as Tanh's
+`grad_out * (1 - out * out)` is itself a little program of Tensor ops; run it while
+recording (`create_graph=True`) and it leaves a graph behind, from the gradient back to
+the inputs, which the same walk can differentiate again:
+
+    y = x.tanh()                                                 # a graph: x -> Tanh -> y
+    g, = minigan.autograd.grad(y.sum(), x, create_graph=True)   # g = 1 - y*y, recorded
+    h, = minigan.autograd.grad(g.sum(), x)                      # d/dx (1 - tanh^2) = -2 y g
+
+Without create_graph the walk runs each backward under no_grad: the same formulas, nothing
+recorded, the gradients plain values. (A few ops put a faster in-place or fused-kernel
+version of their formula first, taken only when nothing is recorded.)
 """
 import contextlib
 
@@ -18,34 +31,70 @@ def is_grad_enabled():
 
 
 @contextlib.contextmanager
-def no_grad():
-    """Inside this block no graph is recorded (as torch.no_grad): outputs never require grad."""
+def set_grad_enabled(mode):
+    """Record graphs inside this block if `mode` is True, not if False (as torch's)."""
     global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    previous, _grad_enabled = _grad_enabled, bool(mode)
     try:
         yield
     finally:
         _grad_enabled = previous
 
 
+def no_grad():
+    """Inside this block no graph is recorded (as torch.no_grad): outputs never require grad."""
+    return set_grad_enabled(False)
+
+
+_OUTPUT = object()  # in Function._saved: "the op's own output goes here"
+
+
 class Function:
     """Base class of every op.
 
-    Subclasses write `forward(*arrays, **params) -> array` and
-    `backward(grad_out) -> tuple` (one gradient per array input, None where not needed).
-    Arrays that backward reads go through `save_for_backward`; plain numbers (shapes,
-    strides, slopes) live on `self`. `needs_input_grad[i]` tells whether input i wants
-    a gradient, so forward can skip saving, and backward skip computing, what is unused.
+    Subclasses write `forward(*arrays, **params) -> array` on raw arrays, and
+    `backward(grad_out) -> tuple` on Tensors (one gradient per input, None where not
+    needed), built from Tensor operations so that it can be recorded. Arrays that backward
+    reads go through `save_for_backward` and come back in backward as Tensors from
+    `self.saved`: an input as that very input Tensor, the output as a Tensor joined to this
+    op (so a graph recorded in backward connects to the forward graph), anything else (a
+    mask, a constant) as a constant Tensor. Plain numbers (shapes, strides, slopes) live
+    on `self`. `needs_input_grad[i]` tells whether input i wants a gradient, so forward can
+    skip saving, and backward skip computing, what is unused.
     """
 
     def __init__(self):
-        self.saved = ()
+        self._saved = ()  # what save_for_backward kept; None once backward has freed it
         self.needs_input_grad = ()
         self.parents = ()  # per input, where its gradient goes next (see apply)
         self.input_specs = ()  # per input, (shape, dtype): what its gradient must match
 
     def save_for_backward(self, *arrays):
-        self.saved = arrays
+        self._saved = arrays
+
+    @property
+    def saved(self):
+        """What forward saved, as Tensors (see the class docstring); checks that no saved
+        input was modified in place since (its version), as PyTorch does."""
+        from .tensor import Tensor
+
+        if self._saved is None:
+            raise RuntimeError("backward(): trying to backward through the graph a second "
+                               "time (or directly access saved tensors after they have been "
+                               "freed); pass retain_graph=True to the first backward() or "
+                               "autograd.grad()")
+        tensors = []
+        for item in self._saved:
+            if isinstance(item, SavedInput):
+                tensors.append(item.unpack())
+            elif isinstance(item, SavedOutput):
+                out = Tensor(item.array)
+                if _grad_enabled:  # recording: out stands for this op's output in the graph
+                    out.requires_grad, out._ctx = True, self
+                tensors.append(out)
+            else:
+                tensors.append(None if item is None else Tensor(item))
+        return tuple(tensors)
 
     def forward(self, *arrays, **params):
         raise NotImplementedError
@@ -65,8 +114,8 @@ class Function:
                                   f"'{device}' and '{t.device}'; move them with .to(device)")
         fn = cls()
         fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
-        out = fn.forward(*(t.data for t in inputs), **params)
-        out = Tensor(as_array(out, xp_of(out)))
+        out_array = fn.forward(*(t.data for t in inputs), **params)
+        out = Tensor(as_array(out_array, xp_of(out_array)))
         if _grad_enabled and any(fn.needs_input_grad):
             out.requires_grad = True
             out._ctx = fn  # the output remembers the op that made it ...
@@ -77,4 +126,227 @@ class Function:
             fn.parents = tuple(None if not t.requires_grad else t if t._ctx is None else t._ctx
                                for t in inputs)
             fn.input_specs = tuple((t.shape, t.dtype) for t in inputs)
+            fn._saved = tuple(saved_item(a, inputs, out_array) for a in fn._saved)
         return out
+
+
+class SavedInput:
+    """An input Tensor kept for backward, with the version it had when it was saved."""
+
+    __slots__ = ("tensor", "version")
+
+    def __init__(self, tensor):
+        self.tensor, self.version = tensor, tensor._version
+
+    def unpack(self):
+        t = self.tensor
+        if t._version != self.version:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by "
+                f"an inplace operation: [{t.dtype} {list(t.shape)}] is at version "
+                f"{t._version}; expected version {self.version} instead. Hint: an optimizer's "
+                f"step() (or an assignment to .data) changed it after the forward pass that "
+                f"used it; compute the loss again after the step, or call backward() before it")
+        return t
+
+
+class SavedOutput:
+    """The op's own output array, kept without its Tensor (which refers to the op: a cycle)."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        self.array = array
+
+
+def saved_item(array, inputs, out_array):
+    """What Function._saved keeps for one array forward saved: which input or the output it
+    is (found by identity), or the array itself, a constant."""
+    if array is None:
+        return None
+    for t in inputs:
+        if array is t.data:
+            return SavedInput(t)
+    return SavedOutput(array) if array is out_array else array
+
+
+# ----------------------------------------------------------------------------- the walk
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Accumulate d(sum of tensors weighted by grad_tensors)/d(leaf) into every leaf's .grad
+    (as torch.autograd.backward); Tensor.backward calls this."""
+    tensors, seeds = _roots_and_seeds("backward", tensors, grad_tensors, create_graph)
+    _walk(tensors, seeds, create_graph if retain_graph is None else retain_graph,
+          create_graph, inputs=None)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """The gradients of outputs (weighted by grad_outputs) with respect to each of inputs, as
+    a tuple, as torch.autograd.grad. Leaves every .grad untouched. With create_graph=True the
+    gradients are recorded, and can be differentiated again."""
+    from .tensor import Tensor
+
+    single = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad(): inputs must be minigan.Tensors, got {type(t).__name__} "
+                            f"at position {i}")
+        if not t.requires_grad:
+            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) does not require grad; "
+                               f"create it with requires_grad=True")
+    outputs, seeds = _roots_and_seeds("grad", outputs, grad_outputs, create_graph)
+    found = _walk(outputs, seeds, create_graph if retain_graph is None else retain_graph,
+                  create_graph, inputs=inputs)
+    results = []
+    for i, t in enumerate(inputs):
+        g = found.get(id(t if t._ctx is None else t._ctx))
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute "
+                               f"the outputs; pass allow_unused=True to get None for it")
+        results.append(g)
+    return tuple(results)
+
+
+def _roots_and_seeds(name, tensors, grads, create_graph):
+    """The outputs as a list, each with its starting gradient (ones for a scalar)."""
+    from .tensor import Tensor
+
+    if isinstance(tensors, Tensor):  # one output, with one gradient (or None)
+        tensors, grads = [tensors], [grads]
+    tensors = list(tensors)
+    grads = [None] * len(tensors) if grads is None else \
+        [grads] if isinstance(grads, Tensor) else list(grads)
+    if len(grads) != len(tensors):
+        raise ValueError(f"{name}(): got {len(grads)} gradients for {len(tensors)} outputs")
+    seeds = []
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): outputs must be minigan.Tensors, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"{name}(): output {i} does not require grad and has no graph (was it "
+                f"computed under no_grad(), from detached tensors, or is it a gradient "
+                f"computed without create_graph=True?)")
+        xp = xp_of(t.data)
+        if g is None:
+            if t.data.size != 1:
+                raise RuntimeError(f"{name}(): grad can be omitted only for a scalar output; "
+                                   f"this tensor has shape {t.shape}, so pass grad= of that shape")
+            g = Tensor(xp.ones_like(t.data))
+        elif not isinstance(g, Tensor):
+            g = Tensor(xp.asarray(g, dtype=t.dtype))
+        if g.shape != t.shape:
+            raise ValueError(f"{name}(): grad has shape {g.shape}, expected {t.shape}")
+        seeds.append(g)
+    return tensors, seeds
+
+
+def _walk(outputs, seeds, retain_graph, create_graph, inputs):
+    """The backward pass. Orders the graph so that every node comes after all nodes computed
+    from it, then walks it from the outputs back, asking each op for the gradients of its
+    inputs and summing the gradients that meet at a node used more than once (the
+    multivariate chain rule). Leaves get their gradient in .grad, or, with `inputs` given
+    (autograd.grad), the gradients reaching those tensors are returned by node id."""
+    from .tensor import Tensor
+
+    roots = [t if t._ctx is None else t._ctx for t in outputs]
+    grads = {}  # d(outputs)/d(output of node) for each node reached so far, by id
+    for root, seed in zip(roots, seeds):
+        grads[id(root)] = grads[id(root)] + seed if id(root) in grads else seed
+    order = topological_order(roots)
+    wanted = None if inputs is None else {id(t if t._ctx is None else t._ctx) for t in inputs}
+    useful = None if inputs is None else leads_to(order, wanted)
+    found, given = {}, set()
+    with set_grad_enabled(create_graph):  # the backward formulas are recorded, or not
+        for node in reversed(order):  # outputs before what made them
+            g = grads.pop(id(node), None)
+            if g is None:  # no path carried a gradient here
+                continue
+            if wanted is not None and id(node) in wanted:
+                found[id(node)] = g
+            if isinstance(node, Tensor):  # a leaf
+                if inputs is None:
+                    accumulate_leaf_grad(node, g, create_graph, given, seeds)
+                continue
+            fn = node
+            if useful is not None and id(fn) not in useful:
+                continue  # autograd.grad: nothing it was asked for lies behind this op
+            input_grads = fn.backward(g)
+            if not retain_graph:
+                fn._saved = None  # free what forward kept, as PyTorch does
+            for parent, (shape, dtype), g_in in zip(fn.parents, fn.input_specs, input_grads):
+                if g_in is None or parent is None:
+                    continue
+                if not isinstance(g_in, Tensor):  # a reader's op may return raw arrays
+                    g_in = Tensor(g_in)
+                assert g_in.shape == shape, (f"{type(fn).__name__}.backward gave a gradient of "
+                                             f"shape {g_in.shape} for an input of shape {shape}")
+                if g_in.dtype != dtype:  # e.g. float32 input in a float64 expression
+                    g_in = cast(g_in, dtype)
+                grads[id(parent)] = grads[id(parent)] + g_in if id(parent) in grads else g_in
+    return found
+
+
+def accumulate_leaf_grad(leaf, g, create_graph, given, seeds):
+    """leaf.grad = leaf.grad + g, or g. With create_graph the sum is recorded, as in PyTorch.
+
+    Without it, the leaf gets an array no one else holds, C-ordered: a fresh copy when g
+    is a view (a broadcast or a reshape), a NumPy scalar (0-d results), a gradient passed
+    in, or an array another leaf already holds (a + b hands both the same one); an array
+    an op just made is kept as it is, as PyTorch's AccumulateGrad steals it (ops never
+    write into the gradient they are handed). `given` holds the ids handed out so far.
+    """
+    from .tensor import Tensor
+
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    a = g.data if leaf.grad is None else leaf.grad.data + g.data
+    xp = xp_of(leaf.data)  # its device's, which .to() may have left
+    if not (isinstance(a, xp.ndarray) and a.base is None and a.flags.c_contiguous
+            and id(a) not in given and not any(a is s.data for s in seeds)):
+        a = xp.array(a, dtype=leaf.dtype, order="C")
+    given.add(id(a))
+    leaf.grad = Tensor(a)
+
+
+def cast(t, dtype):
+    from .ops.shape import Cast
+
+    return Cast.apply(t, dtype=dtype)
+
+
+def topological_order(roots):
+    """Every node of the roots' graph (ops, and leaves that require grad), each after all
+    the nodes it was computed from.
+
+    An iterative depth-first search (no recursion limit on deep graphs): a node is
+    appended only after everything it was computed from has been appended.
+    """
+    order, visited = [], set()
+    stack = [(root, False) for root in reversed(roots)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if isinstance(node, Function):  # an op: its parents come first
+            stack.extend((p, False) for p in node.parents
+                         if p is not None and id(p) not in visited)
+    return order
+
+
+def leads_to(order, wanted):
+    """The ids of the ops in `order` (a topological order) behind which lies a node of
+    `wanted`: the only ops autograd.grad needs to run."""
+    useful = set()
+    for node in order:  # parents before children
+        if isinstance(node, Function) and any(
+                id(p) in wanted or id(p) in useful for p in node.parents if p is not None):
+            useful.add(id(node))
+    return useful

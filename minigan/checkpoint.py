@@ -9,6 +9,7 @@ stranger cannot run code. Every value is an array under a flat key:
     optG/state/<i>/<name>         Adam's state of G's i-th parameter: exp_avg, exp_avg_sq, step
     optG/param_groups             the hyper-parameters (lr, betas, eps, weight_decay) as JSON
     optD/...                      the same for D's optimizer
+    G_ema/<state_dict key>        the EMA of G's weights (runs with --ema only)
     meta/format_version           FORMAT_VERSION
     meta/config                   the run's TrainConfig as JSON (a 0-d unicode array)
     meta/model                    the arguments build_gan was called with, as JSON
@@ -60,10 +61,13 @@ def json_array(value):
     return np.array(json.dumps(value, sort_keys=True))
 
 
-def save_checkpoint(path, G, D, opt_g, opt_d, *, step, config, model_spec, skipped_updates=0):
+def save_checkpoint(path, G, D, opt_g, opt_d, *, step, config, model_spec, skipped_updates=0,
+                    G_ema=None):
     """Write the run's state to `path` atomically; returns the path."""
     arrays = {f"G/{k}": v for k, v in G.state_dict().items()}
     arrays.update({f"D/{k}": v for k, v in D.state_dict().items()})
+    if G_ema is not None:
+        arrays.update({f"G_ema/{k}": v for k, v in G_ema.state_dict().items()})
     arrays.update(optimizer_arrays("optG", opt_g))
     arrays.update(optimizer_arrays("optD", opt_d))
     arrays["meta/format_version"] = np.array(FORMAT_VERSION, dtype=np.int64)
@@ -127,14 +131,20 @@ class Checkpoint:
         start = prefix + "/"
         return {k[len(start):]: v for k, v in self.arrays.items() if k.startswith(start)}
 
-    def load_into(self, G=None, D=None, opt_g=None, opt_d=None):
+    @property
+    def has_ema(self):
+        """Whether the run kept an EMA of G's weights (--ema)."""
+        return any(k.startswith("G_ema/") for k in self.arrays)
+
+    def load_into(self, G=None, D=None, opt_g=None, opt_d=None, G_ema=None):
         """Copy the saved state into the given modules and optimizers.
 
         Every key, shape and dtype is checked for all of them first, so a mismatch leaves
         every module and optimizer as it was.
         """
         problems = []
-        for name, module in (("G", G), ("D", D)):
+        modules = (("G", G), ("D", D), ("G_ema", G_ema))
+        for name, module in modules:
             if module is not None:
                 problems += module_mismatches(name, module, self.section(name))
         opt_states = {}
@@ -147,7 +157,7 @@ class Checkpoint:
             shown = "; ".join(problems[:6]) + (f"; and {len(problems) - 6} more" if
                                                len(problems) > 6 else "")
             raise refuse(self.path, f"it does not fit this model ({shown})")
-        for name, module in (("G", G), ("D", D)):
+        for name, module in modules:
             if module is not None:
                 module.load_state_dict(self.section(name))
         for optimizer, state in opt_states.values():

@@ -23,6 +23,7 @@ import numpy as np
 from . import atomic, data
 from .backend import DeviceError
 from .checkpoint import CheckpointError
+from .methods import LOSSES
 from .sampling import draw_samples, generator_from_checkpoint, save_picture
 from .train import (DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS, RESUME_OVERRIDES,
                     NonFiniteLossError, TrainConfig, TrainingInterrupted, config_for_resume,
@@ -81,6 +82,7 @@ def build_parser():
                    f"generator step, k in Algorithm 1 (default: {defaults.d_steps})")
     t.add_argument("--g-loss", choices=("non-saturating", "saturating"),
                    help=f"generator loss (default: {defaults.g_loss})")
+    add_method_args(t, defaults)
     t.add_argument("--bn-eps", type=float, metavar="F", help=f"BatchNorm eps "
                    f"(default: {defaults.bn_eps})")
     t.add_argument("--device", metavar="cpu|cuda", help=f"(default: {defaults.device})")
@@ -116,6 +118,32 @@ def build_parser():
                          "as one JSON line.")
     add_checkpoint_args(e, DEFAULT_EVAL_SAMPLES)
     return parser
+
+
+def add_method_args(t, defaults):
+    """The GAN methods' flags (minigan/methods); none is on unless given."""
+    m = t.add_argument_group("GAN methods", "Defaults are the original GAN. A gradient "
+                             "penalty (--gp, --r1) uses a critic without BatchNorm, as the "
+                             "papers do: --model dcgan/cdcgan then drop D's BatchNorm layers.")
+    m.add_argument("--loss", choices=LOSSES, help="the objective: gan (Goodfellow et al. "
+                   "2014, with --g-loss), lsgan (least squares, Mao et al. 2017), hinge (Lim & "
+                   "Ye 2017; Miyato et al. 2018), wgan (Wasserstein critic, Arjovsky et al. "
+                   f"2017) (default: {defaults.loss})")
+    m.add_argument("--gp", type=float, metavar="LAMBDA", help="WGAN-GP gradient penalty "
+                   "weight on random interpolates (Gulrajani et al. 2017; 10 for images, 0.1 "
+                   "on the 2-D toys) (default: off)")
+    m.add_argument("--r1", type=float, metavar="GAMMA", help="R1 penalty gamma/2 "
+                   "E||grad D(x_real)||^2 (Mescheder et al. 2018) (default: off)")
+    m.add_argument("--clip", type=float, metavar="C", help="clip D's weights to [-C, C] after "
+                   "each D step (WGAN, Arjovsky et al. 2017: 0.01) (default: off)")
+    m.add_argument("--spectral-norm", action="store_true", default=None, help="spectral "
+                   "normalisation of every conv/linear layer of D (Miyato et al. 2018)")
+    m.add_argument("--ema", type=float, metavar="DECAY", help="keep an exponential moving "
+                   "average of G's weights (Yazici et al. 2019), e.g. 0.999; sample grids, "
+                   "sample and eval use it (default: off)")
+    m.add_argument("--lr-d", type=float, metavar="F", help="D's learning rate (TTUR, Heusel "
+                   "et al. 2017) (default: --lr)")
+    m.add_argument("--lr-g", type=float, metavar="F", help="G's learning rate (default: --lr)")
 
 
 def add_checkpoint_args(p, default_n):
@@ -190,8 +218,8 @@ def run_sample(args):
         reason = (f"{err.filename} is a file, not a folder" if isinstance(err, FileExistsError)
                   else atomic.reason(err))
         raise OSError(f"cannot write {args.out}: {reason}") from err
-    print(f"wrote {len(samples)} samples {tuple(samples.shape[1:])} from step {ckpt.step} "
-          f"to {args.out}")
+    print(f"wrote {len(samples)} samples {tuple(samples.shape[1:])} from step {ckpt.step}"
+          f"{ema_note(ckpt)} to {args.out}")
     return 0
 
 
@@ -201,6 +229,8 @@ def run_eval(args):
         raise UsageError(f"--n must be at least 2 for eval (the statistics of one sample are "
                          f"undefined), got {args.n}")
     G, ckpt = generator_from_checkpoint(args.checkpoint, args.device)
+    if ckpt.has_ema:
+        print(f"minigan eval: scoring{ema_note(ckpt)}", file=sys.stderr)
     samples, labels = draw_samples(G, args.n, args.seed, args.device)
     kind, dataset = ckpt.model_spec.get("data_kind"), ckpt.config.get("dataset")
     from . import metrics  # noqa: PLC0415 - loads the digit classifier only when eval runs
@@ -208,6 +238,13 @@ def run_eval(args):
     scores = metrics.evaluate_samples(samples, kind, dataset, labels=labels)
     print(json.dumps({k: json_number(v) for k, v in scores.items()}))
     return 0
+
+
+def ema_note(ckpt):
+    """" (the EMA generator, decay D)" for a run with --ema, else nothing."""
+    if not ckpt.has_ema:
+        return ""
+    return f" (the EMA generator, decay {ckpt.config.get('ema')})"
 
 
 def json_number(value):

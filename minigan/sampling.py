@@ -33,7 +33,8 @@ def build_models(model_spec, device, seed):
 
 
 def generator_from_checkpoint(path, device="cpu"):
-    """(G in eval mode, the Checkpoint), from a checkpoint file or run folder."""
+    """(G in eval mode, the Checkpoint), from a checkpoint file or run folder. A run with
+    --ema gives its EMA generator (ckpt.has_ema says so), the one its sample grids show."""
     ckpt = checkpoint.read_checkpoint(path)
     device = backend.check_device(device)
     try:
@@ -44,7 +45,10 @@ def generator_from_checkpoint(path, device="cpu"):
     except (TypeError, ValueError, KeyError) as err:
         raise checkpoint.refuse(ckpt.path, f"its model description {ckpt.model_spec} "
                                            f"cannot be built ({err})") from None
-    ckpt.load_into(G=G)
+    if ckpt.has_ema:
+        ckpt.load_into(G_ema=G)
+    else:
+        ckpt.load_into(G=G)
     return G.eval(), ckpt
 
 

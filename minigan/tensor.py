@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from . import backend
+from . import autograd, backend
 from .ops import elementwise as ew
 from .ops import matmul as mm
 from .ops import reduce as red
@@ -70,7 +70,8 @@ class Tensor:
     __hash__ = object.__hash__  # == compares elementwise, so hash by identity
 
     def __init__(self, data, requires_grad=False):
-        self.data = data  # the raw numpy or cupy array
+        self._data = data  # the raw numpy or cupy array (Tensor.data)
+        self._version = 0  # how many times it was modified in place (see Tensor.data)
         self.grad = None  # a Tensor of the same shape after backward(), for leaves
         self.requires_grad = requires_grad
         self._ctx = None  # the Function that produced this tensor; None for a leaf
@@ -95,59 +96,23 @@ class Tensor:
         return f"tensor({np.array2string(self.numpy(), separator=', ')}{extra})"
 
     # -- autograd ----------------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False):
-        """Accumulate d(self)/d(leaf), weighted by `grad`, into every leaf's .grad."""
-        xp = backend.xp_of(self.data)
-        if not self.requires_grad:
-            raise RuntimeError("backward(): this tensor does not require grad and has no graph "
-                               "(was it computed under no_grad(), or from detached tensors?)")
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(f"backward(): grad can be omitted only for a scalar output; "
-                                   f"this tensor has shape {self.shape}, so pass grad= of that shape")
-            grad = xp.ones_like(self.data)
-        grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
-        if grad.shape != self.shape:
-            raise ValueError(f"backward(): grad has shape {grad.shape}, expected {self.shape}")
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf), weighted by `grad`, into every leaf's .grad (the walk
+        is autograd.backward). create_graph=True records the backward pass, so that the
+        gradients can be differentiated again; retain_graph defaults to create_graph."""
+        autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
-        root = self if self._ctx is None else self._ctx
-        grads = {id(root): grad}  # d(self)/d(output of node) for each node reached so far
-        given = set()  # ids of the arrays handed to leaves in this call
-        for node in reversed(topological_order(root)):  # outputs before what made them
-            g = grads.pop(id(node), None)
-            if g is None:  # no path carried a gradient here
-                continue
-            if isinstance(node, Tensor):  # a leaf: keep the gradient, adding to earlier ones
-                t = node
-                if t.grad is not None:
-                    g = t.grad.data + g  # a new array (or a NumPy scalar, for 0-d leaves)
-                leaf_xp = backend.xp_of(t.data)  # its device's, which .to() may have left
-                if not (isinstance(g, leaf_xp.ndarray) and g.base is None and g.flags.c_contiguous
-                          and id(g) not in given and g is not grad):
-                    # give the leaf a fresh C-ordered array when g is a view (a broadcast or
-                    # a reshape), a NumPy scalar (0-d results), the grad passed in, or an
-                    # array another leaf already holds (a + b hands both the same one). An
-                    # array an op just made is kept as it is, as PyTorch's AccumulateGrad
-                    # steals it: ops never write into the gradient they are handed.
-                    g = leaf_xp.array(g, dtype=t.dtype, order="C")
-                given.add(id(g))
-                t.grad = Tensor(g)
-                continue
-            fn = node
-            if fn.saved is None:
-                raise RuntimeError("backward(): trying to backward through the graph a second "
-                                   "time; pass retain_graph=True to the first backward()")
-            input_grads = fn.backward(g)
-            if not retain_graph:
-                fn.saved = None  # free what forward kept, as PyTorch does
-            for parent, (shape, dtype), g_in in zip(fn.parents, fn.input_specs, input_grads):
-                if g_in is None or parent is None:
-                    continue
-                assert g_in.shape == shape, (f"{type(fn).__name__}.backward gave a gradient of "
-                                             f"shape {g_in.shape} for an input of shape {shape}")
-                if g_in.dtype != dtype:
-                    g_in = g_in.astype(dtype)  # e.g. float32 input in a float64 expression
-                grads[id(parent)] = grads[id(parent)] + g_in if id(parent) in grads else g_in
+    # The version counter: saved tensors remember it, and backward refuses to use a tensor
+    # modified in place since (an optimizer's step, or `t.data = ...`, which `p.data -= g`
+    # also is), as PyTorch does.
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, array):
+        self._data = array
+        self._version += 1
 
     def detach(self):
         """The same data, cut from the graph (no copy)."""
@@ -352,29 +317,6 @@ def summary(value, width=40):
     """repr(value), cut to `width` characters for an error message."""
     text = repr(value)
     return text if len(text) <= width else text[:width - 3] + "..."
-
-
-def topological_order(root):
-    """Every node of root's graph (ops, and leaves that require grad), each after all the
-    nodes it was computed from.
-
-    An iterative depth-first search (no recursion limit on deep graphs): a node is
-    appended only after everything it was computed from has been appended.
-    """
-    order, visited, stack = [], set(), [(root, False)]
-    while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        if not isinstance(node, Tensor):  # an op: its parents come first
-            stack.extend((p, False) for p in node.parents
-                         if p is not None and id(p) not in visited)
-    return order
 
 
 def check_matmul_shapes(name, a_shape, b_shape):

@@ -1,41 +1,38 @@
-"""Training a GAN: Algorithm 1 of Goodfellow et al. (2014), with what a real tool adds.
+"""Training a GAN, arranged as Chainer's trainer: a setup, a step, periodic actions.
 
-    for step = 1 .. steps:
-        for k = 1 .. d_steps:                                     (discriminator_step)
-            x ~ data, z ~ N(0, I)
-            loss_D = BCE(D(x), 1) + BCE(D(G(z)), 0)     i.e. ascend log D(x) + log(1 - D(G(z)))
-            Adam step on D's weights
-        z ~ N(0, I)                                               (generator_step)
-        loss_G = BCE(D(G(z)), 1)                        non-saturating: ascend log D(G(z))
-              or -BCE(D(G(z)), 0)                       saturating: descend log(1 - D(G(z)))
-        Adam step on G's weights
+    setup(config, resume)  builds the run (Run): data and its batches, G and D, both
+                           optimizers, the method (minigan.methods), the run folder, and
+                           the state of a resumed run
+    GANUpdater.update      one step of Algorithm 1 (Goodfellow et al. 2014) with the run's
+                           method: k D steps, then one G step (minigan/updater.py)
+    periodic actions       log, sample grid, checkpoint, evaluate (minigan/extensions.py)
+    Trainer.train          the loop: a step, then the actions that are due; Ctrl-C,
+                           SIGTERM and non-finite losses handled between steps
 
 Every random number has a named source, which makes runs repeat and resumes exact:
 weights come from minigan.manual_seed(seed); step s draws its noise and fake labels on
-the device from Generator(device, seed=[seed, s]); the real batches of epoch e follow a
-permutation made from (seed, e). A checkpoint therefore needs only the step (and the
-seed) to continue exactly where the uninterrupted run would have been.
+the device from Generator(device, seed=[seed, s]) (GANUpdater.draw); the real batches of
+epoch e follow a permutation made from (seed, e). A checkpoint therefore needs only the
+step (and the seed) besides the weights and optimizer states to continue exactly where
+the uninterrupted run would have been.
 """
 import dataclasses
 import math
 import os
 import signal
-import sys
 import time
 
 import numpy as np
 
 from . import backend, checkpoint, data
-from .autograd import no_grad
-from .backend import Generator
-from .creation import ones, randn, zeros
-from .nn import functional as F
+from .extensions import Evaluate, LogMetrics, SampleGrid, Snapshot, log_line
+from .methods import LOSSES, build_method, check_method_settings, uses_penalty
 from .optim import Adam
 from .runs import (DeferredInterrupt, FirstBadStep, NonFiniteLossError, RunFiles,
                    TrainingInterrupted, default_out, interrupted, write_failed)
-from .sampling import (EVAL_STREAM, build_models, draw_samples, fixed_batch, generate,
-                       save_picture)
-from .tensor import Tensor, is_finite_number
+from .sampling import build_models, fixed_batch
+from .tensor import is_finite_number
+from .updater import GANUpdater, RealBatches, draw_noise  # noqa: F401 - part of train's API
 
 DEFAULT_STEPS = 4000  # mlp on mnist-sample: recognisable digits in a few minutes on 2 cores
 POINT_DATASETS = ("ring8", "grid25")
@@ -51,14 +48,13 @@ DEFAULT_BATCH_SIZE = {"image": 64, "points": 256}
 DEFAULT_LR = {"image": 2e-4, "points": 1e-3}
 G_LOSSES = ("non-saturating", "saturating")
 CONDITIONAL_MODELS = ("cmlp", "cdcgan")
-EVAL_SAMPLES = 2500  # for --eval-every: as many as the 2-D mixture metrics are defined on
 INT64_MAX = 2 ** 63 - 1  # checkpoints store steps and the seed as int64
 MAX_IMAGE_SIZE = 1024  # far beyond what these models train on; bigger only exhausts memory
 # Flags that may change when a run is resumed: none of them changes what the steps compute.
 RESUME_OVERRIDES = ("steps", "epochs", "out", "sample_every", "checkpoint_every", "log_every",
                     "eval_every", "device")
-__all__ = ["TrainConfig", "train", "config_for_resume", "NonFiniteLossError",
-           "TrainingInterrupted", "discriminator_step", "generator_step", "gan_step"]
+__all__ = ["TrainConfig", "train", "setup", "Run", "Trainer", "config_for_resume",
+           "make_optimizers", "NonFiniteLossError", "TrainingInterrupted"]
 
 
 @dataclasses.dataclass
@@ -87,6 +83,15 @@ class TrainConfig:
     log_every: int = 50
     eval_every: int = 0  # 0: never during training (minigan eval scores a checkpoint)
     skip_nonfinite: bool = False
+    # GAN methods (minigan/methods): the defaults are the original GAN
+    loss: str = "gan"  # gan | lsgan | hinge | wgan
+    gp: float = 0.0  # WGAN-GP's lambda; 0: off
+    r1: float = 0.0  # R1's gamma; 0: off
+    clip: float | None = None  # WGAN's weight clipping bound c; None: off
+    spectral_norm: bool = False  # spectral normalisation of every conv/linear layer of D
+    ema: float | None = None  # decay of the EMA of G's weights; None: off
+    lr_d: float | None = None  # D's learning rate (TTUR); None: lr
+    lr_g: float | None = None  # G's learning rate; None: lr
 
     def __post_init__(self):
         kind = "points" if self.dataset in POINT_DATASETS else "image"
@@ -127,6 +132,7 @@ class TrainConfig:
             raise ValueError(f"bn_eps must be a finite positive number, got {self.bn_eps!r}")
         if self.g_loss not in G_LOSSES:
             raise ValueError(f"unknown g_loss {self.g_loss!r}: choose {' or '.join(G_LOSSES)}")
+        check_method_settings(self)
         self.check_model_fits_data()
         self.device = backend.check_device(self.device)
         return self
@@ -171,133 +177,6 @@ def check_int(name, value, minimum, maximum=INT64_MAX):
         raise ValueError(f"{flag} must be an integer <= {maximum}, got {value!r}")
 
 
-# ----------------------------------------------------------------------------- the algorithm
-def discriminator_step(G, D, opt_d, x, real_labels, z, fake_labels, skip_nonfinite=False):
-    """One Adam step of D on loss_D = BCE(D(x), 1) + BCE(D(G(z)), 0).
-
-    Returns (loss_D, real_logits, fake_logits, updated)."""
-    real_logits = D(x, real_labels)
-    fake = G(z, fake_labels)
-    # detach(): D's step must not send gradients into G. Cut here, the backward walk stops
-    # at the fake images, so it neither touches G's weights' .grad nor pays for G's backward.
-    fake_logits = D(fake.detach(), fake_labels)
-    loss_d = (F.binary_cross_entropy_with_logits(real_logits, ones_like(real_logits)) +
-              F.binary_cross_entropy_with_logits(fake_logits, zeros_like(fake_logits)))
-    opt_d.zero_grad()  # also clears what the last generator step left in D's .grad
-    if skip_nonfinite and not is_finite(loss_d):
-        return loss_d, real_logits, fake_logits, False
-    loss_d.backward()
-    opt_d.step()
-    return loss_d, real_logits, fake_logits, True
-
-
-def generator_step(G, D, opt_g, z, fake_labels, g_loss="non-saturating", skip_nonfinite=False):
-    """One Adam step of G: the gradient flows back through D (whose weights stay put).
-
-    non-saturating: BCE(D(G(z)), 1) = -log D(G(z)), strong gradients while D wins (the
-    paper's recommendation). saturating: -BCE(D(G(z)), 0) = log(1 - D(G(z))), the minimax
-    objective itself, whose gradient vanishes when D confidently rejects the fakes.
-    Returns (loss_G, updated)."""
-    logits = D(G(z, fake_labels), fake_labels)
-    if g_loss == "non-saturating":
-        loss_g = F.binary_cross_entropy_with_logits(logits, ones_like(logits))
-    else:
-        loss_g = -F.binary_cross_entropy_with_logits(logits, zeros_like(logits))
-    opt_g.zero_grad()
-    if skip_nonfinite and not is_finite(loss_g):
-        return loss_g, False
-    loss_g.backward()  # D's weights get .grad too; the next opt_d.zero_grad() drops them
-    opt_g.step()
-    return loss_g, True
-
-
-class StepResult:
-    """What one step leaves for logging: device tensors, read back only when logged."""
-
-    def __init__(self, loss_d, loss_g, real_logits, fake_logits, skipped):
-        self.loss_d, self.loss_g, self.skipped = loss_d, loss_g, skipped
-        self.real_logits, self.fake_logits = real_logits, fake_logits
-
-
-def gan_step(G, D, opt_g, opt_d, real, step, config):
-    """Step `step` of Algorithm 1: config.d_steps updates of D, then one of G."""
-    gen = Generator(config.device, seed=[config.seed, step])  # every draw of this step
-    n, skipped = config.batch_size, 0
-    for k in range(config.d_steps):
-        x, real_labels = real.batch((step - 1) * config.d_steps + k)
-        z, fake_labels = draw_noise(gen, n, G, config.device)
-        loss_d, real_logits, fake_logits, ok = discriminator_step(
-            G, D, opt_d, x, real_labels, z, fake_labels, config.skip_nonfinite)
-        skipped += not ok
-    z, fake_labels = draw_noise(gen, n, G, config.device)  # fresh noise, as in Algorithm 1
-    loss_g, ok = generator_step(G, D, opt_g, z, fake_labels, config.g_loss,
-                                config.skip_nonfinite)
-    return StepResult(loss_d, loss_g, real_logits, fake_logits, skipped + (not ok))
-
-
-def ones_like(t):
-    return ones(*t.shape, dtype=t.dtype, device=t.device)
-
-
-def zeros_like(t):
-    return zeros(*t.shape, dtype=t.dtype, device=t.device)
-
-
-def is_finite(loss):
-    """A host read (a GPU sync): used per step only with --skip-nonfinite."""
-    return bool(backend.xp_of(loss.data).isfinite(loss.data))
-
-
-# ----------------------------------------------------------------------------- the pieces
-def make_optimizers(G, D, config):
-    betas = (config.beta1, config.beta2)
-    return Adam(G.parameters(), lr=config.lr, betas=betas), Adam(D.parameters(), lr=config.lr,
-                                                                   betas=betas)
-
-
-def model_spec_for(config, dataset):
-    """The arguments of build_gan for this run (stored in checkpoints as meta/model)."""
-    conditional = config.model in CONDITIONAL_MODELS
-    spec = dict(model=config.model, data_kind=dataset.kind, nz=config.nz,
-                num_classes=dataset.num_classes if conditional else 0, bn_eps=config.bn_eps)
-    if dataset.kind == "image":
-        spec["image_shape"] = list(dataset.image_shape)
-    return spec
-
-
-class RealBatches:
-    """The real minibatches in a fixed order: batch b of the run is slice b % per_epoch of
-    the permutation of epoch b // per_epoch, made from (seed, epoch) only. Incomplete last
-    batches are dropped, so every batch has batch_size examples."""
-
-    def __init__(self, dataset, batch_size, seed, device, with_labels):
-        self.n = len(dataset.x)
-        if batch_size > self.n:
-            raise ValueError(f"batch size {batch_size} is larger than the dataset "
-                             f"({self.n} examples)")
-        self.batch_size, self.seed, self.device = batch_size, seed, device
-        self.per_epoch = self.n // batch_size
-        self.x = backend.to_device(dataset.x, device)  # the whole set on the device, once
-        self.labels = backend.to_device(dataset.labels, device) if with_labels else None
-        self.epoch, self.order = None, None
-
-    def batch(self, b):
-        epoch, position = divmod(b, self.per_epoch)
-        if epoch != self.epoch:
-            perm = data.epoch_permutation(self.n, self.seed, epoch)
-            self.epoch, self.order = epoch, backend.to_device(perm, self.device)
-        index = self.order[position * self.batch_size:(position + 1) * self.batch_size]
-        labels = None if self.labels is None else Tensor(self.labels[index])
-        return Tensor(self.x[index]), labels
-
-
-def draw_noise(gen, n, G, device):
-    """z ~ N(0, I) of shape (n, G.nz) and, for a conditional G, uniform labels, on the device."""
-    z = randn(n, G.nz, device=device, generator=gen)
-    labels = Tensor(gen.integers(0, G.num_classes, (n,))) if G.conditional else None
-    return z, labels
-
-
 # ----------------------------------------------------------------------------- the run
 def resolve_steps(config, batches_per_epoch):
     """--steps, or --epochs converted: an epoch is batches_per_epoch discriminator batches."""
@@ -334,15 +213,74 @@ def config_for_resume(path, **overrides):
     return config, ckpt.path
 
 
-def train(config, progress=True, resume=None):
-    """Train a GAN as `config` says; returns a summary dict.
 
-    resume: a checkpoint file or run directory to continue from (see config_for_resume).
-    Raises NonFiniteLossError, or TrainingInterrupted (a KeyboardInterrupt) on Ctrl-C or
-    SIGTERM after writing a checkpoint.
-    """
-    from tqdm import tqdm  # noqa: PLC0415
 
+# ----------------------------------------------------------------------------- the setup
+def make_optimizers(G, D, config):
+    """Adam for G and for D, each with its own learning rate (TTUR, Heusel et al. 2017:
+    --lr-g, --lr-d; both --lr when not given)."""
+    betas = (config.beta1, config.beta2)
+    lr_g = config.lr if config.lr_g is None else config.lr_g
+    lr_d = config.lr if config.lr_d is None else config.lr_d
+    return Adam(G.parameters(), lr=lr_g, betas=betas), Adam(D.parameters(), lr=lr_d,
+                                                             betas=betas)
+
+
+def model_spec_for(config, dataset):
+    """The arguments of build_gan for this run (stored in checkpoints as meta/model).
+
+    The D variants appear only when asked for, so the original GAN's spec is unchanged:
+    d_batch_norm False when a gradient penalty is on (WGAN-GP and R1 use a critic without
+    BatchNorm), spectral_norm True with --spectral-norm."""
+    conditional = config.model in CONDITIONAL_MODELS
+    spec = dict(model=config.model, data_kind=dataset.kind, nz=config.nz,
+                num_classes=dataset.num_classes if conditional else 0, bn_eps=config.bn_eps)
+    if dataset.kind == "image":
+        spec["image_shape"] = list(dataset.image_shape)
+    if uses_penalty(config):
+        spec["d_batch_norm"] = False
+    if config.spectral_norm:
+        spec["spectral_norm"] = True
+    return spec
+
+
+@dataclasses.dataclass
+class Run:
+    """Everything a run is built from; `setup` makes it, the step and the actions use it."""
+
+    config: TrainConfig
+    dataset: object
+    real: RealBatches
+    model_spec: dict
+    G: object
+    D: object
+    G_ema: object  # the EMA copy of G (--ema), or None
+    opt_g: object
+    opt_d: object
+    method: object  # minigan.methods.Method
+    paths: RunFiles
+    start: int  # the last step already done (0, or the resumed checkpoint's)
+    skipped: int  # updates skipped so far (--skip-nonfinite)
+    fixed_z: object
+    fixed_labels: object
+
+    @property
+    def sampler(self):
+        """The generator that samples are drawn from: the EMA copy when there is one."""
+        return self.G if self.G_ema is None else self.G_ema
+
+    def save(self, step, skipped):
+        # the stored config leaves out `out`: the run, not where it happens to live (a moved
+        # run folder resumes the same)
+        stored_config = {k: v for k, v in self.config.to_dict().items() if k != "out"}
+        return checkpoint.save_checkpoint(self.paths.checkpoint, self.G, self.D, self.opt_g,
+                                          self.opt_d, step=step, config=stored_config,
+                                          model_spec=self.model_spec, skipped_updates=skipped,
+                                          G_ema=self.G_ema)
+
+
+def setup(config, resume=None, progress=False):
+    """Build the run `config` describes (validated), continuing the checkpoint `resume`."""
     config = dataclasses.replace(config).validate()
     dataset = data.load_dataset(config.dataset, image_size=config.image_size,
                                 channels=config.channels)
@@ -354,12 +292,16 @@ def train(config, progress=True, resume=None):
     model_spec = model_spec_for(config, dataset)
     G, D = build_models(model_spec, config.device, config.seed)
     model_spec["nz"] = G.nz
+    G_ema = None
+    if config.ema is not None:  # starts as a copy of G
+        G_ema, _ = build_models(model_spec, config.device, config.seed)
+        G_ema.load_state_dict(G.state_dict())
     opt_g, opt_d = make_optimizers(G, D, config)
 
     start, skipped = 0, 0
     if resume is not None:
         ckpt = checkpoint.read_checkpoint(resume)
-        ckpt.load_into(G, D, opt_g, opt_d)
+        ckpt.load_into(G, D, opt_g, opt_d, G_ema=G_ema)
         start, skipped = ckpt.step, ckpt.skipped_updates
         if start >= steps:
             raise ValueError(f"{ckpt.path} is at step {start}, which already reaches --steps "
@@ -369,101 +311,98 @@ def train(config, progress=True, resume=None):
     if progress and resume is None and os.path.exists(paths.checkpoint):
         print(f"minigan train: replacing the earlier run in {paths.out}")
     paths.prepare(resumed_at=start if resume is not None else None)
-    stored_config = {k: v for k, v in config.to_dict().items() if k != "out"}  # the run, not
-    # where it happens to live: a moved run folder resumes the same
-
-    def save(step):
-        return checkpoint.save_checkpoint(paths.checkpoint, G, D, opt_g, opt_d, step=step,
-                                          config=stored_config, model_spec=model_spec,
-                                          skipped_updates=skipped)
-
     fixed_z, fixed_labels = fixed_batch(G, dataset.kind, config.seed, config.device)
-    bad = FirstBadStep(config.device)
-    last, eval_every = None, config.eval_every
-    t0 = time.perf_counter()
-    if progress:
-        print(f"minigan train: {config.model} on {config.dataset} ({len(dataset.x)} examples), "
-              f"steps {start + 1}-{steps}, batch {config.batch_size}, {config.device}; "
-              f"writing to {config.out}")
-    bar = tqdm(total=steps, initial=start, disable=not progress, unit="step", dynamic_ncols=True)
-    step = done = start  # done: the last step whose updates are all applied
-    with DeferredInterrupt() as interrupt:
+    return Run(config, dataset, real, model_spec, G, D, G_ema, opt_g, opt_d,
+               build_method(config, G, D, G_ema), paths, start, skipped, fixed_z, fixed_labels)
+
+
+def periodic_actions(config):
+    """The run's actions in the order they run after a step (see minigan/extensions.py)."""
+    evaluate = Evaluate(config.eval_every)
+    return [evaluate, LogMetrics(config.log_every, also=[evaluate]),
+            SampleGrid(config.sample_every), Snapshot(config.checkpoint_every)]
+
+
+# ----------------------------------------------------------------------------- the loop
+class Trainer:
+    """Runs the updater's steps from run.start + 1 to config.steps, each followed by the
+    periodic actions that are due. Ctrl-C and SIGTERM stop it between steps with a
+    checkpoint; a non-finite loss (watched on the device) stops it at the next host read."""
+
+    def __init__(self, run, updater, actions, progress=True):
+        self.run, self.updater, self.actions, self.progress = run, updater, actions, progress
+        self.skipped = run.skipped
+        self.last = None  # the last StepResult
+        self.observation = {}  # what this step's actions report (see extensions.py)
+        self.bar = None
+        self.t0 = None
+
+    def seconds(self):
+        return time.perf_counter() - self.t0
+
+    def train(self):
+        """The loop; returns a summary dict (see summarise)."""
+        from tqdm import tqdm  # noqa: PLC0415
+
+        run, config = self.run, self.run.config
+        start, steps = run.start, config.steps
+        bad = FirstBadStep(config.device)
+        self.t0 = time.perf_counter()
+        if self.progress:
+            sampler = " (samples from the EMA of G)" if run.G_ema is not None else ""
+            print(f"minigan train: {config.model} on {config.dataset} ({len(run.dataset.x)} "
+                  f"examples), steps {start + 1}-{steps}, batch {config.batch_size}, "
+                  f"{config.device}; writing to {config.out}{sampler}")
+        self.bar = tqdm(total=steps, initial=start, disable=not self.progress, unit="step",
+                        dynamic_ncols=True)
+        step = done = start  # done: the last step whose updates are all applied
+        with DeferredInterrupt() as interrupt:
+            try:
+                for step in range(start + 1, steps + 1):
+                    self.last = self.updater.update(step)
+                    self.skipped += self.last.skipped
+                    done = step
+                    if not config.skip_nonfinite:
+                        bad.update(step, self.last.loss_d, self.last.loss_g)
+                    self.bar.update(1)
+                    due = [a for a in self.actions if a.due(step, step == steps)]
+                    if due or interrupt.requested:
+                        bad.check(run.paths)  # the only host read between logged steps
+                    self.observation = {}
+                    for action in due:
+                        action(self, step)
+                    if interrupt.requested:  # Ctrl-C or SIGTERM during this step: stop here
+                        raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                self.bar.close()
+                raise interrupted(step, done, start, bad, run.paths,
+                                  lambda at: run.save(at, self.skipped),
+                                  interrupt.signal or signal.SIGINT) from None
+            except OSError as err:  # a full disk, a folder made read-only, ... while writing
+                raise write_failed(err, run.paths) from err
+            finally:
+                self.bar.close()
+        seconds = self.seconds()
         try:
-            for step in range(start + 1, steps + 1):
-                last = gan_step(G, D, opt_g, opt_d, real, step, config)
-                skipped += last.skipped
-                done = step
-                if not config.skip_nonfinite:
-                    bad.update(step, last.loss_d, last.loss_g)
-                bar.update(1)
-
-                is_last = step == steps
-                do_sample = step % config.sample_every == 0 or is_last
-                do_checkpoint = step % config.checkpoint_every == 0 or is_last
-                do_eval = eval_every > 0 and (step % eval_every == 0 or is_last)
-                do_log = step % config.log_every == 0 or is_last or do_eval
-                if do_log or do_sample or do_checkpoint or interrupt.requested:
-                    bad.check(paths)  # the only host read between logged steps
-                if do_log:
-                    line = log_line(step, last, time.perf_counter() - t0, skipped)
-                    if do_eval:
-                        try:
-                            line.update(evaluate(G, dataset, config))
-                        except (ImportError, OSError, ValueError) as err:  # e.g. no classifier
-                            tqdm.write(f"minigan train: metrics failed ({err}); --eval-every "
-                                       f"is off for the rest of this run", file=sys.stderr)
-                            eval_every = 0
-                    paths.append_metrics(line)
-                    bar.set_postfix({"D": f"{line['loss_d']:.3f}", "G": f"{line['loss_g']:.3f}",
-                                     "D(x)": f"{line['d_real']:.2f}",
-                                     "D(G(z))": f"{line['d_fake']:.2f}"}, refresh=False)
-                if do_sample:
-                    save_picture(generate(G, fixed_z, fixed_labels), paths.sample(step),
-                                 dataset.kind, config.dataset, nrow=8)
-                if do_checkpoint:
-                    save(step)
-                if interrupt.requested:  # Ctrl-C or SIGTERM during this step: stop between steps
-                    raise KeyboardInterrupt
-        except KeyboardInterrupt:
-            bar.close()
-            raise interrupted(step, done, start, bad, paths, save,
-                              interrupt.signal or signal.SIGINT) from None
-        except OSError as err:  # a full disk, a folder made read-only, ... while writing
-            raise write_failed(err, paths) from err
-        finally:
-            bar.close()
-    seconds = time.perf_counter() - t0
-    try:
-        paths.finish()
-    except OSError as err:
-        raise write_failed(err, paths) from err
-    summary = summarise(step, start, steps, seconds, paths, skipped)
-    summary.update({k: v for k, v in log_line(step, last, seconds, skipped).items()
-                    if k.startswith(("loss", "d_"))})
-    return summary
+            run.paths.finish()
+        except OSError as err:
+            raise write_failed(err, run.paths) from err
+        summary = summarise(step, start, steps, seconds, run.paths, self.skipped)
+        summary.update({k: v for k, v in log_line(step, self.last, seconds, self.skipped).items()
+                        if k.startswith(("loss", "d_"))})
+        return summary
 
 
-def log_line(step, last, seconds, skipped):
-    """One metrics.jsonl record; float() reads the values back from the device (a GPU sync).
+def train(config, progress=True, resume=None):
+    """Train a GAN as `config` says; returns a summary dict.
 
-    time: wall seconds since this process started (or resumed) the run."""
-    with no_grad():
-        line = {"step": step, "loss_d": float(last.loss_d), "loss_g": float(last.loss_g),
-                "d_real": float(F.sigmoid(last.real_logits).mean()),  # mean D(x)
-                "d_fake": float(F.sigmoid(last.fake_logits).mean()),  # mean D(G(z))
-                "time": round(seconds, 3)}
-    if skipped:
-        line["skipped_updates"] = skipped
-    return line
-
-
-def evaluate(G, dataset, config):
-    """minigan.metrics.evaluate_samples on EVAL_SAMPLES fresh samples (its own stream)."""
-    from . import metrics  # noqa: PLC0415 - optional until the metrics module exists
-
-    samples, labels = draw_samples(G, EVAL_SAMPLES, [config.seed, *EVAL_STREAM], config.device)
-    scores = metrics.evaluate_samples(samples, dataset.kind, config.dataset, labels=labels)
-    return {k: float(v) for k, v in scores.items()}
+    resume: a checkpoint file or run directory to continue from (see config_for_resume).
+    Raises NonFiniteLossError, or TrainingInterrupted (a KeyboardInterrupt) on Ctrl-C or
+    SIGTERM after writing a checkpoint.
+    """
+    run = setup(config, resume, progress)
+    updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config, run.method)
+    return Trainer(run, updater, periodic_actions(run.config), progress).train()
 
 
 def summarise(step, start, steps, seconds, paths, skipped):
@@ -472,5 +411,3 @@ def summarise(step, start, steps, seconds, paths, skipped):
             "checkpoint": paths.checkpoint, "samples": paths.samples, "gif": paths.gif,
             "losses_plot": paths.losses_plot, "metrics": paths.metrics,
             "skipped_updates": skipped}
-
-

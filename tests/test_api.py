@@ -28,6 +28,7 @@ FUNCTIONS = {
     "minigan.nn.functional.sigmoid": "(x)",
     "minigan.nn.functional.binary_cross_entropy": "(p, target)",
     "minigan.nn.functional.binary_cross_entropy_with_logits": "(logits, target)",
+    "minigan.nn.functional.mse_loss": "(input, target)",
     "minigan.nn.Linear": "(in_features, out_features, bias=True)",
     "minigan.nn.ReLU": "()",
     "minigan.nn.LeakyReLU": "(negative_slope=0.01)",
@@ -37,6 +38,9 @@ FUNCTIONS = {
     "minigan.nn.Sequential": "(*modules)",
     "minigan.nn.BCELoss": "()",
     "minigan.nn.BCEWithLogitsLoss": "()",
+    "minigan.nn.MSELoss": "()",
+    "minigan.nn.utils.spectral_norm":
+        "(module, name='weight', n_power_iterations=1, eps=1e-12, dim=None)",
     "minigan.optim.Adam": "(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)",
     "minigan.optim.SGD": "(params, lr, momentum=0.0)",
 }
@@ -147,7 +151,7 @@ def test_parameter_is_a_tensor_and_module_has_the_documented_methods():
     for name in MODULE_METHODS:
         assert callable(getattr(minigan.nn.Module, name, None)), name
     for layer in ("Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Sequential",
-                  "BCELoss", "BCEWithLogitsLoss"):
+                  "BCELoss", "BCEWithLogitsLoss", "MSELoss"):
         assert issubclass(getattr(minigan.nn, layer), minigan.nn.Module), layer
 
 

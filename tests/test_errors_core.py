@@ -66,7 +66,7 @@ def test_linear_layer_rejects_sizes_that_are_not_positive_integers(args):
 
 def test_loss_with_mismatched_shapes_names_both(device):
     p, t = minigan.rand(3, device=device), minigan.rand(4, device=device)
-    for fn in (F.binary_cross_entropy, F.binary_cross_entropy_with_logits):
+    for fn in (F.binary_cross_entropy, F.binary_cross_entropy_with_logits, F.mse_loss):
         with pytest.raises(ValueError, match=r"input has shape \(3,\) but target has shape \(4,\)"):
             fn(p, t)
 
@@ -133,6 +133,15 @@ def test_linear_on_integer_tensors_raises_type_error(device):
 def test_activations_on_integer_tensors_raise_type_error(device, fn):
     with pytest.raises(TypeError, match="must be a floating-point tensor.*int64"):
         fn(minigan.tensor([1, -2], device=device))
+
+
+def test_mse_loss_of_integer_or_non_tensor_input_raises_type_error(device):
+    with pytest.raises(TypeError, match="mse_loss: input must be a floating-point tensor.*int64"):
+        F.mse_loss(minigan.tensor([1, 2], device=device), minigan.rand(2, device=device))
+    with pytest.raises(TypeError, match="mse_loss: target must be a floating-point tensor.*int64"):
+        F.mse_loss(minigan.rand(2, device=device), minigan.tensor([1, 2], device=device))
+    with pytest.raises(TypeError, match="mse_loss: input must be a minigan.Tensor, got ndarray"):
+        F.mse_loss(np.zeros(2), minigan.rand(2, device=device))
 
 
 def test_integer_target_for_bce_raises_type_error(device):

@@ -300,6 +300,14 @@ def test_binary_cross_entropy_with_random_inputs_and_targets(p, target, with_log
         backward_works(outcome(lambda: loss(p, target)), p, target)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the mean of nothing is NaN
+@FUZZ
+@given(x=tensors(), target=st.one_of(tensors(), st.sampled_from([1.0, 0, None, "1", [0.5]])))
+def test_mse_loss_with_random_inputs_and_targets(x, target):
+    with np.errstate(all="ignore"):  # inf - inf is NaN, as in PyTorch
+        backward_works(outcome(lambda: F.mse_loss(x, target)), x, target)
+
+
 @FEW
 @given(x=tensors(), slope=reals)
 def test_leaky_relu_with_random_slopes(x, slope):

@@ -201,6 +201,17 @@ def test_loss_modules_equal_their_functions(device):
     F = nn.functional
     assert nn.BCELoss()(p, t).item() == F.binary_cross_entropy(p, t).item()
     assert nn.BCEWithLogitsLoss()(p, t).item() == F.binary_cross_entropy_with_logits(p, t).item()
+    assert nn.MSELoss()(p, t).item() == F.mse_loss(p, t).item()
+
+
+def test_forward_pre_hooks_run_before_forward_and_may_replace_the_input():
+    layer, seen = nn.Tanh(), []
+    assert layer.register_forward_pre_hook(lambda m, args: seen.append((m, args))) is not None
+    x = minigan.tensor([0.5])
+    layer(x)
+    assert seen == [(layer, (x,))]
+    layer.register_forward_pre_hook(lambda m, args: args[0] * 0)  # a value replaces the args
+    assert layer(x).item() == 0.0
 
 
 def test_module_repr_shows_the_tree():

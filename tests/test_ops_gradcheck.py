@@ -319,6 +319,15 @@ def test_binary_cross_entropy_with_logits_gradients_match_for_input_and_target(d
 
 
 @GRADCHECK
+@given(shape=shapes, seed=seeds)
+def test_mse_loss_gradients_match_for_input_and_target(device, shape, seed):
+    rng = np.random.default_rng(seed)
+    x = leaf(uniform(rng, shape, -3.0, 3.0), device)
+    target = leaf(uniform(rng, shape, -3.0, 3.0), device)
+    assert gradcheck(F.mse_loss, [x, target])
+
+
+@GRADCHECK
 @given(n=st.integers(1, 5), k=st.integers(1, 5), seed=seeds)
 def test_cross_entropy_gradient_matches_finite_differences(device, n, k, seed):
     rng = np.random.default_rng(seed)

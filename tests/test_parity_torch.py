@@ -152,6 +152,12 @@ CASES = {
         F.binary_cross_entropy_with_logits,
         lambda T: T.nn.functional.binary_cross_entropy_with_logits,
         [np.array([-200.0, -30.0, 0.0, 30.0, 200.0]), np.array([1.0, 0.0, 0.5, 1.0, 0.0])]),
+    "mse_loss": (F.mse_loss, lambda T: T.nn.functional.mse_loss,
+                 [rand((4, 3)), rand((4, 3), seed=1)]),
+    "mse_loss of a 4-d batch": (F.mse_loss, lambda T: T.nn.functional.mse_loss,
+                                [rand((2, 3, 2, 2), -1e3, 1e3), rand((2, 3, 2, 2), seed=1)]),
+    "mse_loss of one element": (F.mse_loss, lambda T: T.nn.functional.mse_loss,
+                                [rand(()), rand((), seed=1)]),
 }
 
 
@@ -210,10 +216,29 @@ def test_loss_modules_match_torch(torch, device, dtype):
     check_parity(torch, device, dtype, nn.BCELoss(), torch.nn.BCELoss(), [p, target])
     check_parity(torch, device, dtype, nn.BCEWithLogitsLoss(), torch.nn.BCEWithLogitsLoss(),
                  [logits, target])
+    check_parity(torch, device, dtype, nn.MSELoss(), torch.nn.MSELoss(), [logits, target])
     check_parity(torch, device, dtype,
                  lambda x: nn.CrossEntropyLoss()(x, minigan.tensor(labels, device=device)),
                  lambda x: torch.nn.CrossEntropyLoss()(x, torch.tensor(labels)),
                  [rand((4, 5))])
+
+
+def test_mse_loss_gradient_of_its_gradient_matches_torch(torch, device):
+    """|d mse / dx|^2, differentiated again with respect to input and target."""
+    grad = getattr(minigan.autograd, "grad", None)
+    if grad is None:
+        pytest.skip("needs minigan.autograd.grad (gradients of gradients)")
+    x, target = rand((3, 4)), rand((3, 4), seed=1)
+    mine = [minigan.tensor(a, dtype="float64", device=device, requires_grad=True)
+            for a in (x, target)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, target)]
+    (g_mine,) = grad(F.mse_loss(*mine), [mine[0]], create_graph=True)
+    (g_theirs,) = torch.autograd.grad(torch.nn.functional.mse_loss(*theirs), [theirs[0]],
+                                      create_graph=True)
+    (g_mine * g_mine).sum().backward()
+    (g_theirs * g_theirs).sum().backward()
+    for i in range(2):
+        assert_close(mine[i].grad, theirs[i].grad, "float64", f"gradient of input {i}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

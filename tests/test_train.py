@@ -12,6 +12,7 @@ import minigan
 from minigan import data, images, sampling, train
 from minigan.checkpoint import read_checkpoint
 from minigan.train import NonFiniteLossError, TrainConfig, TrainingInterrupted
+from minigan.updater import GANUpdater
 
 
 def tiny(out, **changes):
@@ -222,15 +223,15 @@ def test_sampling_in_eval_mode_does_not_depend_on_the_batch(tmp_path, image_fold
 
 def poison_discriminator_at(monkeypatch, bad_step):
     """From step `bad_step` on, D's first weight is NaN, so its losses are NaN."""
-    original = train.gan_step
+    original = GANUpdater.update
 
-    def gan_step(G, D, opt_g, opt_d, real, step, config):
+    def update(self, step):
         if step == bad_step:
-            first = next(D.parameters())
+            first = next(self.D.parameters())
             first.data[...] = np.nan
-        return original(G, D, opt_g, opt_d, real, step, config)
+        return original(self, step)
 
-    monkeypatch.setattr(train, "gan_step", gan_step)
+    monkeypatch.setattr(GANUpdater, "update", update)
 
 
 def test_non_finite_loss_stops_naming_the_step_and_keeps_the_good_checkpoint(

@@ -14,6 +14,7 @@ with binary_cross_entropy_with_logits). Unconditional models ignore labels, so a
 loop may pass its dataset's labels to any model. Models are built with float32 weights on the
 CPU from minigan's seeded generator; move them with `.to(device)`.
 """
+from ..nn.utils import apply_spectral_norm
 from .conditional import label_maps, one_hot
 from .dcgan import DCGANDiscriminator, DCGANGenerator, weights_init
 from .mlp_gan import MLPDiscriminator, MLPGenerator
@@ -24,7 +25,8 @@ DATA_KINDS = ("image", "points")
 DEFAULT_NZ = {"image": 100, "points": 2}
 
 
-def build_gan(model, data_kind, image_shape=None, nz=None, num_classes=0, bn_eps=1e-5):
+def build_gan(model, data_kind, image_shape=None, nz=None, num_classes=0, bn_eps=1e-5,
+              d_batch_norm=True, spectral_norm=False):
     """(generator, discriminator) for `model` on data of `data_kind`.
 
     model: one of MODELS. data_kind: "image" (needs image_shape = (C, H, W)) or "points"
@@ -33,6 +35,9 @@ def build_gan(model, data_kind, image_shape=None, nz=None, num_classes=0, bn_eps
     2 for points. num_classes: the number of classes of "cmlp" and "cdcgan" (required
     there, at least 1); ignored by the unconditional models, so a caller may always pass
     its dataset's. bn_eps: BatchNorm's eps (1e-5, PyTorch's default).
+    d_batch_norm: False builds DCGAN's D without BatchNorm (the critic of the gradient
+    penalties; the other Ds have none). spectral_norm: True wraps every Linear, Conv2d
+    and ConvTranspose2d of D in minigan.nn.utils.spectral_norm (Miyato et al. 2018).
     """
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}: expected one of {', '.join(MODELS)}")
@@ -50,14 +55,21 @@ def build_gan(model, data_kind, image_shape=None, nz=None, num_classes=0, bn_eps
         if model != "mlp":
             raise ValueError(f"model {model!r} works on images only; for 2-D points use 'mlp' "
                              f"(the toy MLPs)")
-        return ToyGenerator(nz=nz), ToyDiscriminator()
+        return ToyGenerator(nz=nz), with_spectral_norm(ToyDiscriminator(), spectral_norm)
     if image_shape is None:
         raise ValueError(f"model {model!r} on images needs image_shape=(C, H, W)")
     if model in ("mlp", "cmlp"):
-        return (MLPGenerator(image_shape, nz=nz, bn_eps=bn_eps, num_classes=k),
-                MLPDiscriminator(image_shape, num_classes=k))
-    return (DCGANGenerator(image_shape, nz=nz, bn_eps=bn_eps, num_classes=k),
-            DCGANDiscriminator(image_shape, bn_eps=bn_eps, num_classes=k))
+        G = MLPGenerator(image_shape, nz=nz, bn_eps=bn_eps, num_classes=k)  # G first: the
+        D = MLPDiscriminator(image_shape, num_classes=k)  # order of the seeded draws
+        return G, with_spectral_norm(D, spectral_norm)
+    G = DCGANGenerator(image_shape, nz=nz, bn_eps=bn_eps, num_classes=k)
+    D = DCGANDiscriminator(image_shape, bn_eps=bn_eps, num_classes=k, batch_norm=d_batch_norm)
+    return G, with_spectral_norm(D, spectral_norm)
+
+
+def with_spectral_norm(D, on):
+    """D with spectral_norm on every Linear, Conv2d and ConvTranspose2d layer (when on)."""
+    return apply_spectral_norm(D) if on else D
 
 
 __all__ = ["MODELS", "build_gan", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator",

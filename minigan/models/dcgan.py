@@ -93,9 +93,11 @@ class DCGANDiscriminator(nn.Module):
 
     num_classes: 0, or K > 0 to judge the image with K label maps joined to its channels,
     (N, C + K, H, W) (see conditional.label_maps; "cdcgan").
+    batch_norm: False drops the BatchNorm2d layers, the critic of WGAN-GP (Gulrajani et
+    al. 2017, section 4) and R1: a gradient penalty is per example, BatchNorm mixes them.
     """
 
-    def __init__(self, image_shape, ndf=64, bn_eps=1e-5, num_classes=0):
+    def __init__(self, image_shape, ndf=64, bn_eps=1e-5, num_classes=0, batch_norm=True):
         super().__init__()
         self.input_shape = check_image_shape("DCGANDiscriminator", image_shape)
         self.num_classes = check_int("DCGANDiscriminator", "num_classes", num_classes,
@@ -109,8 +111,10 @@ class DCGANDiscriminator(nn.Module):
                   nn.LeakyReLU(0.2)]
         channels = ndf
         for _ in range(n - 1):  # each stage halves the side and doubles the channels
-            layers += [nn.Conv2d(channels, channels * 2, 4, 2, 1, bias=False),
-                       nn.BatchNorm2d(channels * 2, eps=bn_eps), nn.LeakyReLU(0.2)]
+            layers.append(nn.Conv2d(channels, channels * 2, 4, 2, 1, bias=False))
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(channels * 2, eps=bn_eps))
+            layers.append(nn.LeakyReLU(0.2))
             channels *= 2
         layers += [nn.Conv2d(channels, 1, base, 1, 0, bias=False)]  # base x base -> 1x1
         self.main = nn.Sequential(*layers)

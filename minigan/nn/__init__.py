@@ -1,9 +1,9 @@
 """minigan.nn: layers as Modules (as torch.nn), and the functional ops under nn.functional."""
-from . import functional, init
+from . import functional, init, utils
 from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import Flatten, Sequential
 from .conv import Conv2d, ConvTranspose2d
 from .linear import Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, Parameter

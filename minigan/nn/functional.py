@@ -106,6 +106,17 @@ def binary_cross_entropy_with_logits(logits, target):
     return loss.BinaryCrossEntropyWithLogits.apply(logits, target)
 
 
+def mse_loss(input, target):
+    """mean((input - target)^2) over all elements, as F.mse_loss (reduction='mean').
+
+    Written with Tensor ops (a difference, a product, a mean), so it is differentiable to
+    any order, with respect to input and target alike."""
+    check_tensor("mse_loss", input)
+    target = _loss_target("mse_loss", input, target)
+    diff = input - target
+    return (diff * diff).mean()
+
+
 def cross_entropy(logits, target):
     """mean over rows of -log softmax(logits)[target], logits (N, K), target int (N,),
     as F.cross_entropy."""

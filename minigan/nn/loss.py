@@ -1,4 +1,5 @@
-"""Losses as Modules (as torch.nn.BCELoss, BCEWithLogitsLoss, CrossEntropyLoss): mean reduction."""
+"""Losses as Modules (as torch.nn.BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss): mean
+reduction."""
 from . import functional as F
 from .module import Module
 
@@ -22,3 +23,10 @@ class CrossEntropyLoss(Module):
 
     def forward(self, logits, target):
         return F.cross_entropy(logits, target)
+
+
+class MSELoss(Module):
+    """mean((input - target)^2) over all elements."""
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target)

@@ -36,6 +36,7 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_pre_hooks", [])
 
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
@@ -71,7 +72,17 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
+    def register_forward_pre_hook(self, hook):
+        """Call hook(module, args) before every forward, as PyTorch's (spectral_norm uses it
+        to recompute the weight); a hook that returns a value replaces the args. Returns hook."""
+        self._forward_pre_hooks.append(hook)
+        return hook
+
     def __call__(self, *args, **kwargs):
+        for hook in self._forward_pre_hooks:
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
         return self.forward(*args, **kwargs)
 
     # -- walking the tree ----------------------------------------------------------------

@@ -4,20 +4,25 @@ Each saves the cheapest thing its derivative needs: a bool mask for the piecewis
 ones, the output itself for tanh (1 - out^2) and sigmoid (out (1 - out)).
 """
 from .. import kernels
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..backend import xp_of
+from ..tensor import Tensor
 
 
 class ReLU(Function):
     """out = max(x, 0)."""
 
     def forward(self, x):
-        self.save_for_backward(x > 0)  # a bool mask: a quarter of a float32 copy
-        return xp_of(x).maximum(x, 0)
+        # a bool mask (a quarter of a float32 copy) of where the gradient passes: where
+        # x <= 0 fails, so x > 0 and also NaN, whose gradient PyTorch passes on too
+        xp = xp_of(x)
+        passes = xp.asarray(x <= 0)  # (an array even for a 0-d x)
+        self.save_for_backward(xp.logical_not(passes, out=passes))
+        return xp.maximum(x, 0)
 
     def backward(self, grad_out):
-        positive, = self.saved
-        return (grad_out * positive,)
+        passes, = self.saved
+        return (grad_out * passes,)
 
 
 class LeakyReLU(Function):
@@ -35,9 +40,9 @@ class LeakyReLU(Function):
 
     def backward(self, grad_out):
         positive, = self.saved
-        if kernels.fused(positive):
-            return (kernels.leaky_relu_backward(grad_out, positive, self.slope),)
-        return (grad_out * self.derivative(positive),)
+        if kernels.fused(positive.data) and not is_grad_enabled():  # one launch (kernels.py)
+            return (Tensor(kernels.leaky_relu_backward(grad_out.data, positive.data, self.slope)),)
+        return (grad_out * self.derivative(positive.data),)
 
     def derivative(self, positive):
         """d(out)/dx as a float array: 1 where x > 0, negative_slope elsewhere.

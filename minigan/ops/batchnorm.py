@@ -12,8 +12,9 @@ Backward in training, in closed form (means over the M values of a channel, g = 
 First read minigan/textbook/batchnorm.py: the layer from primitive ops, this backward derived.
 """
 from .. import kernels
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..backend import xp_of
+from ..tensor import Tensor
 
 
 class BatchNorm(Function):
@@ -29,16 +30,17 @@ class BatchNorm(Function):
         xp = xp_of(x)
         c = x.shape[1]
         self.shape = (1, c) + (1,) * (x.ndim - 2)  # a (C,) vector broadcast over x
+        self.axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channels
         self.count = x.size // c  # M, the values per channel
-        self.training = training
+        self.training, self.eps = training, eps
         self.fused = training and fused_training_ok(x, weight, bias, running_mean, running_var)
-        # training backward reads x_hat for grad_x; grad_gamma reads it in both modes.
-        # It costs one x-sized array; gamma * inv_std is all the rest that is kept.
-        keep_x_hat = (training and self.needs_input_grad[0]) or self.needs_input_grad[1]
+        # Backward reads x (grad_gamma in both modes, grad_x in training, where x_hat is
+        # made again from it), as PyTorch keeps it: one x-sized array. The rest is (C,).
+        keep_x = (training and self.needs_input_grad[0]) or self.needs_input_grad[1]
         if self.fused:  # on the GPU: the lines below in 4 launches (kernels.py)
-            out, x_hat, scale = kernels.batch_norm_training(x, weight, bias, running_mean,
-                                                            running_var, momentum, eps)
-            self.save_for_backward(x_hat if keep_x_hat else None, scale)
+            out, mean, inv_std = kernels.batch_norm_training(x, weight, bias, running_mean,
+                                                             running_var, momentum, eps)
+            self.save_for_backward(x if keep_x else None, weight, mean, inv_std)
             return out
         if training:
             mean = channel_sum(x) / self.count  # (C,)
@@ -52,39 +54,74 @@ class BatchNorm(Function):
                 running_var *= 1 - momentum
                 running_var += momentum * unbiased.astype(running_var.dtype, copy=False)
         else:
-            mean = running_mean.astype(x.dtype, copy=False)
+            mean = running_mean.astype(x.dtype)  # a copy: training updates the buffer in place
             var = running_var.astype(x.dtype, copy=False)
             x_hat = x - mean.reshape(self.shape)
         inv_std = 1 / xp.sqrt(var + eps)  # (C,)
         x_hat *= inv_std.reshape(self.shape)
-        self.save_for_backward(x_hat if keep_x_hat else None, weight * inv_std)
+        self.save_for_backward(x if keep_x else None, weight, mean, inv_std)
         out = x_hat * weight.reshape(self.shape)
         out += bias.reshape(self.shape)
         return out
 
     def backward(self, grad_out):
-        x_hat, scale = self.saved  # scale = gamma * inv_std, (C,)
+        if not is_grad_enabled():  # nothing recorded: the same in fewer passes, in place
+            return self.backward_arrays(grad_out)
+        x, weight, mean, inv_std = self.saved
         g = grad_out
         needs_x, needs_weight, needs_bias = self.needs_input_grad
+        inv_std = inv_std.reshape(self.shape)  # (1, C, 1, 1)
+        x_hat = None
+        if x is not None and self.training:  # the batch statistics, as functions of x
+            x_centred = x - x.mean(axis=self.axes, keepdims=True)
+            var = (x_centred * x_centred).mean(axis=self.axes, keepdims=True)
+            inv_std = (var + self.eps) ** -0.5
+            x_hat = x_centred * inv_std
+        elif x is not None:  # eval: the running statistics, constants
+            x_hat = (x - mean.reshape(self.shape)) * inv_std
+        grad_x = grad_weight = grad_bias = None
+        if needs_bias:
+            grad_bias = g.sum(axis=self.axes)  # sum(g), (C,)
+        if needs_weight:
+            grad_weight = (g * x_hat).sum(axis=self.axes)  # sum(g * x_hat), (C,)
+        if needs_x and self.training:
+            mean_g = g.mean(axis=self.axes, keepdims=True)
+            mean_g_x_hat = (g * x_hat).mean(axis=self.axes, keepdims=True)
+            grad_x = (g - mean_g - x_hat * mean_g_x_hat) * (weight.reshape(self.shape) * inv_std)
+        elif needs_x:  # eval: out is affine in x, with slope gamma * inv_std
+            grad_x = g * (weight.reshape(self.shape) * inv_std)
+        return grad_x, grad_weight, grad_bias
+
+    def backward_arrays(self, grad_out):
+        """backward's formulas on arrays, x_hat made again once and reused for grad_x."""
+        x, weight, mean, inv_std = (None if t is None else t.data for t in self.saved)
+        g = grad_out.data
+        needs_x, needs_weight, needs_bias = self.needs_input_grad
+        scale = weight * inv_std  # gamma * inv_std, (C,)
+        if needs_weight or (needs_x and self.training):
+            # an x-sized scratch array in x's memory order, reused below
+            x_hat = xp_of(x).subtract(x, mean.reshape(self.shape), out=xp_of(x).empty_like(x))
+            x_hat *= inv_std.reshape(self.shape)
+        grad_x = grad_weight = grad_bias = None
         if self.fused and needs_x:  # on the GPU: the lines below in 3 launches (kernels.py)
             grad_x, grad_weight, grad_bias = kernels.batch_norm_training_backward(g, x_hat, scale)
-            return grad_x, grad_weight if needs_weight else None, grad_bias if needs_bias else None
-        grad_x = grad_weight = grad_bias = None
-        if needs_bias or (needs_x and self.training):
-            grad_bias = channel_sum(g)  # sum(g), (C,)
-        if needs_weight or (needs_x and self.training):
-            grad_weight = channel_sum(g, x_hat)  # sum(g * x_hat), (C,)
-        if needs_x and self.training:
-            # (g - mean(g) - x_hat * mean(g * x_hat)) * gamma * inv_std, in four passes
-            grad_x = x_hat * (grad_weight / self.count).reshape(self.shape)
-            grad_x += (grad_bias / self.count).reshape(self.shape)
-            xp_of(g).subtract(g, grad_x, out=grad_x)
-            grad_x *= scale.reshape(self.shape)
-        elif needs_x:  # eval: out is affine in x, with slope gamma * inv_std
-            grad_x = g * scale.reshape(self.shape)
-        return (grad_x,
-                grad_weight if needs_weight else None,
-                grad_bias if needs_bias else None)
+        else:
+            if needs_bias or (needs_x and self.training):
+                grad_bias = channel_sum(g)  # sum(g), (C,)
+            if needs_weight or (needs_x and self.training):
+                grad_weight = channel_sum(g, x_hat)  # sum(g * x_hat), (C,)
+            if needs_x and self.training:
+                # (g - mean(g) - x_hat * mean(g * x_hat)) * gamma * inv_std, in four passes,
+                # in the memory of x_hat
+                grad_x = x_hat
+                grad_x *= (grad_weight / self.count).reshape(self.shape)
+                grad_x += (grad_bias / self.count).reshape(self.shape)
+                xp_of(g).subtract(g, grad_x, out=grad_x)
+                grad_x *= scale.reshape(self.shape)
+            elif needs_x:  # eval: out is affine in x, with slope gamma * inv_std
+                grad_x = g * scale.reshape(self.shape)
+        return tuple(Tensor(a) if a is not None and needs else None for a, needs in
+                     zip((grad_x, grad_weight, grad_bias), self.needs_input_grad))
 
 
 def fused_training_ok(x, weight, bias, running_mean, running_var):

@@ -10,8 +10,9 @@ opposite orders:
 Both weight gradients are one matrix product of the gradient with the columns.
 First read minigan/textbook/conv.py: both convolutions as loops over the kernel window.
 """
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..backend import xp_of
+from ..tensor import Tensor
 from .im2col import batch_last, col2im, im2col
 
 
@@ -31,7 +32,8 @@ class Conv2d(Function):
     """out = w (C_out, C_in*kh*kw) @ im2col(x) for x (N, C_in, H, W), w (C_out, C_in, kh, kw).
 
     Forward is im2col + one matrix product; backward's grad_x is col2im(w^T @ grad_out),
-    the transposed convolution (ConvTranspose2d.forward) of grad_out.
+    the transposed convolution (ConvTranspose2d) of grad_out, and grad_w is one more op,
+    Conv2dGradW, whose own backward is a convolution and a transposed convolution.
     """
 
     def forward(self, x, w, stride=(1, 1), padding=(0, 0)):
@@ -40,6 +42,9 @@ class Conv2d(Function):
         self.stride, self.padding = stride, padding
         cols = im2col(x, (kh, kw), stride, padding)  # (C_in, kh, kw, OH, OW, N)
         _, _, _, oh, ow, n = cols.shape
+        # what a transposed convolution of an (OH, OW) image must add to give back x's size
+        self.output_padding = tuple(size + 2 * p - k - (o - 1) * s for size, p, k, o, s in
+                                    zip(x.shape[2:], padding, (kh, kw), (oh, ow), stride))
         cols = cols.reshape(c_in * kh * kw, oh * ow * n)  # (K, OH*OW*N), K = C_in*kh*kw
         # Backward needs the columns for grad_w and the weight for grad_x. It rebuilds the
         # columns from x, which the graph keeps alive anyway, rather than keeping them:
@@ -52,10 +57,24 @@ class Conv2d(Function):
         return from_batch_last_matrix(out, n, oh, ow)  # (N, C_out, OH, OW)
 
     def backward(self, grad_out):
+        if not is_grad_enabled():  # nothing recorded: the same, in place (backward_arrays)
+            return self.backward_arrays(grad_out)
         x, w = self.saved
+        grad_x = grad_w = None
+        if self.needs_input_grad[0]:
+            grad_x = ConvTranspose2d.apply(grad_out, w, stride=self.stride, padding=self.padding,
+                                           output_padding=self.output_padding)
+        if self.needs_input_grad[1]:
+            grad_w = Conv2dGradW.apply(x, grad_out, kernel_size=self.w_shape[2:],
+                                       stride=self.stride, padding=self.padding)
+        return grad_x, grad_w
+
+    def backward_arrays(self, grad_out):
+        """backward's formulas on arrays, one scratch array reused (the training step's)."""
+        x, w = (None if t is None else t.data for t in self.saved)
         c_out, c_in, kh, kw = self.w_shape
         n, _, oh, ow = grad_out.shape
-        g = batch_last_matrix(grad_out)  # (C_out, OH*OW*N)
+        g = batch_last_matrix(grad_out.data)  # (C_out, OH*OW*N)
         grad_x = grad_w = cols = None
         if self.needs_input_grad[1]:
             cols = im2col(x, (kh, kw), self.stride, self.padding)  # (C_in, kh, kw, OH, OW, N)
@@ -71,15 +90,48 @@ class Conv2d(Function):
             # (K, C_out) @ (C_out, OH*OW*N) -> (K, OH*OW*N)
             grad_cols = grad_cols.reshape(c_in, kh, kw, oh, ow, n)  # (C_in, kh, kw, OH, OW, N)
             grad_x = col2im(grad_cols, self.x_shape, self.stride, self.padding)  # (N, C_in, H, W)
-        return grad_x, grad_w
+        return tuple(None if a is None else Tensor(a) for a in (grad_x, grad_w))
+
+
+class Conv2dGradW(Function):
+    """out = grad_out (C_out, OH*OW*N) @ im2col(x)^T: the weight gradient of a convolution
+    of x, shaped (C_out, C_in, kh, kw). It is linear in each input: its backward is a
+    transposed convolution of grad_out (for x) and a convolution of x (for grad_out), each
+    with the incoming weight-shaped gradient as the weight."""
+
+    def forward(self, x, grad_out, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0)):
+        kh, kw = kernel_size
+        self.stride, self.padding = stride, padding
+        c_in, c_out = x.shape[1], grad_out.shape[1]
+        _, _, oh, ow = grad_out.shape
+        self.output_padding = tuple(size + 2 * p - k - (o - 1) * s for size, p, k, o, s in
+                                    zip(x.shape[2:], padding, kernel_size, (oh, ow), stride))
+        self.save_for_backward(x if self.needs_input_grad[1] else None,
+                               grad_out if self.needs_input_grad[0] else None)
+        cols = im2col(x, (kh, kw), stride, padding)  # (C_in, kh, kw, OH, OW, N)
+        cols = cols.reshape(c_in * kh * kw, -1)  # (K, OH*OW*N)
+        g = batch_last_matrix(grad_out)  # (C_out, OH*OW*N)
+        return (g @ cols.T).reshape(c_out, c_in, kh, kw)  # (C_out, OH*OW*N) @ (OH*OW*N, K)
+
+    def backward(self, grad_w):
+        x, grad_out = self.saved
+        grad_x = grad_g = None
+        if self.needs_input_grad[0]:
+            grad_x = ConvTranspose2d.apply(grad_out, grad_w, stride=self.stride,
+                                           padding=self.padding,
+                                           output_padding=self.output_padding)
+        if self.needs_input_grad[1]:
+            grad_g = Conv2d.apply(x, grad_w, stride=self.stride, padding=self.padding)
+        return grad_x, grad_g
 
 
 class ConvTranspose2d(Function):
     """out = col2im(w (C_in, C_out*kh*kw)^T @ x) for x (N, C_in, H, W), w (C_in, C_out, kh, kw).
 
     The input gradient of a Conv2d with the same weight: forward is one matrix product
-    + col2im; backward's grad_x = w @ im2col(grad_out) is a convolution (Conv2d.forward)
-    of grad_out. Output size: (H - 1)*s - 2p + kh + output_padding, and the same in W.
+    + col2im; backward's grad_x = w @ im2col(grad_out) is a convolution (Conv2d) of
+    grad_out, and grad_w the weight gradient of that convolution, Conv2dGradW(grad_out, x).
+    Output size: (H - 1)*s - 2p + kh + output_padding, and the same in W.
     """
 
     def forward(self, x, w, stride=(1, 1), padding=(0, 0), output_padding=(0, 0)):
@@ -90,17 +142,30 @@ class ConvTranspose2d(Function):
         ow = (wd - 1) * stride[1] - 2 * padding[1] + kw + output_padding[1]
         x2 = batch_last_matrix(x)  # (C_in, H*W*N)
         # backward reads x for grad_w (one input-sized array) and w for grad_x
-        self.save_for_backward(x2 if self.needs_input_grad[1] else None,
+        self.save_for_backward(x if self.needs_input_grad[1] else None,
                                w if self.needs_input_grad[0] else None)
         cols = w.reshape(c_in, -1).T @ x2  # (K, C_in) @ (C_in, H*W*N), K = C_out*kh*kw
         cols = cols.reshape(c_out, kh, kw, h, wd, n)  # (C_out, kh, kw, H, W, N)
         return col2im(cols, (n, c_out, oh, ow), stride, padding)  # (N, C_out, OH, OW)
 
     def backward(self, grad_out):
-        x2, w = self.saved
+        if not is_grad_enabled():  # nothing recorded: the same on arrays (backward_arrays)
+            return self.backward_arrays(grad_out)
+        x, w = self.saved
+        grad_x = grad_w = None
+        if self.needs_input_grad[0]:
+            grad_x = Conv2d.apply(grad_out, w, stride=self.stride, padding=self.padding)
+        if self.needs_input_grad[1]:
+            grad_w = Conv2dGradW.apply(grad_out, x, kernel_size=self.w_shape[2:],
+                                       stride=self.stride, padding=self.padding)
+        return grad_x, grad_w
+
+    def backward_arrays(self, grad_out):
+        """backward's formulas on arrays, the columns of grad_out made once for both."""
+        x, w = (None if t is None else t.data for t in self.saved)
         c_in, c_out, kh, kw = self.w_shape
         # the window of grad_out that each input pixel was spread onto, as one column
-        grad_cols = im2col(grad_out, (kh, kw), self.stride, self.padding)
+        grad_cols = im2col(grad_out.data, (kh, kw), self.stride, self.padding)
         # (C_out, kh, kw, H, W, N): H, W are the input's sizes again
         _, _, _, h, wd, n = grad_cols.shape
         grad_cols = grad_cols.reshape(c_out * kh * kw, h * wd * n)  # (K, H*W*N)
@@ -109,5 +174,6 @@ class ConvTranspose2d(Function):
             grad_x = w.reshape(c_in, -1) @ grad_cols  # (C_in, K) @ (K, H*W*N) -> (C_in, H*W*N)
             grad_x = from_batch_last_matrix(grad_x, n, h, wd)  # (N, C_in, H, W)
         if self.needs_input_grad[1]:
+            x2 = batch_last_matrix(x)  # (C_in, H*W*N)
             grad_w = (x2 @ grad_cols.T).reshape(self.w_shape)  # (C_in, HWN) @ (HWN, K)
-        return grad_x, grad_w
+        return tuple(None if a is None else Tensor(a) for a in (grad_x, grad_w))

@@ -4,6 +4,8 @@ Broadcasting copies a value along new or size-1 axes; so in backward, the gradie
 of each copy flows back to the one original and is summed over those axes. Each
 broadcasting op calls `unbroadcast` visibly in its backward.
 """
+import numpy as np
+
 from ..autograd import Function
 from ..backend import xp_of
 
@@ -25,7 +27,9 @@ class Add(Function):
         return a + b
 
     def backward(self, grad_out):
-        return unbroadcast(grad_out, self.a_shape), unbroadcast(grad_out, self.b_shape)
+        needs_a, needs_b = self.needs_input_grad
+        return (unbroadcast(grad_out, self.a_shape) if needs_a else None,
+                unbroadcast(grad_out, self.b_shape) if needs_b else None)
 
 
 class Sub(Function):
@@ -36,8 +40,9 @@ class Sub(Function):
         return a - b
 
     def backward(self, grad_out):
-        grad_b = unbroadcast(-grad_out, self.b_shape) if self.needs_input_grad[1] else None
-        return unbroadcast(grad_out, self.a_shape), grad_b
+        needs_a, needs_b = self.needs_input_grad
+        return (unbroadcast(grad_out, self.a_shape) if needs_a else None,
+                unbroadcast(-grad_out, self.b_shape) if needs_b else None)
 
 
 class Mul(Function):
@@ -58,16 +63,18 @@ class Mul(Function):
 
 
 class Div(Function):
-    """out = a / b; d/da = 1/b, d/db = -a/b^2."""
+    """out = a / b; d/da = 1/b, d/db = -(a/b)/b (as PyTorch: a/b^2 underflows for tiny b)."""
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        self.a_shape = a.shape
+        self.save_for_backward(a if self.needs_input_grad[1] else None, b)
         return a / b
 
     def backward(self, grad_out):
         a, b = self.saved
-        grad_a = unbroadcast(grad_out / b, a.shape) if self.needs_input_grad[0] else None
-        grad_b = unbroadcast(-grad_out * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        grad_a = unbroadcast(grad_out / b, self.a_shape) if self.needs_input_grad[0] else None
+        grad_b = unbroadcast(-grad_out * ((a / b) / b), b.shape) \
+            if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -82,7 +89,10 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """out = a ** b; d/da = b a^(b-1), d/db = out log(a)."""
+    """out = a ** b; d/da = b a^(b-1), d/db = out log(a).
+
+    As PyTorch: d/da is 0 where b = 0 (also at a = 0, where b a^(b-1) is 0 * inf), and
+    d/db is 0 where a = 0 and b >= 0 (where out log(a) is 0 * -inf)."""
 
     def forward(self, a, b):
         out = a ** b
@@ -91,12 +101,14 @@ class Pow(Function):
 
     def backward(self, grad_out):
         a, b, out = self.saved
-        xp = xp_of(grad_out)
         grad_a = grad_b = None
-        if self.needs_input_grad[0]:
-            grad_a = unbroadcast(grad_out * b * a ** (b - 1), a.shape)
-        if self.needs_input_grad[1]:
-            grad_b = unbroadcast(grad_out * out * xp.log(a), b.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 and log(0), masked out
+            if self.needs_input_grad[0]:
+                zero = b.data == 0
+                grad_a = unbroadcast(where(zero, 0, grad_out * (b * a ** (b - 1))), a.shape)
+            if self.needs_input_grad[1]:
+                zero = (a.data == 0) & (b.data >= 0)
+                grad_b = unbroadcast(where(zero, 0, grad_out * (out * a.log())), b.shape)
         return grad_a, grad_b
 
 
@@ -123,3 +135,39 @@ class Log(Function):
     def backward(self, grad_out):
         a, = self.saved
         return (grad_out / a,)
+
+
+class Log1p(Function):
+    """out = log(1 + a), exact for small a; d/da = 1/(1 + a)."""
+
+    def forward(self, a):
+        self.save_for_backward(a)
+        return xp_of(a).log1p(a)
+
+    def backward(self, grad_out):
+        a, = self.saved
+        return (grad_out / (1 + a),)
+
+
+class Where(Function):
+    """out = a where condition else b; condition is a constant bool array (no gradient)."""
+
+    def forward(self, a, b, condition=None):
+        self.condition = condition
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return xp_of(a).where(condition, a, b)
+
+    def backward(self, grad_out):
+        needs_a, needs_b = self.needs_input_grad
+        return (unbroadcast(where(self.condition, grad_out, 0), self.a_shape) if needs_a else None,
+                unbroadcast(where(self.condition, 0, grad_out), self.b_shape) if needs_b else None)
+
+
+def where(condition, a, b):
+    """The Tensor a where `condition` (a bool array) holds, else b; a or b may be a number."""
+    from ..tensor import Tensor
+
+    like = a if isinstance(a, Tensor) else b
+    a, b = like._operand(a), like._operand(b)
+    condition = condition.data if isinstance(condition, Tensor) else condition
+    return Where.apply(a, b, condition=condition)

@@ -10,9 +10,11 @@ logits give PyTorch's result: inf for a confident wrong answer, nan for inf * 0.
 import numpy as np
 
 from .. import kernels
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..backend import xp_of
-from .activation import stable_sigmoid
+from ..tensor import Tensor
+from .activation import Sigmoid
+from .elementwise import Log1p, where
 
 # PyTorch's floor on p (1 - p) in the BCE gradient: 1e-12 held as a C float, so rounded
 # to float32 even for float64 inputs; the same value here keeps p = 0 or 1 exact to torch
@@ -27,18 +29,23 @@ class BinaryCrossEntropy(Function):
         with np.errstate(divide="ignore"):  # p = 0 or 1 (a saturated sigmoid): log gives
             log_p = xp.maximum(xp.log(p), -100)  # -inf, clamped here; no NumPy warning
             log_1mp = xp.maximum(xp.log1p(-p), -100)  # (CuPy never warns)
-        self.save_for_backward(p, t, log_p, log_1mp)
+        self.save_for_backward(p, t)
         return -(t * log_p + (1 - t) * log_1mp).mean()
 
     def backward(self, grad_out):
-        p, t, log_p, log_1mp = self.saved
-        xp = xp_of(p)
-        scale = grad_out / p.size
+        p, t = self.saved
+        scale = grad_out / p.numel()
         grad_p = grad_t = None
         if self.needs_input_grad[0]:
             # d/dp = (p - t) / (p (1 - p)), the denominator floored as PyTorch does
-            grad_p = scale * (p - t) / xp.maximum(p * (1 - p), BCE_EPS)
+            denominator = p * (1 - p)
+            denominator = where(denominator.data >= BCE_EPS, denominator, BCE_EPS)
+            grad_p = scale * (p - t) / denominator
         if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore"):  # log(0) = -inf, clamped as in forward
+                log_p, log_1mp = p.log(), Log1p.apply(-p)
+            log_p = where(log_p.data >= -100, log_p, -100)
+            log_1mp = where(log_1mp.data >= -100, log_1mp, -100)
             grad_t = scale * (log_1mp - log_p)  # d/dt = -(log p - log(1 - p))
         return grad_p, grad_t
 
@@ -58,11 +65,13 @@ class BinaryCrossEntropyWithLogits(Function):
 
     def backward(self, grad_out):
         x, t = self.saved
-        scale = grad_out / x.size
+        scale = grad_out / x.numel()
         grad_x = None
         if self.needs_input_grad[0]:
-            grad_x = kernels.bce_with_logits_backward(x, t, scale) if self.fused else \
-                scale * (stable_sigmoid(x) - t)
+            if self.fused and not is_grad_enabled():  # one launch (kernels.py)
+                grad_x = Tensor(kernels.bce_with_logits_backward(x.data, t.data, scale.data))
+            else:
+                grad_x = scale * (Sigmoid.apply(x) - t)
         grad_t = -scale * x if self.needs_input_grad[1] else None
         return grad_x, grad_t
 
@@ -76,13 +85,16 @@ class CrossEntropy(Function):
         log_softmax = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
         rows = xp.arange(x.shape[0])
         self.target = target
-        self.save_for_backward(log_softmax)
+        self.save_for_backward(x)  # backward computes log_softmax again (the same size)
         return -log_softmax[rows, target].mean()
 
     def backward(self, grad_out):
-        log_softmax, = self.saved
-        xp = xp_of(log_softmax)
-        n = log_softmax.shape[0]
-        grad = xp.exp(log_softmax)  # d/dx = softmax(x) - onehot(target), over n
-        grad[xp.arange(n), self.target] -= 1
-        return (grad * (grad_out / n),)
+        x, = self.saved
+        xp = xp_of(x.data)
+        n = x.shape[0]
+        shifted = x - x.data.max(axis=1, keepdims=True)  # a constant shift, as in forward
+        log_softmax = shifted - shifted.exp().sum(axis=1, keepdims=True).log()
+        onehot = xp.zeros(x.shape, dtype=x.dtype)
+        onehot[xp.arange(n), self.target] = 1
+        # d/dx = softmax(x) - onehot(target), over n
+        return ((log_softmax.exp() - onehot) * (grad_out / n),)

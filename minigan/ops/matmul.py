@@ -18,16 +18,16 @@ class MatMul(Function):
         a, b = self.saved
         # promote 1-D operands as matmul does: a (k,) -> (1, k), b (k,) -> (k, 1),
         # and give grad_out back the axes that the promotion then dropped
-        a2 = a[None, :] if a.ndim == 1 else a  # (..., m, k)
-        b2 = b[:, None] if b.ndim == 1 else b  # (..., k, n)
-        g = grad_out[..., None] if b.ndim == 1 else grad_out
-        g = g[..., None, :] if a.ndim == 1 else g  # (..., m, n)
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a  # (..., m, k)
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b  # (..., k, n)
+        g = grad_out.reshape(*grad_out.shape, 1) if b.ndim == 1 else grad_out
+        g = g.reshape(*g.shape[:-1], 1, g.shape[-1]) if a.ndim == 1 else g  # (..., m, n)
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
-            grad_a2 = g @ b2.swapaxes(-1, -2)  # (..., m, n) @ (..., n, k) -> (..., m, k)
+            grad_a2 = g @ b2.transpose(-1, -2)  # (..., m, n) @ (..., n, k) -> (..., m, k)
             grad_a = unbroadcast(grad_a2, a2.shape).reshape(a.shape)
         if self.needs_input_grad[1]:
-            grad_b2 = a2.swapaxes(-1, -2) @ g  # (..., k, m) @ (..., m, n) -> (..., k, n)
+            grad_b2 = a2.transpose(-1, -2) @ g  # (..., k, m) @ (..., m, n) -> (..., k, n)
             grad_b = unbroadcast(grad_b2, b2.shape).reshape(b.shape)
         return grad_a, grad_b
 

@@ -24,10 +24,13 @@ def normalize_axes(axis, ndim):
 
 
 def expand_reduced(grad_out, shape, axes):
-    """Reinsert the reduced axes as size 1, then broadcast to `shape` (a view, no copy)."""
+    """The Tensor grad_out with the reduced axes reinserted as size 1, then broadcast to
+    `shape` (a view, no copy)."""
+    from .shape import BroadcastTo
+
     if grad_out.ndim != len(shape):
         grad_out = grad_out.reshape([1 if i in axes else n for i, n in enumerate(shape)])
-    return xp_of(grad_out).broadcast_to(grad_out, shape)
+    return BroadcastTo.apply(grad_out, shape=shape)
 
 
 class Sum(Function):
@@ -69,6 +72,5 @@ class Max(Function):
 
     def backward(self, grad_out):
         is_max, = self.saved
-        ties = is_max.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
-        grad = expand_reduced(grad_out, is_max.shape, self.axes)
-        return (is_max * grad / ties,)
+        ties = is_max.data.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
+        return (is_max * expand_reduced(grad_out, is_max.shape, self.axes) / ties,)

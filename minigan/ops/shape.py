@@ -16,7 +16,7 @@ class Reshape(Function):
         return a.reshape(shape)
 
     def backward(self, grad_out):
-        return (grad_out.reshape(self.a_shape),)
+        return (Reshape.apply(grad_out, shape=self.a_shape),)
 
 
 class Permute(Function):
@@ -30,31 +30,57 @@ class Permute(Function):
         inverse = [0] * len(self.dims)
         for i, d in enumerate(self.dims):
             inverse[d] = i
-        return (grad_out.transpose(inverse),)
+        return (Permute.apply(grad_out, dims=tuple(inverse)),)
 
 
-def is_integer_array_index(index):
-    """True when `index` holds an integer array or list (advanced indexing, may repeat)."""
+class BroadcastTo(Function):
+    """out = a repeated along new or size-1 axes to `shape` (a read-only view); backward
+    sums the copies back (unbroadcast)."""
+
+    def forward(self, a, shape=()):
+        self.a_shape = a.shape
+        return xp_of(a).broadcast_to(a, shape)
+
+    def backward(self, grad_out):
+        from .elementwise import unbroadcast
+
+        return (unbroadcast(grad_out, self.a_shape),)
+
+
+def is_basic_index(index):
+    """True when `index` holds only ints, slices, None and Ellipsis: each position of the
+    array is then picked at most once (advanced indexing, with arrays, lists or tuples of
+    indices or masks, may pick one twice)."""
     items = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(i, list) or (hasattr(i, "dtype") and i.dtype.kind in "iu")
-               for i in items)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
 
 
 class GetItem(Function):
     """out = a[index]; the gradient is zero except at the indexed positions."""
 
     def forward(self, a, index=None):
-        self.a_shape, self.a_dtype, self.index = a.shape, a.dtype, index
+        self.a_shape, self.index = a.shape, index
         return a[index]
 
     def backward(self, grad_out):
-        xp = xp_of(grad_out)
-        grad = xp.zeros(self.a_shape, dtype=grad_out.dtype)
-        if is_integer_array_index(self.index):
-            scatter_add(grad, self.index, grad_out)  # an index may repeat: its gradients add up
+        return (IndexAdd.apply(grad_out, shape=self.a_shape, index=self.index),)
+
+
+class IndexAdd(Function):
+    """out = zeros(shape) with out[index] += a, a repeated index adding up (GetItem's
+    backward; its own backward is GetItem)."""
+
+    def forward(self, a, shape=(), index=None):
+        self.index = index
+        out = xp_of(a).zeros(shape, dtype=a.dtype)
+        if is_basic_index(index):
+            out[index] = a  # slices, ints: each position at most once
         else:
-            grad[self.index] = grad_out  # slices, ints, masks: each position at most once
-        return (grad,)
+            scatter_add(out, index, a)  # an index may repeat: its gradients add up
+        return out
+
+    def backward(self, grad_out):
+        return (GetItem.apply(grad_out, index=self.index),)
 
 
 class Cat(Function):
@@ -67,10 +93,10 @@ class Cat(Function):
 
     def backward(self, grad_out):
         grads, start = [], 0
-        for size in self.sizes:
+        for size, needs in zip(self.sizes, self.needs_input_grad):
             index = [slice(None)] * grad_out.ndim
             index[self.axis] = slice(start, start + size)
-            grads.append(grad_out[tuple(index)])
+            grads.append(GetItem.apply(grad_out, index=tuple(index)) if needs else None)
             start += size
         return tuple(grads)
 
@@ -83,4 +109,15 @@ class ToDevice(Function):
         return to_device(a, device)
 
     def backward(self, grad_out):
-        return (to_device(grad_out, self.source),)
+        return (ToDevice.apply(grad_out, device=self.source),)
+
+
+class Cast(Function):
+    """out = a converted to `dtype`; the gradient is converted back to a's dtype."""
+
+    def forward(self, a, dtype=None):
+        self.a_dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, grad_out):
+        return (Cast.apply(grad_out, dtype=self.a_dtype),)

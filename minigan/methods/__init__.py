@@ -1,0 +1,77 @@
+"""The GAN methods of 2017-2019, each a small unit beside its paper (see each file):
+
+    losses.py     a loss is a pair (D's loss, G's loss): gan, lsgan, hinge, wgan
+    penalties.py  a penalty is a function of D and a batch, added to D's loss: WGAN-GP, R1
+    hooks.py      a hook runs after an optimizer step: weight clipping (after D's), EMA of
+                  G's weights (after G's)
+Spectral normalisation (Miyato et al. 2018) is part of D itself (minigan.nn.utils.
+spectral_norm on every conv/linear layer, built by minigan.models.build_gan), and TTUR
+(Heusel et al. 2017) is one learning rate per optimizer (train.make_optimizers).
+
+`Method` gathers what one run uses; the training loop (minigan.updater) calls its pieces
+and knows none of the methods by name.
+"""
+import dataclasses
+
+from ..tensor import is_finite_number
+from .hooks import EMA, WeightClipping
+from .losses import LOSSES, make_loss
+from .penalties import GradientPenalty, R1Penalty, gradient_penalty, r1_penalty
+
+__all__ = ["Method", "build_method", "check_method_settings", "LOSSES", "make_loss",
+           "GradientPenalty", "R1Penalty", "gradient_penalty", "r1_penalty", "EMA",
+           "WeightClipping", "uses_penalty"]
+
+
+@dataclasses.dataclass
+class Method:
+    """The pieces of one run's method: a loss pair, an optional penalty, and hooks."""
+
+    loss: object
+    penalty: object = None  # penalty(D, batch, fake) -> a scalar Tensor, or None
+    after_d_step: list = dataclasses.field(default_factory=list)  # hook() after opt_d.step()
+    after_g_step: list = dataclasses.field(default_factory=list)  # hook() after opt_g.step()
+
+
+def uses_penalty(config):
+    """Whether D's loss has a gradient penalty (then D is built without BatchNorm)."""
+    return bool(config.gp) or bool(config.r1)
+
+
+def build_method(config, G, D, G_ema=None):
+    """The Method a TrainConfig asks for, its hooks bound to this run's G, D and G_ema."""
+    method = Method(make_loss(config.loss, config.g_loss))
+    if config.gp:
+        method.penalty = GradientPenalty(config.gp)
+    elif config.r1:
+        method.penalty = R1Penalty(config.r1)
+    if config.clip is not None:
+        method.after_d_step.append(WeightClipping(D, config.clip))
+    if config.ema is not None:
+        method.after_g_step.append(EMA(G, G_ema, config.ema))
+    return method
+
+
+def check_method_settings(config):
+    """ValueError naming the flag for a setting no method accepts."""
+    if config.loss not in LOSSES:
+        raise ValueError(f"unknown loss {config.loss!r}: choose one of {', '.join(LOSSES)}")
+    for name in ("gp", "r1"):
+        value = getattr(config, name)
+        if not (is_finite_number(value) and value >= 0):
+            raise ValueError(f"--{name} must be a finite number >= 0 (the penalty's weight; "
+                             f"0 is off), got {value!r}")
+    if config.gp and config.r1:
+        raise ValueError("give --gp or --r1, not both (one gradient penalty per run)")
+    if config.clip is not None and not (is_finite_number(config.clip) and config.clip > 0):
+        raise ValueError(f"--clip must be a finite number > 0 (the critic's weight bound), "
+                         f"got {config.clip!r}")
+    if config.ema is not None and not (is_finite_number(config.ema) and 0 < config.ema < 1):
+        raise ValueError(f"--ema must be a decay in (0, 1), such as 0.999, got {config.ema!r}")
+    for name in ("lr_d", "lr_g"):
+        value = getattr(config, name)
+        if value is not None and not (is_finite_number(value) and value > 0):
+            raise ValueError(f"--{name.replace('_', '-')} must be a finite positive number, "
+                             f"got {value!r}")
+    if not isinstance(config.spectral_norm, bool):
+        raise ValueError(f"spectral_norm must be True or False, got {config.spectral_norm!r}")

@@ -102,6 +102,9 @@ def build_parser():
     t.add_argument("--skip-nonfinite", action="store_true", default=None, help="skip the "
                    "updates of a step whose loss is NaN/inf instead of stopping (costs a host "
                    "read per step)")
+    t.add_argument("--tensorboard", action="store_true", default=None, help="also write "
+                   "TensorBoard event files to DIR/tensorboard (needs minigan[tensorboard]; "
+                   "view with: tensorboard --logdir runs)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     s = verbs.add_parser("sample", help="draw samples from a checkpoint",

@@ -8,7 +8,7 @@ notebooks/ come first). Where an op has a fast path, its textbook twin comes fir
     textbook/im2col.py -> ops/im2col.py -> textbook/conv.py -> ops/conv.py
     textbook/batchnorm.py -> ops/batchnorm.py
     nn/ -> textbook/adam.py -> optim/ -> gradcheck.py -> theory.py
-    models/ (mlp_gan.py, dcgan.py) -> train.py
+    models/ (mlp_gan.py, dcgan.py) -> updater.py -> train.py, extensions.py -> methods/
 """
 from . import cuda, nn, optim
 from .autograd import is_grad_enabled, no_grad

@@ -8,7 +8,6 @@ import shutil
 import sys
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from conftest import require_extra

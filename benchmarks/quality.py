@@ -322,7 +322,7 @@ def command_for(name, fields):
     if name is not None:
         return f"python -m benchmarks.quality --config {name}"
     return "python -m benchmarks.quality " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in fields.items())
+        f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in fields.items())
 
 
 def format_metrics(scores, kind):

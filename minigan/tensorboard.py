@@ -11,7 +11,6 @@ continuing the same curves; its writer starts with a purge at the resumed step
 checkpoint and shows those steps once. `tensorboard --logdir runs` shows every run side
 by side.
 """
-import glob
 import os
 
 import numpy as np
@@ -47,11 +46,9 @@ class TensorBoard(PeriodicAction):
         return super().due(step, is_last) or step % self.sample_every == 0 or is_last
 
     def open(self, run):
-        """The writer for DIR/tensorboard; a fresh run first removes an older run's events."""
+        """The writer for DIR/tensorboard (a fresh run goes only into a folder that holds no
+        run, see RunFiles.prepare, so there are no earlier curves to continue or remove)."""
         logdir = os.path.join(run.paths.out, FOLDER)
-        if run.start == 0:
-            for path in glob.glob(os.path.join(logdir, "events.out.tfevents.*")):
-                os.remove(path)
         SummaryWriter = summary_writer_class()
         # purge_step: TensorBoard forgets the events of steps >= it from earlier files
         return SummaryWriter(logdir=logdir, purge_step=run.start + 1 if run.start else None)

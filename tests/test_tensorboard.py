@@ -96,17 +96,6 @@ def test_steps_a_crashed_run_logged_after_its_checkpoint_are_shown_once(tmp_path
     assert [g.step for g in acc.Images("samples")] == [3, 4, 6, 8]
 
 
-def test_a_fresh_run_in_the_same_folder_starts_new_curves(tmp_path):
-    require_extra("tensorboardX", "tensorboard")
-    out = tmp_path / "run"
-    train(ring8(out, steps=6), progress=False)
-    train(ring8(out, steps=4, seed=1), progress=False)
-    acc = events(out)
-    assert [s for s, _ in scalar(acc, "loss_d")] == [2, 4]
-    np.testing.assert_allclose([v for _, v in scalar(acc, "loss_d")],
-                               [line["loss_d"] for line in metrics(out)], rtol=1e-6)
-
-
 def test_without_the_extra_the_flag_fails_in_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "tensorboardX", None)  # import tensorboardX fails
     status = cli.main(["train", "--dataset", "ring8", "--steps", "2", "--tensorboard",

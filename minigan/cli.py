@@ -15,6 +15,11 @@ the imports load) is one line too (startup.py).
 With --resume, the flags of the run may be typed again as they were (users repeat their
 command line with --resume added): a repeated flag with its saved value is accepted, one
 with another value is refused naming both; RESUME_OVERRIDES may change.
+
+Under `mpiexec -n N` (data-parallel training, minigan.data_parallel) an error that every
+rank meets alike (a bad flag, an agreed stop) is reported by rank 0 alone; an error of one
+rank is reported with its rank and ends the whole job (MPI_Abort), so that no rank waits
+forever for a failed one.
 """
 from . import startup
 
@@ -25,10 +30,11 @@ import json
 import math
 import os
 import sys
+import traceback
 
 import numpy as np
 
-from . import atomic, checkpoint, data
+from . import atomic, checkpoint, data, distributed
 from .backend import DeviceError
 from .checkpoint import CheckpointError
 from .methods import LOSSES
@@ -184,6 +190,8 @@ def run_train(args):
     except ValueError as err:
         raise UsageError(str(err)) from None
     summary = train(config, progress=not args.no_progress, resume=resume)
+    if not is_main_process():
+        return 0
     print(f"trained steps {summary['start_step'] + 1}-{summary['step']} in "
           f"{summary['seconds']:.1f} s ({summary['steps_per_second']:.1f} steps/s); "
           f"D loss {summary['loss_d']:.3f}, G loss {summary['loss_g']:.3f}, "
@@ -299,6 +307,17 @@ def json_number(value):
 def main(argv=None):
     """Run the command line; returns the exit status (the console script exits with it)."""
     try:
+        return run_command(argv)
+    except BaseException:
+        if not in_process_group():
+            raise
+        traceback.print_exc()  # a bug on one rank: end the job rather than leave it waiting
+        distributed.group().abort(EXIT_ERROR)
+        raise
+
+
+def run_command(argv):
+    try:
         parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
@@ -311,13 +330,11 @@ def main(argv=None):
     except UsageError as err:
         return fail(err, EXIT_USAGE)
     except TrainingInterrupted as err:
-        print(f"minigan: {err}", file=sys.stderr)
-        return 128 + err.signal  # 130 for Ctrl-C (SIGINT), 143 for SIGTERM
-    except KeyboardInterrupt:
-        print("minigan: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return report(err, f"minigan: {err}", 128 + err.signal)  # 130 for Ctrl-C, 143 SIGTERM
+    except KeyboardInterrupt as err:
+        return report(err, "minigan: interrupted", EXIT_INTERRUPTED)
     except (CheckpointError, data.DatasetError, NonFiniteLossError, DeviceError, ValueError,
-            OSError) as err:
+            OSError, distributed.DistributedError) as err:
         return fail(err, EXIT_ERROR)
     except MemoryError as err:  # sizes beyond this machine: numpy says how much it wanted
         return fail(f"out of memory ({err}); try a smaller --image-size, --batch-size, --nz "
@@ -327,8 +344,33 @@ def main(argv=None):
 def fail(err, status):
     """One line on stderr: the message, newlines folded."""
     message = " ".join(str(err).split()) or type(err).__name__
-    print(f"minigan: error: {message}", file=sys.stderr)
+    return report(err, f"minigan: error: {message}", status)
+
+
+def report(err, line, status):
+    """Print `line` on stderr and return `status`; under mpiexec, see the module docstring."""
+    if not in_process_group():
+        # before the ranks joined, every rank meets the same error: rank 0 says it, except
+        # when it is that data parallelism cannot start (then each rank says why it stops)
+        if distributed.launcher_rank() == 0 or isinstance(err, distributed.DistributedError):
+            print(line, file=sys.stderr)
+        return status
+    if getattr(err, "agreed", False):  # met by every rank alike
+        if distributed.get_rank() == 0:
+            print(line, file=sys.stderr)
+        return status
+    print(line.replace("minigan: ", f"minigan: rank {distributed.get_rank()}: ", 1),
+          file=sys.stderr, flush=True)
+    distributed.group().abort(status)  # the other ranks would wait for this one forever
     return status
+
+
+def in_process_group():
+    return distributed.is_initialized() and distributed.get_world_size() > 1
+
+
+def is_main_process():
+    return not in_process_group() or distributed.get_rank() == 0
 
 
 startup.end()

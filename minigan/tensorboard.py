@@ -55,6 +55,8 @@ class TensorBoard(PeriodicAction):
 
     def __call__(self, trainer, step):
         run = trainer.run
+        if not run.parallel.is_main:  # a data-parallel run: rank 0 alone writes the folder
+            return
         if self.writer is None:
             self.writer = self.open(run)
         line = trainer.observation.get("line")

@@ -7,3 +7,4 @@ from .conv import Conv2d, ConvTranspose2d
 from .linear import Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, Parameter
+from .sync_batchnorm import SyncBatchNorm

@@ -39,6 +39,7 @@ from .backend import DeviceError
 from .checkpoint import CheckpointError
 from .methods import LOSSES
 from .sampling import draw_samples, generator_from_checkpoint, save_picture
+from .threads import set_num_threads
 from .train import (DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS, RESUME_OVERRIDES,
                     NonFiniteLossError, TrainConfig, TrainingInterrupted, config_for_resume,
                     train)
@@ -120,6 +121,9 @@ def build_parser():
     t.add_argument("--tensorboard", action="store_true", default=None, help="also write "
                    "TensorBoard event files to DIR/tensorboard (needs minigan[tensorboard]; "
                    "view with: tensorboard --logdir runs)")
+    t.add_argument("--threads", type=int, metavar="N", help="CPU threads for minigan's ops "
+                   "(minigan.set_num_threads; default: every core). Not saved with the run: "
+                   "a resumed run may use another count")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     s = verbs.add_parser("sample", help="draw samples from a checkpoint",
@@ -189,6 +193,10 @@ def run_train(args):
         config.validate()
     except ValueError as err:
         raise UsageError(str(err)) from None
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UsageError(f"--threads must be at least 1, got {args.threads}")
+        set_num_threads(args.threads)
     summary = train(config, progress=not args.no_progress, resume=resume)
     if not is_main_process():
         return 0

@@ -202,9 +202,9 @@ def test_acgan_losses_add_the_classification_terms():
     logits = Tensor(np.log(np.array([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1]])))
     y = np.array([0, 1])
     l_c = -(np.log(0.5) + np.log(0.8)) / 2
-    np.testing.assert_allclose(scheme.d_loss(Tensor(1.0), logits, y, logits, y).item(),
+    np.testing.assert_allclose(scheme.d_loss(Tensor(np.array(1.0)), logits, y, logits, y).item(),
                                1.0 + 2 * l_c)
-    np.testing.assert_allclose(scheme.g_loss(Tensor(1.0), logits, y).item(), 1.0 + l_c)
+    np.testing.assert_allclose(scheme.g_loss(Tensor(np.array(1.0)), logits, y).item(), 1.0 + l_c)
     concat = make_conditioning("concat")
     assert concat.d_loss(3.0, logits, y, logits, y) == 3.0
 

@@ -48,6 +48,32 @@ CONFIGS = {  # name: the TrainConfig fields that differ from the defaults
     "grid25": dict(model="mlp", dataset="grid25", steps=4000),
     "mlp-long": dict(model="mlp", dataset="mnist-sample", steps=12000),
     "dcgan-long": dict(model="dcgan", dataset="mnist-sample", steps=3000),
+    # GAN methods (minigan/methods). WGAN-GP on the toys with the paper's settings
+    # (Gulrajani et al. 2017, gan_toy.py: lambda 0.1, 5 critic steps, Adam betas (0.5, 0.9));
+    # its lr 1e-4 over 100,000 steps does not fit here: minigan's ring8 lr 1e-3 instead.
+    "ring8-wgan-gp": dict(model="mlp", dataset="ring8", steps=4000, loss="wgan", gp=0.1,
+                          d_steps=5, beta2=0.9),
+    "grid25-wgan-gp": dict(model="mlp", dataset="grid25", steps=4000, loss="wgan", gp=0.1,
+                           d_steps=5, beta2=0.9),
+    "ring8-hinge-sn": dict(model="mlp", dataset="ring8", steps=4000, loss="hinge",
+                           spectral_norm=True),
+    "mlp-lsgan": dict(model="mlp", dataset="mnist-sample", steps=4000, loss="lsgan"),
+    "mlp-hinge-sn": dict(model="mlp", dataset="mnist-sample", steps=4000, loss="hinge",
+                         spectral_norm=True),
+    "mlp-ema": dict(model="mlp", dataset="mnist-sample", steps=4000, ema=0.999),
+    "mlp-wgan-gp": dict(model="mlp", dataset="mnist-sample", steps=4000, loss="wgan", gp=10.0,
+                        d_steps=5, beta2=0.9),
+    "dcgan-hinge-sn": dict(model="dcgan", dataset="mnist-sample", steps=1000, loss="hinge",
+                           spectral_norm=True),
+    "dcgan-lsgan": dict(model="dcgan", dataset="mnist-sample", steps=1000, loss="lsgan"),
+    # a stress case: DCGAN-28 at lr 1e-3 (5x DCGAN's), where the original GAN is fragile
+    "dcgan-lr1e-3": dict(model="dcgan", dataset="mnist-sample", steps=1000, lr=1e-3),
+    "dcgan-lr1e-3-hinge-sn": dict(model="dcgan", dataset="mnist-sample", steps=1000, lr=1e-3,
+                                  loss="hinge", spectral_norm=True),
+    "dcgan-lr1e-3-lsgan": dict(model="dcgan", dataset="mnist-sample", steps=1000, lr=1e-3,
+                               loss="lsgan"),
+    "dcgan-lr1e-3-ttur": dict(model="dcgan", dataset="mnist-sample", steps=1000, lr_d=1e-3,
+                              lr_g=2.5e-4, loss="hinge", spectral_norm=True),
 }
 # The metrics shown in the table, by data kind (evaluate_samples returns a few more).
 SHOWN = {"image": ("inception_score", "class_entropy", "frechet_distance", "label_accuracy"),
@@ -315,6 +341,22 @@ def minutes(seconds):
     return f"{int(seconds // 60)} min {seconds % 60:.0f} s" if seconds >= 60 else f"{seconds:.0f} s"
 
 
+def method_label(c):
+    """The method of a record's config in a few words: "wgan + gp 0.1, 5 D steps"."""
+    parts = [c.get("loss", "gan")]
+    for key, name in (("gp", "gp"), ("r1", "r1"), ("clip", "clip"), ("ema", "ema"),
+                      ("lr_d", "lr D"), ("lr_g", "lr G")):
+        if c.get(key):
+            parts.append(f"{name} {c[key]:g}")
+    if c.get("spectral_norm"):
+        parts.append("SN")
+    if c.get("lr") and not (c.get("lr_d") or c.get("lr_g")):
+        parts.append(f"lr {c['lr']:g}")
+    if c.get("d_steps", 1) > 1:
+        parts.append(f"{c['d_steps']} D steps")
+    return " + ".join(parts)
+
+
 def table(records):
     """The markdown table of a list of records: two rows (minigan, PyTorch twin) each."""
     lines = ["| configuration | steps | engine | wall (CPU) | metrics | parameter distance "
@@ -324,7 +366,8 @@ def table(records):
         c = r["config"]
         kind = "points" if c["dataset"] in ("ring8", "grid25") else "image"
         end = r["parameter_distance"][str(c["steps"])]
-        label = f"{c['model']}, {c['dataset']}, seed {c['seed']}: `{r['command']}`"
+        label = f"{c['model']}, {c['dataset']}, {method_label(c)}, seed {c['seed']}: " \
+                f"`{r['command']}`"
         distance = f"{end['G']:.2f} / {end['D']:.2f}"
         for engine, name, first, last in (("minigan", "minigan", label, ""),
                                           ("torch", "PyTorch twin", "", distance)):
@@ -369,6 +412,15 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
     parser.add_argument("--d-steps", type=int)
+    parser.add_argument("--loss", choices=("gan", "lsgan", "hinge", "wgan"))
+    parser.add_argument("--gp", type=float)
+    parser.add_argument("--r1", type=float)
+    parser.add_argument("--clip", type=float)
+    parser.add_argument("--spectral-norm", action="store_true", default=None)
+    parser.add_argument("--ema", type=float)
+    parser.add_argument("--lr-d", type=float)
+    parser.add_argument("--lr-g", type=float)
+    parser.add_argument("--beta2", type=float)
     parser.add_argument("--check-steps", type=int, default=3, help="steps of the float64 "
                         "exactness check first (default 3; 0 skips it)")
     parser.add_argument("--json", metavar="PATH", help="append each record as a JSON line")
@@ -394,7 +446,9 @@ def main(argv=None):
     torch.set_num_threads(1)
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     given = {k: getattr(args, k) for k in ("model", "dataset", "steps", "seed", "batch_size",
-                                             "lr", "d_steps") if getattr(args, k) is not None}
+                                             "lr", "d_steps", "loss", "gp", "r1", "clip",
+                                             "spectral_norm", "ema", "lr_d", "lr_g", "beta2")
+             if getattr(args, k) is not None}
     if args.config:  # --config mlp --steps 100: a named configuration, changed
         configs = [(None if given else name, {**CONFIGS[name], **given}) for name in args.config]
     else:

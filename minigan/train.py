@@ -26,13 +26,13 @@ import numpy as np
 
 from . import backend, checkpoint, data
 from .extensions import Evaluate, LogMetrics, SampleGrid, Snapshot, log_line
-from .methods import LOSSES, build_method, check_method_settings, uses_penalty
+from .methods import build_method, check_method_settings, uses_penalty
 from .optim import Adam
 from .runs import (DeferredInterrupt, FirstBadStep, NonFiniteLossError, RunFiles,
                    TrainingInterrupted, default_out, interrupted, write_failed)
 from .sampling import build_models, fixed_batch
 from .tensor import is_finite_number
-from .updater import GANUpdater, RealBatches, draw_noise  # noqa: F401 - part of train's API
+from .updater import GANUpdater, RealBatches
 
 DEFAULT_STEPS = 4000  # mlp on mnist-sample: recognisable digits in a few minutes on 2 cores
 POINT_DATASETS = ("ring8", "grid25")

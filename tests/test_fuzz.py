@@ -337,6 +337,26 @@ def test_layer_constructors_with_bad_sizes(layer, a, b, kernel, stride, padding,
     outcome(make)
 
 
+@FUZZ
+@given(layer=st.sampled_from(["Linear", "Conv2d", "ConvTranspose2d"]),
+       name=st.sampled_from(["weight", "bias", "kernel", None, 3]),
+       n_power_iterations=st.one_of(st.integers(-2, 3),
+                                    st.sampled_from([1.0, True, None, "2", np.int64(2)])),
+       eps=reals, dim=st.one_of(st.none(), dims))
+def test_spectral_norm_with_random_arguments(layer, name, n_power_iterations, eps, dim):
+    module = {"Linear": lambda: nn.Linear(3, 2), "Conv2d": lambda: nn.Conv2d(2, 3, 2),
+              "ConvTranspose2d": lambda: nn.ConvTranspose2d(2, 3, 2)}[layer]()
+    keys = list(module.state_dict())
+    result = outcome(lambda: nn.utils.spectral_norm(module, name, n_power_iterations, eps, dim),
+                     WITH_INDEX)
+    if failed(result):
+        assert list(module.state_dict()) == keys  # a refused call changes nothing
+        return
+    x = minigan.randn(2, 3) if layer == "Linear" else minigan.randn(1, 2, 3, 3)
+    with np.errstate(all="ignore"):  # eps 1e-30 and friends may overflow, as in PyTorch
+        backward_works(module(x), x)
+
+
 @FEW
 @given(x=tensors(max_dims=5), start=st.integers(-6, 6), end=st.integers(-6, 6))
 def test_flatten_of_random_inputs(x, start, end):

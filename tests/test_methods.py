@@ -13,8 +13,9 @@ import pytest
 import minigan
 from minigan import nn
 from minigan.checkpoint import read_checkpoint
-from minigan.methods import (LOSSES, EMA, WeightClipping, gradient_penalty, make_loss,
-                             r1_penalty)
+from minigan.methods import (EMA, LOSSES, WeightClipping, build_method, gradient_penalty,
+                             make_loss, r1_penalty)
+from minigan.methods.losses import GANLoss
 from minigan.models import DCGANDiscriminator, MLPDiscriminator, ToyDiscriminator, ToyGenerator
 from minigan.models import build_gan
 from minigan.sampling import generator_from_checkpoint
@@ -284,6 +285,7 @@ def test_sample_and_eval_use_the_ema_generator_and_say_so(tmp_path):
     (["--clip", "0"], "--clip must be a finite number > 0"),
     (["--lr-g=-2e-4"], "--lr-g must be a finite positive number"),
     (["--gp", "10", "--r1", "1"], "give --gp or --r1, not both"),
+    (["--loss", "hinge", "--g-loss", "saturating"], "--g-loss saturating applies to --loss gan"),
 ])
 def test_bad_method_flags_get_one_clear_line(tmp_path, flags, message):
     out = run_cli("train", "--steps", 1, "--out", tmp_path, *flags)
@@ -297,6 +299,12 @@ def test_method_settings_cannot_change_on_resume(tmp_path):
     train(TrainConfig(dataset="ring8", steps=1, out=str(tmp_path)), progress=False)
     out = run_cli("train", "--resume", tmp_path, "--steps", 2, "--loss", "hinge")
     assert out.returncode == 2 and "--loss cannot be changed when resuming" in out.stderr
+
+
+def test_default_method_is_the_original_gan_with_no_penalty_or_hooks():
+    method = build_method(TrainConfig(), None, None)
+    assert isinstance(method.loss, GANLoss) and not method.loss.saturating
+    assert method.penalty is None and method.after_d_step == [] and method.after_g_step == []
 
 
 def test_config_without_method_fields_reads_as_the_original_gan():

@@ -333,6 +333,8 @@ def test_spectral_norm_rejects_bad_arguments_with_clear_messages():
         spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
     with pytest.raises(ValueError, match="eps must be a finite number > 0, got -1"):
         spectral_norm(nn.Linear(2, 2), eps=-1)
+    with pytest.raises(TypeError, match="spectral_norm: eps must be a number, got '1e-12'"):
+        spectral_norm(nn.Linear(2, 2), eps="1e-12")
     with pytest.raises(IndexError, match="spectral_norm: dimension 2 is out of range for a "
                                          r"tensor of shape \(2, 2\)"):
         spectral_norm(nn.Linear(2, 2), dim=2)

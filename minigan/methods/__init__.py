@@ -61,6 +61,9 @@ def check_method_settings(config):
     """ValueError naming the flag for a setting no method accepts."""
     if config.loss not in LOSSES:
         raise ValueError(f"unknown loss {config.loss!r}: choose one of {', '.join(LOSSES)}")
+    if config.loss != "gan" and config.g_loss != "non-saturating":
+        raise ValueError(f"--g-loss {config.g_loss} applies to --loss gan only (--loss "
+                         f"{config.loss} has its own generator loss)")
     for name in ("gp", "r1"):
         value = getattr(config, name)
         if not (is_finite_number(value) and value >= 0):

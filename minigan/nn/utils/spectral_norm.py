@@ -15,8 +15,8 @@ a forward pre-hook, and state_dict keys are PyTorch's: weight_orig, weight_u, we
 import numbers
 
 from ... import backend
-from ...tensor import Tensor, check_dim
-from ..conv import ConvTranspose2d, Conv2d
+from ...tensor import Tensor, check_dim, is_finite_number, is_int, summary
+from ..conv import Conv2d, ConvTranspose2d
 from ..linear import Linear
 from ..module import Module
 
@@ -82,12 +82,13 @@ def _check_arguments(module, name, n_power_iterations, eps):
     if weight.ndim == 0:
         raise ValueError(f"{where}: parameter {name!r} is a scalar; it needs at least one "
                          f"dimension to be seen as a matrix")
-    if not isinstance(n_power_iterations, numbers.Integral) or \
-            isinstance(n_power_iterations, bool) or n_power_iterations <= 0:
+    if not is_int(n_power_iterations) or n_power_iterations <= 0:
         raise ValueError(f"{where}: n_power_iterations must be a positive integer, got "
-                         f"{n_power_iterations!r}")
-    if not isinstance(eps, numbers.Real) or isinstance(eps, bool) or not 0 < eps < float("inf"):
-        raise ValueError(f"{where}: eps must be a finite number > 0, got {eps!r}")
+                         f"{summary(n_power_iterations)}")
+    if not isinstance(eps, numbers.Real) or isinstance(eps, bool):
+        raise TypeError(f"{where}: eps must be a number, got {summary(eps)}")
+    if not is_finite_number(eps) or eps <= 0:
+        raise ValueError(f"{where}: eps must be a finite number > 0, got {summary(eps)}")
     return weight
 
 

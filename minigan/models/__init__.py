@@ -18,6 +18,7 @@ with binary_cross_entropy_with_logits). Unconditional models ignore labels, so a
 loop may pass its dataset's labels to any model. Models are built with float32 weights on the
 CPU from minigan's seeded generator; move them with `.to(device)`.
 """
+from ..methods.conditioning import CONDITIONINGS
 from ..nn.utils import apply_spectral_norm, spectral_norm as spectral_norm_
 from .acgan import ACGANDiscriminator, ACGANGenerator
 from .conditional import label_maps, one_hot
@@ -27,7 +28,6 @@ from .projection import ProjectionDiscriminator, ProjectionGenerator
 from .toy import ToyDiscriminator, ToyGenerator
 
 MODELS = ("mlp", "dcgan", "cmlp", "cdcgan")
-CONDITIONINGS = ("concat", "acgan", "projection")
 DATA_KINDS = ("image", "points")
 DEFAULT_NZ = {"image": 100, "points": 2}
 
@@ -96,7 +96,7 @@ def with_spectral_norm(D, on):
     return apply_spectral_norm(D) if on else D
 
 
-__all__ = ["MODELS", "CONDITIONINGS", "build_gan", "ACGANGenerator", "ACGANDiscriminator",
-           "ProjectionGenerator", "ProjectionDiscriminator", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator",
-           "DCGANDiscriminator", "ToyGenerator", "ToyDiscriminator", "weights_init", "one_hot",
-           "label_maps"]
+__all__ = ["MODELS", "CONDITIONINGS", "build_gan", "MLPGenerator", "MLPDiscriminator",
+           "DCGANGenerator", "DCGANDiscriminator", "ACGANGenerator", "ACGANDiscriminator",
+           "ProjectionGenerator", "ProjectionDiscriminator", "ToyGenerator",
+           "ToyDiscriminator", "weights_init", "one_hot", "label_maps"]

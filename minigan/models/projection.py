@@ -19,7 +19,6 @@ import math
 from .. import creation, nn
 from ..nn import functional as F
 from ..nn import init
-from ..nn.embedding import embedding
 from .conditional import check_labels, layers_of
 
 
@@ -41,7 +40,7 @@ class ConditionalBatchNorm(nn.Module):
     def forward(self, x, labels):
         x_hat = F.batch_norm(x, self.running_mean, self.running_var, training=self.training,
                              momentum=self.momentum, eps=self.eps)
-        gamma, beta = embedding(labels, self.weight), embedding(labels, self.bias)  # (N, C)
+        gamma, beta = F.embedding(labels, self.weight), F.embedding(labels, self.bias)  # (N, C)
         if x.ndim == 4:
             gamma = gamma.reshape(*gamma.shape, 1, 1)  # (N, C, 1, 1) broadcasts over pixels
             beta = beta.reshape(*beta.shape, 1, 1)

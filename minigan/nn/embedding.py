@@ -12,14 +12,15 @@ from .. import backend, creation
 from ..ops.embedding import Gather
 from ..tensor import Tensor
 from . import init
-from .functional import check_tensor
 from .module import Module, Parameter
 
 
 def embedding(input, weight):
     """weight[input]: input int indices of any shape (*), weight (K, D) -> (*, D),
-    as torch.nn.functional.embedding."""
-    check_tensor("embedding", weight, "weight")
+    as torch.nn.functional.embedding (minigan.nn.functional.embedding)."""
+    if not isinstance(weight, Tensor) or weight.dtype.kind != "f":
+        raise TypeError(f"embedding: weight must be a floating-point minigan.Tensor, got "
+                        f"{getattr(weight, 'dtype', type(weight).__name__)}")
     indices = input.data if isinstance(input, Tensor) else input
     if not hasattr(indices, "dtype") or indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: input must be an integer array or Tensor of indices, "

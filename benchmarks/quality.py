@@ -332,7 +332,7 @@ def command_for(name, fields):
     if name is not None:
         return f"python -m benchmarks.quality --config {name}"
     return "python -m benchmarks.quality " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in fields.items())
+        f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in fields.items())
 
 
 def format_metrics(scores, kind):
@@ -405,7 +405,8 @@ def details(records):
                           f"{d['G']:.2f} / {d['D']:.2f}"
                           for _, d in sorted(r["parameter_distance"].items(),
                                              key=lambda item: int(item[0])))
-        lines.append(f"| {c['model']}, {c['dataset']}, seed {c['seed']}, {c['steps']:,} steps | "
+        lines.append(f"| {c['model']}, {c['dataset']}, {method_label(c)}, seed {c['seed']}, "
+                     f"{c['steps']:,} steps | "
                      f"{exact} | {r['losses_split_at_step']} | {drift} | "
                      f"{r['twin_sample_max_diff']:.0e} |")
     return "\n".join(lines)

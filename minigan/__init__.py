@@ -3,15 +3,20 @@
 Read in this order: tensor.py -> autograd.py -> ops/elementwise.py -> ops/conv.py -> nn/ ->
 optim/ -> train.py.
 """
-from . import cuda, nn, optim
+from . import startup
+
+startup.begin()  # until the imports below are done: a Ctrl-C is one line
+from . import autograd, cuda, nn, optim  # noqa: E402
 from .autograd import is_grad_enabled, no_grad
 from .backend import DeviceError, Generator, manual_seed
 from .creation import ones, rand, randn, tensor, zeros
-from .gradcheck import directional_gradcheck, gradcheck
+from .gradcheck import directional_gradcheck, gradcheck, gradgradcheck
 from .tensor import Tensor, cat, float32, float64
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "rand", "cat", "no_grad",
            "is_grad_enabled", "manual_seed", "Generator", "DeviceError", "cuda", "gradcheck",
-           "directional_gradcheck", "float32", "float64"]
+           "gradgradcheck", "directional_gradcheck", "autograd", "float32", "float64"]
+
+startup.end()

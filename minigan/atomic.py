@@ -1,16 +1,21 @@
 """Writing a file whole or not at all: checkpoints, pictures, the metrics log.
 
-A write goes to a temporary file beside its target, named ".NAME.RANDOM<suffix>", and
-os.replace moves it onto the target only once it is complete. os.replace is atomic on
-POSIX and Windows, so a reader, a crash or a kill at any moment sees the old file or the
-new one, never half of one. A kill can still leave the temporary file behind;
-remove_leftovers deletes such files when a run folder is prepared again.
+A write goes to a temporary file beside its target, named ".NAME.RANDOM<suffix>" (NAME
+shortened when the whole would pass the 255-byte limit of a file name), and os.replace
+moves it onto the target only once it is complete. os.replace is atomic on POSIX and
+Windows, so a reader, a crash or a kill at any moment sees the old file or the new one,
+never half of one. A kill can still leave the temporary file behind; remove_leftovers
+deletes such files, and only those of the names minigan itself writes, when a run folder
+is prepared again.
 """
 import contextlib
 import os
+import re
 import tempfile
 
 LEFTOVER_SUFFIXES = (".tmp", ".part")  # checkpoints use ".tmp", everything else ".part"
+NAME_MAX = 255  # bytes in one file name on every common file system
+RANDOM_PART = 8  # the characters mkstemp adds between prefix and suffix
 
 
 @contextlib.contextmanager
@@ -23,7 +28,7 @@ def atomic_write(path, suffix=".part", durable=False):
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=suffix)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=temporary_prefix(path, suffix), suffix=suffix)
     try:
         os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes the file private; give the usual mode
         with os.fdopen(fd, "wb") as f:
@@ -44,11 +49,25 @@ def reason(err):
     return err.strerror or str(err)
 
 
-def remove_leftovers(folder):
-    """Delete the temporary files that writes into `folder` cut short by a kill left."""
+def temporary_prefix(path, suffix):
+    """".NAME." for the temporary file of `path`, NAME cut (at a character, not inside
+    one) so that the temporary name fits in NAME_MAX bytes: a valid 254-byte name must not
+    fail because of its temporary twin."""
+    name = os.path.basename(path)
+    room = NAME_MAX - len(".") - len(".") - RANDOM_PART - len(suffix.encode())
+    while len(os.fsencode(name)) > room:
+        name = name[:-1]
+    return f".{name}."
+
+
+def remove_leftovers(folder, names):
+    """Delete the temporary files that writes of `names` (a regular expression for the file
+    names minigan writes in `folder`) left when a kill cut them short. Files of any other
+    name, even ".x.part" or ".x.tmp", are never touched: they are not minigan's."""
+    pattern = re.compile(rf"\.(?:{names})\.[a-z0-9_]+(?:\.tmp|\.part)")
     if os.path.isdir(folder):
         for name in os.listdir(folder):
-            if name.startswith(".") and name.endswith(LEFTOVER_SUFFIXES):
+            if pattern.fullmatch(name):
                 os.remove(os.path.join(folder, name))
 
 

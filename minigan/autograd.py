@@ -11,9 +11,9 @@ That last choice is what gives second derivatives. A backward formula such as Ta
 recording (`create_graph=True`) and it leaves a graph behind, from the gradient back to
 the inputs, which the same walk can differentiate again:
 
-    y = x.tanh()                                                 # a graph: x -> Tanh -> y
-    g, = minigan.autograd.grad(y.sum(), x, create_graph=True)   # g = 1 - y*y, recorded
-    h, = minigan.autograd.grad(g.sum(), x)                      # d/dx (1 - tanh^2) = -2 y g
+    y = F.tanh(x)                                    # a graph: x -> Tanh -> y
+    g, = autograd.grad(y.sum(), x, create_graph=True)   # g = 1 - y*y: ops recorded, y -> g
+    h, = autograd.grad(g.sum(), x)                      # through that graph: -2 y (1 - y*y)
 
 Without create_graph the walk runs each backward under no_grad: the same formulas, nothing
 recorded, the gradients plain values. (A few ops put a faster in-place or fused-kernel
@@ -76,8 +76,6 @@ class Function:
     def saved(self):
         """What forward saved, as Tensors (see the class docstring); checks that no saved
         input was modified in place since (its version), as PyTorch does."""
-        from .tensor import Tensor
-
         if self._saved is None:
             raise RuntimeError("backward(): trying to backward through the graph a second "
                                "time (or directly access saved tensors after they have been "
@@ -96,6 +94,18 @@ class Function:
                 tensors.append(None if item is None else Tensor(item))
         return tuple(tensors)
 
+    def input_tensor(self, i, data):
+        """Input i as a Tensor of the graph, for a backward that saved not the input but
+        something it can be recomputed from (`data`, its values): the leaf itself, or
+        `data` joined to the op that computed input i (what a recorded formula on it then
+        differentiates through), or a constant where input i needs no gradient."""
+        parent = self.parents[i]
+        if isinstance(parent, Tensor) or parent is None:
+            return Tensor(data) if parent is None else parent
+        t = Tensor(data)
+        t.requires_grad, t._ctx = True, parent
+        return t
+
     def forward(self, *arrays, **params):
         raise NotImplementedError
 
@@ -105,16 +115,14 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on Tensors: check devices, call forward on raw arrays, record the graph."""
-        from .tensor import Tensor  # tensor.py imports the ops, which import this file
-
         device = inputs[0].device
         for t in inputs[1:]:
             if t.device != device:
                 raise DeviceError(f"{cls.__name__}: inputs are on different devices, "
                                   f"'{device}' and '{t.device}'; move them with .to(device)")
         fn = cls()
-        fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
-        out_array = fn.forward(*(t.data for t in inputs), **params)
+        fn.needs_input_grad = tuple([t.requires_grad for t in inputs])
+        out_array = fn.forward(*[t.data for t in inputs], **params)
         out = Tensor(as_array(out_array, xp_of(out_array)))
         if _grad_enabled and any(fn.needs_input_grad):
             out.requires_grad = True
@@ -184,8 +192,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """The gradients of outputs (weighted by grad_outputs) with respect to each of inputs, as
     a tuple, as torch.autograd.grad. Leaves every .grad untouched. With create_graph=True the
     gradients are recorded, and can be differentiated again."""
-    from .tensor import Tensor
-
     single = isinstance(inputs, Tensor)
     inputs = (inputs,) if single else tuple(inputs)
     for i, t in enumerate(inputs):
@@ -210,8 +216,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def _roots_and_seeds(name, tensors, grads, create_graph):
     """The outputs as a list, each with its starting gradient (ones for a scalar)."""
-    from .tensor import Tensor
-
     if isinstance(tensors, Tensor):  # one output, with one gradient (or None)
         tensors, grads = [tensors], [grads]
     tensors = list(tensors)
@@ -248,8 +252,6 @@ def _walk(outputs, seeds, retain_graph, create_graph, inputs):
     inputs and summing the gradients that meet at a node used more than once (the
     multivariate chain rule). Leaves get their gradient in .grad, or, with `inputs` given
     (autograd.grad), the gradients reaching those tensors are returned by node id."""
-    from .tensor import Tensor
-
     roots = [t if t._ctx is None else t._ctx for t in outputs]
     grads = {}  # d(outputs)/d(output of node) for each node reached so far, by id
     for root, seed in zip(roots, seeds):
@@ -297,8 +299,6 @@ def accumulate_leaf_grad(leaf, g, create_graph, given, seeds):
     an op just made is kept as it is, as PyTorch's AccumulateGrad steals it (ops never
     write into the gradient they are handed). `given` holds the ids handed out so far.
     """
-    from .tensor import Tensor
-
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
         return
@@ -312,7 +312,7 @@ def accumulate_leaf_grad(leaf, g, create_graph, given, seeds):
 
 
 def cast(t, dtype):
-    from .ops.shape import Cast
+    from .ops.cast import Cast
 
     return Cast.apply(t, dtype=dtype)
 
@@ -350,3 +350,7 @@ def leads_to(order, wanted):
                 id(p) in wanted or id(p) in useful for p in node.parents if p is not None):
             useful.add(id(node))
     return useful
+
+
+# At the end: tensor.py imports the ops, which import Function from this file (defined above).
+from .tensor import Tensor  # noqa: E402

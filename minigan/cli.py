@@ -9,9 +9,17 @@ a GPU, a bad number) ends with one line on stderr, "minigan: error: ...", and ex
 2 for a misused flag or 1 for anything else. Ctrl-C during training saves a checkpoint and
 exits with 130, SIGTERM likewise with 143 (128 + the signal's number, the shell's status
 for a process a signal ended; PyTorch Lightning exits with 143 on SIGTERM too).
-Unexpected exceptions (bugs) still show their traceback.
+Unexpected exceptions (bugs) still show their traceback; a Ctrl-C before main runs (while
+the imports load) is one line too (startup.py).
+
+With --resume, the flags of the run may be typed again as they were (users repeat their
+command line with --resume added): a repeated flag with its saved value is accepted, one
+with another value is refused naming both; RESUME_OVERRIDES may change.
 """
-import argparse
+from . import startup
+
+startup.begin()  # ended at the bottom of this module
+import argparse  # noqa: E402
 import dataclasses
 import json
 import math
@@ -20,7 +28,7 @@ import sys
 
 import numpy as np
 
-from . import atomic, data
+from . import atomic, checkpoint, data
 from .backend import DeviceError
 from .checkpoint import CheckpointError
 from .methods import CONDITIONINGS, LOSSES
@@ -55,8 +63,9 @@ def build_parser():
     t = verbs.add_parser("train", help="train a GAN", description=(
         "Train a GAN (Goodfellow et al. 2014, Algorithm 1). Writes DIR/metrics.jsonl, "
         "DIR/samples/step_NNNNNN.png, DIR/samples.gif, DIR/losses.png and "
-        "DIR/checkpoints/last.npz. With --resume, the run's saved settings are used; only "
-        + ", ".join("--" + n.replace("_", "-") for n in RESUME_OVERRIDES) + " may be given."))
+        "DIR/checkpoints/last.npz. With --resume, the run's saved settings are used: its other "
+        "flags may be repeated with their saved values; only "
+        + ", ".join("--" + n.replace("_", "-") for n in RESUME_OVERRIDES) + " may change."))
     t.add_argument("--model", choices=MODELS, help=f"(default: {defaults.model})")
     t.add_argument("--dataset", metavar="NAME", help="mnist-sample, mnist, fashion-mnist, "
                    f"folder:PATH, ring8 or grid25 (default: {defaults.dataset})")
@@ -167,14 +176,10 @@ def run_train(args):
     given = {k: v for k, v in vars(args).items() if k in fields and v is not None}
     resume = None
     if args.resume is not None:
-        refused = sorted(set(given) - set(RESUME_OVERRIDES))
-        if refused:
-            flags = ", ".join("--" + n.replace("_", "-") for n in refused)
-            raise UsageError(f"{flags} cannot be changed when resuming: the run's saved "
-                             f"settings are used (allowed with --resume: "
-                             + ", ".join("--" + n.replace("_", "-") for n in RESUME_OVERRIDES)
-                             + ")")
-        config, resume = config_for_resume(args.resume, **given)
+        changes = {k: v for k, v in given.items() if k in RESUME_OVERRIDES}
+        config, resume = config_for_resume(args.resume, **changes)
+        check_repeated_flags({k: v for k, v in given.items() if k not in RESUME_OVERRIDES},
+                             config, resume)
     else:
         config = TrainConfig(**given)
     try:
@@ -189,6 +194,39 @@ def run_train(args):
     print(f"wrote {summary['samples']}{os.sep}, {summary['gif']}, {summary['losses_plot']}, "
           f"{summary['metrics']} and {summary['checkpoint']}")
     return 0
+
+
+def flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def check_repeated_flags(repeated, config, path):
+    """Flags typed again with --resume: accepted when they equal the run's saved values,
+    else one UsageError naming each flag, the saved and the given value.
+
+    Settings saved as None ("the default") are compared with what the run really used,
+    from its model description: nz, image_size and channels."""
+    spec = None
+    conflicts = []
+    for name, given in repeated.items():
+        saved = getattr(config, name)
+        if saved is None and name in ("nz", "image_size", "channels"):
+            spec = spec or checkpoint.read_checkpoint(path).model_spec
+            shape = spec.get("image_shape") or [None, None, None]
+            saved = {"nz": spec.get("nz"), "image_size": shape[1] if shape[1] == shape[2]
+                     else None, "channels": shape[0]}[name]
+        if name == "dataset":
+            same = data.absolute_name(given) == data.absolute_name(saved)
+        else:
+            same = given == saved and type(given) is not bool or given is saved
+        if not same:
+            shown = "on" if given is True else given
+            conflicts.append(f"{flag(name)} {shown} (the run has {saved})")
+    if conflicts:
+        raise UsageError(f"{', '.join(conflicts)} cannot be changed when resuming: a resumed "
+                         f"run keeps its saved settings; repeat them as they were or leave "
+                         f"them out (with --resume, only "
+                         + ", ".join(flag(n) for n in RESUME_OVERRIDES) + " may change)")
 
 
 def check_sample_args(args):
@@ -214,8 +252,9 @@ def run_sample(args):
     samples, _ = draw_samples(G, args.n, args.seed, args.device, args.label)
     try:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        if suffix == ".npy":
-            np.save(args.out, samples)
+        if suffix == ".npy":  # a file object: np.save adds no ".npy" (X.NPY stays X.NPY)
+            with atomic.atomic_write(args.out) as f:
+                np.save(f, samples)
         else:  # classes in turn: with K columns, each column is one class
             nrow = G.num_classes if G.conditional and args.label is None else None
             save_picture(samples, args.out, ckpt.model_spec.get("data_kind"),
@@ -262,8 +301,8 @@ def json_number(value):
 # ----------------------------------------------------------------------------- main
 def main(argv=None):
     """Run the command line; returns the exit status (the console script exits with it)."""
-    parser = build_parser()
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()
@@ -294,6 +333,8 @@ def fail(err, status):
     print(f"minigan: error: {message}", file=sys.stderr)
     return status
 
+
+startup.end()
 
 if __name__ == "__main__":  # python -m minigan.cli
     sys.exit(main())

@@ -3,21 +3,43 @@
 As in PyTorch, floating-point data defaults to float32, and random draws come from
 the seeded generator of the device they are made on (`minigan.manual_seed`).
 """
+import contextlib
 import math
 import sys
+import threading
 
 import numpy as np
 
 from . import backend
+from .dtypes import DEFAULT_DTYPE, infer_dtype
 from .tensor import NUMERIC_KINDS, Tensor, resolve_dtype
 
-DEFAULT_DTYPE = np.dtype(np.float32)
 RANDOM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # what the generators draw
 
 
 def _finish(array, requires_grad):
     t = Tensor(array)
     return t.requires_grad_() if requires_grad else t
+
+
+class ElementLimitError(MemoryError):
+    """More elements were asked for inside element_limit() than it allows."""
+
+
+_limit = threading.local()  # .left: elements still allowed in this thread (None: no limit)
+
+
+@contextlib.contextmanager
+def element_limit(n):
+    """Inside this block, zeros/ones/randn/rand may make at most n elements in all (this
+    thread); asking for more raises ElementLimitError before any memory is taken.
+    checkpoint.py builds a file's models this way, bounded by the weights the file holds."""
+    previous = getattr(_limit, "left", None)
+    _limit.left = n
+    try:
+        yield
+    finally:
+        _limit.left = previous
 
 
 def _check_shape(name, shape):
@@ -29,6 +51,11 @@ def _check_shape(name, shape):
     shape = tuple(int(n) for n in shape)
     if math.prod(shape) * 8 > sys.maxsize:  # 8: the largest itemsize minigan uses
         raise ValueError(f"{name}: shape {shape} has more elements than an array can hold")
+    left = getattr(_limit, "left", None)
+    if left is not None:
+        _limit.left = left - math.prod(shape)
+        if _limit.left < 0:
+            raise ElementLimitError(f"{name}: shape {shape} goes beyond the element limit")
     return shape
 
 
@@ -46,7 +73,9 @@ def _check_dtype(name, dtype, allowed=None):
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of `data` (as torch.tensor).
 
-    Python floats become float32, arrays keep their dtype unless `dtype` is given.
+    Python floats become float32, ints int64; arrays and NumPy scalars keep their dtype
+    unless `dtype` is given; a list mixing them takes the dtype they promote to
+    (dtypes.infer_dtype), as in PyTorch.
     """
     device = backend.check_device(device if device is not None else
                                   (data.device if isinstance(data, Tensor) else None))
@@ -57,7 +86,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     try:
         if dtype is None and not hasattr(data, "dtype"):
             array = np.asarray(data)
-            dtype = DEFAULT_DTYPE if array.dtype == np.float64 else array.dtype
+            inferred = infer_dtype(data) if isinstance(data, (list, tuple)) and \
+                array.dtype.kind in NUMERIC_KINDS else None
+            dtype = inferred or (DEFAULT_DTYPE if array.dtype == np.float64 else array.dtype)
             data = array
         if backend.is_cupy(data) or device == "cuda":
             xp = backend.xp_for(device)

@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import http.client
 import os
+import re
 import sys
 import urllib.request
 import warnings
@@ -55,7 +56,10 @@ class Dataset:
 
     x: float32, images `(N, C, H, W)` in [-1, 1] or points `(N, 2)` (not rescaled).
     labels: int64 `(N,)` (digit class, or mixture mode index for points) or None.
-    skipped: files of a `folder:` dataset that could not be read.
+    skipped: files of a `folder:` dataset that could not be read (skipped_names: which).
+    fingerprint: for a `folder:` dataset, what it was read from (folder_fingerprint),
+    stored in checkpoints and checked on resume; None for the built-in sets, which are
+    fixed (and verified by sha256 when downloaded).
     """
     name: str
     x: np.ndarray
@@ -63,6 +67,8 @@ class Dataset:
     num_classes: int
     kind: str  # "image" or "points"
     skipped: int = 0
+    skipped_names: tuple = ()
+    fingerprint: dict | None = None
 
     def __len__(self):
         return len(self.x)
@@ -295,9 +301,51 @@ def read_idx(path):
 
 # ---------------------------------------------------------------- folder:PATH
 
+MAX_IMAGE_PIXELS = 1 << 26  # 67 million (8192 x 8192): a bigger picture is skipped unread
+SHOWN_NAMES = 5  # skipped files named in the summary warning
+
+
+def absolute_name(name):
+    """"folder:imgs" -> "folder:/abs/path/imgs" (what checkpoints store: a resumed run reads
+    the same folder from wherever it is started); other names unchanged."""
+    if isinstance(name, str) and name.startswith("folder:") and name[len("folder:"):]:
+        return "folder:" + os.path.abspath(os.path.expanduser(name[len("folder:"):]))
+    return name
+
+
+def is_run_folder(folder):
+    """Whether a folder holds a minigan run (its lock, log or checkpoint)."""
+    return any(os.path.exists(os.path.join(folder, marker)) for marker in
+               (".minigan.lock", "metrics.jsonl", os.path.join("checkpoints", "last.npz")))
+
+
+def image_files(folder):
+    """The image files under `folder` (recursive, sorted), leaving out every minigan run
+    folder inside it: a run started in its own dataset (`cd imgs; minigan train --dataset
+    folder:.`) must not train on its sample grids and plots."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not is_run_folder(os.path.join(root, d)))
+        found += [Path(root) / f for f in files if Path(f).suffix.lower() in IMAGE_EXTENSIONS]
+    return sorted(p for p in found if p.is_file())
+
+
+def folder_fingerprint(folder, paths):
+    """{"digest", "files", "bytes"}: sha256 over each file's path (relative to the folder)
+    and size. Adding, removing, renaming or resizing an image changes it; reading the
+    sizes costs one stat per file, not a read of every image."""
+    digest, total = hashlib.sha256(), 0
+    for path in paths:
+        size = path.stat().st_size
+        total += size
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{size}\n".encode())
+    return {"digest": digest.hexdigest(), "files": len(paths), "bytes": total}
+
+
 def _folder_dataset(name, image_size, channels):
-    """Every image under the folder (recursive, sorted), short side resized to image_size
-    then center-cropped square. Default 64 px, 3 channels (RGB)."""
+    """Every image under the folder (recursive, sorted), center-cropped square then resized
+    to image_size. Default 64 px, 3 channels (RGB). Files Pillow cannot read, or bigger
+    than MAX_IMAGE_PIXELS, are skipped and named in one warning."""
     size = _check_image_size(image_size, default=64)
     channels = _check_channels(channels, default=3)
     folder = Path(name[len("folder:"):]).expanduser()
@@ -305,35 +353,86 @@ def _folder_dataset(name, image_size, channels):
         raise DatasetError("dataset 'folder:' needs a path, as in folder:/data/faces")
     if not folder.is_dir():
         raise DatasetError(f"image folder {folder} does not exist or is not a folder")
-    paths = sorted(p for p in folder.rglob("*")
-                   if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    paths = image_files(folder)
     pixels, bad = [], []
     for path in paths:
-        try:
-            with Image.open(path) as img:
-                img = ImageOps.exif_transpose(img).convert("L" if channels == 1 else "RGB")
-                pixels.append(np.asarray(_resize_crop(img, size)))
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-            bad.append(path)  # unreadable or corrupt: skipped and counted
+        image, why = read_image(path, size, channels)
+        if image is None:
+            bad.append(f"{path.relative_to(folder)} ({why})")
+        else:
+            pixels.append(image)
     if bad:
-        warnings.warn(f"{name}: skipped {len(bad)} unreadable file(s), e.g. {bad[0]}",
+        shown = ", ".join(bad[:SHOWN_NAMES]) + (f" and {len(bad) - SHOWN_NAMES} more"
+                                                 if len(bad) > SHOWN_NAMES else "")
+        warnings.warn(f"{name}: skipped {len(bad)} of {len(paths)} file(s): {shown}",
                       stacklevel=3)
     if not pixels:
         raise DatasetError(f"no readable image ({', '.join(IMAGE_EXTENSIONS)}) in {folder}"
                            f" ({len(bad)} unreadable)")
     x = np.stack(pixels).reshape(len(pixels), size, size, channels)  # (N, H, W, C)
     x = _scale(x.transpose(0, 3, 1, 2))                                 # (N, C, H, W)
-    return Dataset(name, x, None, 0, "image", skipped=len(bad))
+    return Dataset(name, x, None, 0, "image", skipped=len(bad), skipped_names=tuple(bad),
+                   fingerprint=folder_fingerprint(folder, paths))
 
 
-def _resize_crop(img, size):
-    """Resize so the short side is `size` (bilinear), then crop the center square."""
+def read_image(path, size, channels):
+    """(uint8 pixels (size, size[, C]), None), or (None, why it was skipped).
+
+    The size is read from the header, before any pixel is decoded: a picture of more than
+    MAX_IMAGE_PIXELS is skipped with a one-line notice. Pillow's decoders and its EXIF
+    code raise many kinds of exception on damaged files (OSError, SyntaxError, TypeError
+    from a bad EXIF tag, ...): any of them skips the file, so the try holds Pillow's calls
+    only."""
+    try:
+        with warnings.catch_warnings():  # Pillow's own size warning: ours is the notice below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
+            w, h = img.size
+            if w * h > MAX_IMAGE_PIXELS:
+                return None, too_big(path, f"{w}x{h} pixels")
+            img = _to_8bit(ImageOps.exif_transpose(img))
+            img = _crop_resize(img.convert("L" if channels == 1 else "RGB"), size)
+            return np.asarray(img), None
+    except Image.DecompressionBombError as err:  # beyond Pillow's own bound: not even opened
+        found = re.search(r"\((\d+) pixels\)", str(err))
+        return None, too_big(path, f"{found.group(1) if found else 'too many'} pixels")
+    except Exception as err:  # noqa: BLE001 - see the docstring: Pillow's calls only
+        return None, f"Pillow cannot read it: {type(err).__name__}"
+
+
+def too_big(path, pixels):
+    """The one-line notice for a picture skipped unread, and the reason to list."""
+    why = f"{pixels}, more than the {MAX_IMAGE_PIXELS} minigan reads"
+    print(f"minigan: skipped {path}: {why}", file=sys.stderr)
+    return why
+
+
+def _to_8bit(img):
+    """8-bit modes as they are; 16- and 32-bit integer greys ("I;16", "I", as Pillow opens
+    a 16-bit PNG) scaled from [0, 65535] and float greys ("F") from [0, 1] to [0, 255].
+    Pillow's own convert("L") would clip them instead (a 16-bit black-to-white gradient
+    became 98% white). Palette, 1-bit, CMYK and the alpha modes Pillow converts by scaling
+    itself."""
+    if img.mode.startswith("I;16") or img.mode == "I":
+        top = 65535.0
+    elif img.mode == "F":
+        top = 1.0
+    else:
+        return img
+    grey = np.asarray(img).astype(np.float64)
+    return Image.fromarray(np.rint(np.clip(grey, 0, top) * (255.0 / top)).astype(np.uint8))
+
+
+def _crop_resize(img, size):
+    """The center square, resized to size x size (bilinear). Cropping first (Pillow's
+    resize `box`) keeps the work at the square's size: a 200000 x 1 picture is resized
+    from its 1 x 1 center, never first to 12,800,000 x 64."""
     w, h = img.size
-    scale = size / min(w, h)
-    w, h = max(size, round(w * scale)), max(size, round(h * scale))
-    img = img.resize((w, h), Image.Resampling.BILINEAR)
-    left, top = (w - size) // 2, (h - size) // 2
-    return img.crop((left, top, left + size, top + size))
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    return img.resize((size, size), Image.Resampling.BILINEAR,
+                      box=(left, top, left + side, top + side))
 
 
 def _check_image_size(image_size, default):

@@ -14,10 +14,18 @@ Example, for an op of your own:
     >>> x = minigan.randn(3, 4, dtype="float64", requires_grad=True)
     >>> gradcheck(lambda x: (x * x).sum(axis=1), [x])
     True
+
+`gradgradcheck` checks second derivatives the same way: the first derivatives, computed
+with create_graph=True, are themselves a function of the inputs (and of the upstream
+gradient u), and gradcheck compares their backward with finite differences of them.
+
+    >>> from minigan.gradcheck import gradgradcheck
+    >>> gradgradcheck(lambda x: (x * x * x).sum(axis=1), [x])
+    True
 """
 import numpy as np
 
-from . import backend
+from . import autograd, backend
 from .autograd import no_grad
 
 
@@ -106,3 +114,38 @@ def directional_gradcheck(fn, inputs, eps=1e-6, rtol=1e-6, directions=3, seed=0)
             raise GradcheckError(f"directional_gradcheck: direction {d}: <grad, v> = "
                                  f"{analytic:.10g} but finite differences give {numeric:.10g}")
     return True
+
+
+def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
+    """Compare second derivatives with finite differences of the first, as
+    torch.autograd.gradgradcheck: gradcheck of x, u -> d<fn(x), u>/dx (computed with
+    create_graph=True, all inputs' gradients in one flat tensor) at every element of every
+    input that requires grad and of a random upstream gradient u. Returns True, or raises
+    GradcheckError."""
+    from .tensor import Tensor, cat
+
+    _check_float64(inputs)
+    differentiable = [i for i, t in enumerate(inputs) if t.requires_grad]
+    with no_grad():
+        out = fn(*inputs)
+    xp = backend.xp_of(out.data)
+    u = Tensor(xp.asarray(np.random.default_rng(seed).standard_normal(out.shape),
+                          dtype=out.dtype), requires_grad=True)
+
+    def first_derivatives(*args):
+        xs, u = args[:-1], args[-1]
+        with autograd.set_grad_enabled(True):  # recorded even where gradcheck says no_grad
+            return flat_gradients(xs, u)
+
+    def flat_gradients(xs, u):
+        grads = autograd.grad(fn(*xs), [xs[i] for i in differentiable], u, create_graph=True,
+                              allow_unused=True)
+        # an input the output does not depend on has the gradient 0
+        return cat([(g if g is not None else Tensor(xp.zeros(xs[i].shape))).reshape(-1)
+                    for i, g in zip(differentiable, grads)])
+
+    try:
+        return gradcheck(first_derivatives, list(inputs) + [u], eps, atol, rtol, seed + 1)
+    except GradcheckError as error:
+        raise GradcheckError(f"gradgradcheck (input {len(inputs)} is the upstream gradient "
+                             f"u): {error}") from None

@@ -218,8 +218,8 @@ def _channel_layout(x):
 
 
 def batch_norm_training(x, weight, bias, running_mean, running_var, momentum, eps):
-    """BatchNorm's training forward: (out, mean, inv_std), the running statistics updated
-    in place. out keeps x's memory order."""
+    """BatchNorm's training forward: (out, x_hat, mean, inv_std), the running statistics
+    updated in place. out and x_hat keep x's memory order."""
     cp = backend.cp
     k = _kernel("batch_norm", _make_batch_norm)
     axes, sum_axes, vector = _channel_layout(x)
@@ -234,7 +234,7 @@ def batch_norm_training(x, weight, bias, running_mean, running_var, momentum, ep
     k["normalize"](xt, mean.reshape(vector), inv_std.reshape(vector), weight.reshape(vector),
                    bias.reshape(vector), x_hat, out)
     back = _inverse(axes)
-    return out.transpose(back), mean, inv_std
+    return out.transpose(back), x_hat.transpose(back), mean, inv_std
 
 
 def batch_norm_training_backward(grad, x_hat, scale):

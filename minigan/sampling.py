@@ -34,17 +34,21 @@ def build_models(model_spec, device, seed):
 
 def generator_from_checkpoint(path, device="cpu"):
     """(G in eval mode, the Checkpoint), from a checkpoint file or run folder. A run with
-    --ema gives its EMA generator (ckpt.has_ema says so), the one its sample grids show."""
+    --ema gives its EMA generator (ckpt.has_ema says so), the one its sample grids show.
+
+    The file's model description was checked field by field when it was read; G is built
+    within what the file's arrays hold (Checkpoint.bounding_allocations)."""
     ckpt = checkpoint.read_checkpoint(path)
     device = backend.check_device(device)
-    try:
-        spec = dict(ckpt.model_spec)
-        if spec.get("image_shape") is not None:
-            spec["image_shape"] = tuple(spec["image_shape"])
-        G, _ = build_models(spec, device, ckpt.seed)
-    except (TypeError, ValueError, KeyError) as err:
-        raise checkpoint.refuse(ckpt.path, f"its model description {ckpt.model_spec} "
-                                           f"cannot be built ({err})") from None
+    spec = dict(ckpt.model_spec)
+    if spec.get("image_shape") is not None:
+        spec["image_shape"] = tuple(spec["image_shape"])
+    with ckpt.bounding_allocations():
+        try:
+            G, _ = build_models(spec, device, ckpt.seed)
+        except (TypeError, ValueError, KeyError) as err:
+            raise checkpoint.refuse(ckpt.path, f"its model description {ckpt.model_spec} "
+                                               f"cannot be built ({err})") from None
     if ckpt.has_ema:
         ckpt.load_into(G_ema=G)
     else:

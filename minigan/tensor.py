@@ -2,17 +2,18 @@
 
 A Tensor made by an op remembers that op (`_ctx`, a Function), and the op remembers
 where each input's gradient goes: the op that computed that input, or the input itself
-if it is a leaf (`fn.parents`). Ops and leaves form the graph. `backward()` orders it so
-that every node comes after all nodes computed from it, then walks it from the output
-back, asking each op for the gradients of its inputs and summing the gradients that
-meet at a node used more than once (the multivariate chain rule).
+if it is a leaf (`fn.parents`). Ops and leaves form the graph. `backward()` (the walk is
+in autograd.py) orders it so that every node comes after all nodes computed from it, then
+walks it from the output back, asking each op for the gradients of its inputs and summing
+the gradients that meet at a node used more than once (the multivariate chain rule).
 """
 import math
 import numbers
 
 import numpy as np
 
-from . import autograd, backend
+from . import autograd, backend, dtypes
+from .ops import cast
 from .ops import elementwise as ew
 from .ops import matmul as mm
 from .ops import reduce as red
@@ -36,7 +37,8 @@ def resolve_dtype(dtype):
 
 def is_int(value):
     """A Python or NumPy integer, but not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    return type(value) is int or (isinstance(value, numbers.Integral)  # (the common case
+                                   and not isinstance(value, bool))  # first: ABCs are slow)
 
 
 def is_finite_number(value):
@@ -69,6 +71,8 @@ class Tensor:
     __hash__ = object.__hash__  # == compares elementwise, so hash by identity
 
     def __init__(self, data, requires_grad=False):
+        if not isinstance(data, (np.ndarray, np.generic)) and not backend.is_cupy(data):
+            data = legacy_data(data)  # Tensor([1., 2.]), as torch.Tensor's constructor
         self._data = data  # the raw numpy or cupy array (Tensor.data)
         self._version = 0  # how many times it was modified in place (see Tensor.data)
         self.grad = None  # a Tensor of the same shape after backward(), for leaves
@@ -87,10 +91,23 @@ class Tensor:
         return self.data.size
 
     def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
         return len(self.data)
+
+    def __bool__(self):
+        """The truth of a one-element tensor (`if loss < 0.5:`), as in PyTorch; more or fewer
+        elements are ambiguous (`assert a == b` must not pass because a is non-empty)."""
+        if self.data.size != 1:
+            what = "no values" if self.data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous (shape "
+                               f"{self.shape}); use .any() or .all()")
+        return bool(self.data.item())
 
     def __repr__(self):
         extra = "" if self.device == "cpu" else ", device='cuda'"
+        if self.dtype not in (float32, np.int64, np.bool_):  # as PyTorch, the others named
+            extra += f", dtype={self.dtype}"
         extra += ", requires_grad=True" if self.requires_grad else ""
         return f"tensor({np.array2string(self.numpy(), separator=', ')}{extra})"
 
@@ -140,10 +157,32 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
-    def to(self, device):
-        """This tensor on `device` ("cpu" or "cuda"); itself if already there."""
-        device = backend.check_device(device)
-        return self if device == self.device else sh.ToDevice.apply(self, device=device)
+    def to(self, device, dtype=None):
+        """This tensor on `device` ("cpu" or "cuda") and in `dtype`, as torch.Tensor.to:
+        `t.to("cuda")`, `t.to(minigan.float64)`, `t.to("cuda", "float64")`; itself if
+        nothing changes. Both are differentiable: the gradient comes back to this tensor's
+        device and dtype."""
+        if dtype is None and not is_device_name(device):
+            device, dtype = None, device  # t.to(minigan.float64), as torch's t.to(dtype)
+        out = self
+        if dtype is not None:
+            dtype = resolve_dtype(dtype)
+            if dtype not in dtypes.SUPPORTED:
+                raise TypeError(f"to: dtype {dtype} is not supported: expected one of "
+                                f"{', '.join(d.name for d in dtypes.SUPPORTED)}")
+            out = as_dtype(out, dtype)
+        if device is not None:
+            device = backend.check_device(device)
+            out = out if device == out.device else sh.ToDevice.apply(out, device=device)
+        return out
+
+    def float(self):
+        """This tensor as float32 (as torch.Tensor.float)."""
+        return as_dtype(self, np.dtype(np.float32))
+
+    def double(self):
+        """This tensor as float64 (as torch.Tensor.double)."""
+        return as_dtype(self, np.dtype(np.float64))
 
     # -- shape -------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -201,10 +240,29 @@ class Tensor:
                                   self.ndim)
 
     def sum(self, axis=None, keepdims=False):
-        return red.Sum.apply(self, axes=self._axes("sum", axis, keepdims), keepdims=keepdims)
+        axes = self._axes("sum", axis, keepdims)
+        if self.dtype.kind in "biu":  # summed as int64, as PyTorch (NumPy gives uint8 uint64)
+            total = self.data.sum(axis=axes, keepdims=keepdims, dtype=np.int64)
+            return Tensor(backend.as_array(total, backend.xp_of(self.data)))
+        return red.Sum.apply(self, axes=axes, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
+        if self.dtype.kind != "f":  # PyTorch, too, will not guess a mean's dtype
+            raise TypeError(f"mean(): the input must be a floating-point tensor, got dtype "
+                            f"{self.dtype}; convert it first, e.g. t.float().mean()")
         return red.Mean.apply(self, axes=self._axes("mean", axis, keepdims), keepdims=keepdims)
+
+    def any(self, axis=None, keepdims=False):
+        """Whether any element (over `axis`) is non-zero, as a bool tensor (as torch.any)."""
+        axes = self._axes("any", axis, keepdims)
+        xp = backend.xp_of(self.data)
+        return Tensor(backend.as_array(xp.any(self.data, axis=axes, keepdims=keepdims), xp))
+
+    def all(self, axis=None, keepdims=False):
+        """Whether every element (over `axis`) is non-zero, as a bool tensor (as torch.all)."""
+        axes = self._axes("all", axis, keepdims)
+        xp = backend.xp_of(self.data)
+        return Tensor(backend.as_array(xp.all(self.data, axis=axes, keepdims=keepdims), xp))
 
     def max(self, axis=None, keepdims=False):
         axes = self._axes("max", axis, keepdims)
@@ -223,17 +281,24 @@ class Tensor:
     def _as_float(self):
         """Self, or for a bool or integer tensor its values as float32, as PyTorch promotes
         them for exp and log (such tensors never carry a gradient)."""
-        return self if self.dtype.kind == "f" else Tensor(self.data.astype(float32))
+        return as_dtype(self, dtypes.float_dtype(self.dtype))
 
-    def _operand(self, other):
-        """A Python number or array as a Tensor beside self (same device, float dtype kept)."""
+    def _operand(self, other, dtype=None):
+        """other (a Tensor, a Python or NumPy number, an array) as a Tensor beside self: a
+        number in `dtype` (by default the dtype promotion gives it beside self), an array as
+        it is on self's device."""
         if isinstance(other, Tensor):
             return other
         xp = backend.xp_of(self.data)
-        if isinstance(other, (bool, int, float)):
-            float_self = self.dtype.kind == "f"
-            dtype = self.dtype if float_self else (float32 if isinstance(other, float) else None)
-            return Tensor(xp.asarray(other, dtype=dtype))
+        if dtypes.number_dtype(other) is not None:
+            dtype = dtypes.result_type(self, other) if dtype is None else dtype
+            if isinstance(other, int) and not -2 ** 63 <= other < 2 ** 63:
+                raise OverflowError(f"the integer {other} does not fit in 64 bits")
+            if dtype.kind == "f":
+                return Tensor(xp.asarray(other, dtype=dtype))
+            # via an int64 array, an integer wraps into a narrower dtype (uint8 + 300 adds
+            # 44), as in PyTorch; NumPy would refuse it
+            return Tensor(xp.asarray(other).astype(dtype))
         array = other if isinstance(other, (xp.ndarray, np.ndarray)) else xp.asarray(other)
         if array.dtype.kind not in NUMERIC_KINDS:
             raise TypeError(f"cannot combine a tensor with {type(other).__name__} "
@@ -242,56 +307,85 @@ class Tensor:
         # a raw array is a constant, like a number: it joins self on self's device
         return Tensor(backend.to_device(array, self.device))
 
+    def _common_dtype(self, other, float_op=False):
+        """The dtype of an op on self and other (a Tensor, number or array): PyTorch's
+        promotion (dtypes.result_type); for a float op (true division) an integer or bool
+        result becomes float32."""
+        if isinstance(other, Tensor) and other.dtype == self.dtype:
+            dtype = self.dtype  # the common case, decided without the promotion rule
+        elif isinstance(other, (int, float)) and self.dtype.kind == "f":
+            dtype = self.dtype  # a Python number never changes a float tensor's dtype
+        else:
+            dtype = dtypes.result_type(self, other)
+        return dtypes.float_dtype(dtype) if float_op else dtype
+
+    def _binary(self, op, other, reflected=False, float_op=False):
+        """op on (self, other), or on (other, self) if reflected, in their common dtype.
+
+        Both operands are cast to that dtype first (a number is made in it), so the op
+        computes in one dtype; casts are recorded like any op, so each gradient comes back
+        in its operand's own dtype."""
+        dtype = self._common_dtype(other, float_op)
+        a, b = as_dtype(self, dtype), as_dtype(self._operand(other, dtype), dtype)
+        return op.apply(b, a) if reflected else op.apply(a, b)
+
     def __add__(self, other):
-        return ew.Add.apply(self, self._operand(other))
+        return self._binary(ew.Add, other)
 
     def __radd__(self, other):
-        return ew.Add.apply(self._operand(other), self)
+        return self._binary(ew.Add, other, reflected=True)
 
     def __sub__(self, other):
-        return ew.Sub.apply(self, self._operand(other))
+        return self._binary(ew.Sub, other)
 
     def __rsub__(self, other):
-        return ew.Sub.apply(self._operand(other), self)
+        return self._binary(ew.Sub, other, reflected=True)
 
     def __mul__(self, other):
-        return ew.Mul.apply(self, self._operand(other))
+        return self._binary(ew.Mul, other)
 
     def __rmul__(self, other):
-        return ew.Mul.apply(self._operand(other), self)
+        return self._binary(ew.Mul, other, reflected=True)
 
     def __truediv__(self, other):
-        return ew.Div.apply(self, self._operand(other))
+        return self._binary(ew.Div, other, float_op=True)
 
     def __rtruediv__(self, other):
-        return ew.Div.apply(self._operand(other), self)
+        return self._binary(ew.Div, other, reflected=True, float_op=True)
 
     def __pow__(self, other):
-        return ew.Pow.apply(self, self._operand(other))
+        check_not_bool("pow", self._common_dtype(other))
+        return self._binary(ew.Pow, other)
 
     def __rpow__(self, other):
-        return ew.Pow.apply(self._operand(other), self)
+        check_not_bool("pow", self._common_dtype(other))
+        return self._binary(ew.Pow, other, reflected=True)
 
     def __neg__(self):
+        check_not_bool("neg", self.dtype, hint="; to invert a mask use mask == 0")
         return ew.Neg.apply(self)
 
     def __matmul__(self, other):
         other = self._operand(other)
         check_matmul_shapes("matmul", self.shape, other.shape)
+        check_matmul_dtypes(self.dtype, other.dtype)
         return mm.MatMul.apply(self, other)
 
     def __rmatmul__(self, other):
         other = self._operand(other)
         check_matmul_shapes("matmul", other.shape, self.shape)
+        check_matmul_dtypes(other.dtype, self.dtype)
         return mm.MatMul.apply(other, self)
 
     # -- comparisons: no gradient, a bool tensor -----------------------------------------
     def _compare(self, other, op):
-        try:
-            other = self._operand(other)
+        try:  # compared in the promoted dtype, as PyTorch compares
+            dtype = self._common_dtype(other)
+            other = self._operand(other, dtype)
         except TypeError:  # Python then says "'<' not supported", or == falls back to `is`
             return NotImplemented
-        return Tensor(op(self.data, other.data))
+        return Tensor(op(self.data.astype(dtype, copy=False),
+                         other.data.astype(dtype, copy=False)))
 
     def __lt__(self, other):
         return self._compare(other, lambda a, b: a < b)
@@ -310,6 +404,48 @@ class Tensor:
 
     def __ne__(self, other):
         return self._compare(other, lambda a, b: a != b)
+
+
+def as_dtype(t, dtype):
+    """Tensor t in `dtype`: itself if already so, else a cast (differentiable)."""
+    return t if t.dtype == dtype else cast.Cast.apply(t, dtype=dtype)
+
+
+def is_device_name(value):
+    """True for "cpu", "cuda", "cuda:N" (and for any string that is not a dtype's name, so
+    that a wrong device name gets the device error)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        np.dtype(value)
+    except TypeError:
+        return True
+    return False
+
+
+def legacy_data(data):
+    """The array of minigan.Tensor(data) for data that is not an array: a list or tuple
+    of numbers as float32, as torch.Tensor([1, 2]) does."""
+    if not isinstance(data, (list, tuple)):
+        raise TypeError(f"Tensor(data): data must be an array or a list of numbers, got "
+                        f"{type(data).__name__}; use minigan.tensor(data) for a tensor of a "
+                        f"number or with a dtype, minigan.zeros(*shape) for a shape")
+    from .creation import tensor  # noqa: PLC0415 - creation.py imports this file
+    return tensor(data, dtype=np.float32).data
+
+
+def check_not_bool(name, dtype, hint=""):
+    """PyTorch has no bool arithmetic beyond +, * and comparisons."""
+    if dtype == np.bool_:
+        raise TypeError(f"{name}: not supported on bool tensors{hint}")
+
+
+def check_matmul_dtypes(a_dtype, b_dtype):
+    """PyTorch multiplies matrices of one dtype only (not bool): it refuses to mix them."""
+    if a_dtype != b_dtype:
+        raise TypeError(f"matmul: expected both operands to have the same dtype, got "
+                        f"{a_dtype} and {b_dtype}; convert one with .to(dtype)")
+    check_not_bool("matmul", a_dtype)
 
 
 def summary(value, width=40):
@@ -353,4 +489,5 @@ def cat(tensors, dim=0):
         if t.ndim != len(first) or any(a != b for i, (a, b) in enumerate(zip(t.shape, first))
                                        if i != dim):
             raise ValueError(f"cat: shapes {first} and {t.shape} differ outside dimension {dim}")
-    return sh.Cat.apply(*tensors, axis=dim)
+    dtype = dtypes.result_type(*tensors)  # mixed dtypes promote, as in torch.cat
+    return sh.Cat.apply(*(as_dtype(t, dtype) for t in tensors), axis=dim)

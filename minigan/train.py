@@ -16,6 +16,7 @@ epoch e follow a permutation made from (seed, e). A checkpoint therefore needs o
 step (and the seed) besides the weights and optimizer states to continue exactly where
 the uninterrupted run would have been.
 """
+import contextlib
 import dataclasses
 import math
 import os
@@ -184,7 +185,11 @@ def resolve_steps(config, batches_per_epoch):
     if config.steps is not None:
         return config.steps
     if config.epochs is not None:
-        return max(1, math.ceil(config.epochs * batches_per_epoch / config.d_steps))
+        steps = max(1, math.ceil(config.epochs * batches_per_epoch / config.d_steps))
+        if steps > INT64_MAX:  # checkpoints count steps in int64
+            raise ValueError(f"--epochs {config.epochs:g} is {steps:.3g} steps, more than a run "
+                             f"can count ({INT64_MAX})")
+        return steps
     return DEFAULT_STEPS
 
 
@@ -279,6 +284,7 @@ class Run:
         return checkpoint.save_checkpoint(self.paths.checkpoint, self.G, self.D, self.opt_g,
                                           self.opt_d, step=step, config=stored_config,
                                           model_spec=self.model_spec, skipped_updates=skipped,
+                                          data_fingerprint=self.dataset.fingerprint,
                                           G_ema=self.G_ema)
 
 
@@ -292,18 +298,21 @@ def setup(config, resume=None, progress=False):
     steps = resolve_steps(config, real.per_epoch)
     config.out = config.out or default_out(config.model, config.dataset)
     config.steps, config.epochs = steps, None  # what checkpoints store: the resolved step count
+    config.dataset = data.absolute_name(config.dataset)  # where, not what was typed
     model_spec = model_spec_for(config, dataset)
-    G, D = build_models(model_spec, config.device, config.seed)
-    model_spec["nz"] = G.nz
+    ckpt = None if resume is None else checkpoint.read_checkpoint(resume)
     G_ema = None
-    if config.ema is not None:  # starts as a copy of G
-        G_ema, _ = build_models(model_spec, config.device, config.seed)
-        G_ema.load_state_dict(G.state_dict())
+    with contextlib.nullcontext() if ckpt is None else ckpt.bounding_allocations():
+        G, D = build_models(model_spec, config.device, config.seed)
+        if config.ema is not None:  # starts as a copy of G
+            G_ema, _ = build_models(model_spec, config.device, config.seed)
+            G_ema.load_state_dict(G.state_dict())
+    model_spec["nz"] = G.nz
     opt_g, opt_d = make_optimizers(G, D, config)
 
     start, skipped = 0, 0
-    if resume is not None:
-        ckpt = checkpoint.read_checkpoint(resume)
+    if ckpt is not None:
+        ckpt.check_data(dataset.fingerprint)
         ckpt.load_into(G, D, opt_g, opt_d, G_ema=G_ema)
         start, skipped = ckpt.step, ckpt.skipped_updates
         if start >= steps:
@@ -311,9 +320,8 @@ def setup(config, resume=None, progress=False):
                              f"{steps}; pass a larger --steps to continue")
 
     paths = RunFiles(config.out)
-    if progress and resume is None and os.path.exists(paths.checkpoint):
-        print(f"minigan train: replacing the earlier run in {paths.out}")
-    paths.prepare(resumed_at=start if resume is not None else None)
+    paths.prepare(resumed_at=None if ckpt is None else start,
+                  resumed_from=None if ckpt is None else ckpt.path)
     fixed_z, fixed_labels = fixed_batch(G, dataset.kind, config.seed, config.device)
     return Run(config, dataset, real, model_spec, G, D, G_ema, opt_g, opt_d,
                build_method(config, G, D, G_ema), paths, start, skipped, fixed_z, fixed_labels)

@@ -48,7 +48,7 @@ def test_no_grad_records_nothing(device):
     with minigan.no_grad():
         assert not minigan.is_grad_enabled()
         y = (x * 2).exp().sum()
-        z = minigan.nn.Linear(2, 2).to(device)(x.reshape(1, 2))
+        z = minigan.nn.Linear(2, 2).double().to(device)(x.reshape(1, 2))
     assert minigan.is_grad_enabled()
     assert not y.requires_grad and y._ctx is None
     assert not z.requires_grad and z._ctx is None

@@ -129,10 +129,10 @@ def test_linear_on_integer_tensors_raises_type_error(device):
         F.linear(minigan.randn(1, 2, device=device), minigan.tensor([[1, 2]], device=device))
 
 
-@pytest.mark.parametrize("fn", [F.relu, F.leaky_relu, F.tanh, F.sigmoid])
-def test_activations_on_integer_tensors_raise_type_error(device, fn):
+def test_leaky_relu_on_an_integer_tensor_raises_type_error(device):
+    # relu keeps an integer dtype, tanh and sigmoid give float32 (test_promotion.py), as torch
     with pytest.raises(TypeError, match="must be a floating-point tensor.*int64"):
-        fn(minigan.tensor([1, -2], device=device))
+        F.leaky_relu(minigan.tensor([1, -2], device=device))
 
 
 def test_mse_loss_of_integer_or_non_tensor_input_raises_type_error(device):

@@ -296,9 +296,14 @@ def test_bad_method_flags_get_one_clear_line(tmp_path, flags, message):
 
 
 def test_method_settings_cannot_change_on_resume(tmp_path):
-    train(TrainConfig(dataset="ring8", steps=1, out=str(tmp_path)), progress=False)
+    train(TrainConfig(dataset="ring8", steps=1, loss="wgan", gp=0.1, out=str(tmp_path)),
+          progress=False)
     out = run_cli("train", "--resume", tmp_path, "--steps", 2, "--loss", "hinge")
-    assert out.returncode == 2 and "--loss cannot be changed when resuming" in out.stderr
+    assert out.returncode == 2
+    assert "--loss hinge (the run has wgan) cannot be changed when resuming" in out.stderr
+    out = run_cli("train", "--resume", tmp_path, "--steps", 2, "--loss", "wgan", "--gp", 0.1,
+                  "--no-progress")  # the command repeated with its saved values
+    assert out.returncode == 0, out.stderr
 
 
 def test_default_method_is_the_original_gan_with_no_penalty_or_hooks():

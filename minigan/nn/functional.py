@@ -5,6 +5,8 @@ function, the shapes received and what was expected, then apply the op's Functio
 """
 import numbers
 
+import numpy as np
+
 from ..ops import activation as act
 from ..ops import loss
 from ..ops.matmul import Linear
@@ -18,6 +20,38 @@ def check_tensor(name, x, arg="input"):
     if x.dtype.kind != "f":
         raise TypeError(f"{name}: {arg} must be a floating-point tensor (float32 or float64), "
                         f"got dtype {x.dtype}")
+
+
+def check_numeric(name, x, kinds):
+    """`x` must be a Tensor of a dtype kind in `kinds` (f float, iu integer, b bool)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: input must be a minigan.Tensor, got {type(x).__name__}")
+    if x.dtype.kind not in kinds:
+        raise TypeError(f"{name}: not supported for dtype {x.dtype}, as in PyTorch")
+
+
+def check_same_dtype(name, x, t, arg):
+    """Ops that PyTorch runs in one dtype refuse a second one, naming both."""
+    if t.dtype != x.dtype:
+        raise TypeError(f"{name}: input is {x.dtype} but {arg} is {t.dtype}; they must have "
+                        f"the same dtype (convert one with .to(dtype))")
+
+
+def check_unit_interval(name, p, target):
+    """Every element of p and target in [0, 1], NaN refused, as PyTorch's BCE checks.
+
+    One pass of min and max over each (NaN propagates through both, so it fails the test);
+    the answer is read back once, which on a GPU waits for the device (PyTorch's CUDA
+    kernel asserts on the device instead, without waiting)."""
+    if not bool(in_unit_interval(p.data) & in_unit_interval(target.data)):
+        arg = "target" if bool(in_unit_interval(p.data)) else "input"
+        raise ValueError(f"{name}: all elements of {arg} should be between 0 and 1 (and none "
+                         f"NaN), as for PyTorch: {arg} holds probabilities")
+
+
+def in_unit_interval(a):
+    """0 <= a <= 1 everywhere (True for an empty array), as a 0-d array or a bool."""
+    return a.size == 0 or (a.min() >= 0) & (a.max() <= 1)
 
 
 def check_same_shape(name, a, b, a_name="input", b_name="target"):
@@ -49,17 +83,19 @@ def linear(x, weight, bias=None):
     if weight.numel() == 0:
         raise ValueError(f"linear: weight of shape {weight.shape} is empty; minigan needs at "
                          f"least one input and one output feature")
+    check_same_dtype("linear", x, weight, "weight")
     if bias is None:
         return Linear.apply(x, weight)
     check_tensor("linear", bias, "bias")
+    check_same_dtype("linear", x, bias, "bias")
     if bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     return Linear.apply(x, weight, bias)
 
 
 def relu(x):
-    """max(x, 0), as F.relu."""
-    check_tensor("relu", x)
+    """max(x, 0), as F.relu; integer tensors too (their dtype kept), as in PyTorch."""
+    check_numeric("relu", x, "fiu")
     return act.ReLU.apply(x)
 
 
@@ -71,20 +107,23 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def tanh(x):
-    check_tensor("tanh", x)
-    return act.Tanh.apply(x)
+    """tanh(x), as F.tanh; integer and bool tensors give float32, as in PyTorch."""
+    check_numeric("tanh", x, "fiub")
+    return act.Tanh.apply(x._as_float())
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)), computed without overflow, as F.sigmoid."""
-    check_tensor("sigmoid", x)
-    return act.Sigmoid.apply(x)
+    """1 / (1 + exp(-x)), computed without overflow, as F.sigmoid; integer and bool tensors
+    give float32, as in PyTorch."""
+    check_numeric("sigmoid", x, "fiub")
+    return act.Sigmoid.apply(x._as_float())
 
 
 def _loss_target(name, x, target):
-    """The target as a Tensor of x's shape and dtype (it may be given as a number or array)."""
+    """The target as a Tensor of x's shape (a number given as target takes x's dtype, an
+    array keeps its own)."""
     if not isinstance(target, Tensor):
-        target = x._operand(target)
+        target = x._operand(target, x.dtype)
     check_tensor(name, target, "target")
     check_same_shape(name, x, target)
     return target
@@ -92,18 +131,23 @@ def _loss_target(name, x, target):
 
 def binary_cross_entropy(p, target):
     """mean(-[t log p + (1 - t) log(1 - p)]) over all elements, logs clamped at -100,
-    as F.binary_cross_entropy. p holds probabilities in [0, 1]."""
-    check_tensor("binary_cross_entropy", p)
-    target = _loss_target("binary_cross_entropy", p, target)
+    as F.binary_cross_entropy. p and target hold probabilities in [0, 1], in one dtype."""
+    name = "binary_cross_entropy"
+    check_tensor(name, p)
+    target = _loss_target(name, p, target)
+    check_same_dtype(name, p, target, "target")
+    check_unit_interval(name, p, target)
     return loss.BinaryCrossEntropy.apply(p, target)
 
 
 def binary_cross_entropy_with_logits(logits, target):
     """binary_cross_entropy(sigmoid(logits), target) in the stable softplus form, as
-    F.binary_cross_entropy_with_logits."""
+    F.binary_cross_entropy_with_logits. Targets outside [0, 1] are allowed, as in PyTorch.
+    Of two float dtypes the target's is computed in and returned, as PyTorch 2.13 does
+    (float64 logits with a float32 target give a float32 loss)."""
     check_tensor("binary_cross_entropy_with_logits", logits)
     target = _loss_target("binary_cross_entropy_with_logits", logits, target)
-    return loss.BinaryCrossEntropyWithLogits.apply(logits, target)
+    return loss.BinaryCrossEntropyWithLogits.apply(logits.to(target.dtype), target)
 
 
 def mse_loss(input, target):
@@ -125,8 +169,10 @@ def cross_entropy(logits, target):
     if logits.ndim != 2 or getattr(target, "shape", None) != (logits.shape[0],):
         raise ValueError(f"cross_entropy: expected logits (N, K) and integer target (N,), got "
                          f"{logits.shape} and {getattr(target, 'shape', type(target).__name__)}")
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: target must hold integer class indices, got {target.dtype}")
+    if target.dtype not in (np.int64, np.uint8):  # PyTorch: "Long or Byte"
+        raise TypeError(f"cross_entropy: target must hold integer class indices, as int64 "
+                        f"(or uint8), "
+                        f"got {target.dtype}")
     if target.size and (int(target.min()) < 0 or int(target.max()) >= logits.shape[1]):
         raise ValueError(f"cross_entropy: target classes must be in [0, {logits.shape[1]})")
     return loss.CrossEntropy.apply(logits, target=target)
@@ -265,9 +311,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                              f"{x.shape} with {c} channels, got {t.shape}")
         if t.device != x.device:
             raise DeviceError(f"{name}: input is on '{x.device}' but {arg} is on '{t.device}'")
-        if arg in ("weight", "bias") and t.dtype != x.dtype:
-            raise TypeError(f"{name}: input is {x.dtype} but {arg} is {t.dtype}; "
-                            f"they must have the same dtype")
+        check_same_dtype(name, x, t, arg)  # running statistics too, as PyTorch on the CPU
     if not (isinstance(momentum, numbers.Real) and 0 <= momentum <= 1):
         raise ValueError(f"{name}: momentum must be a number in [0, 1], got {momentum!r}")
     eps = check_real(name, "eps", eps, minimum=0)

@@ -7,6 +7,7 @@ from .. import kernels
 from ..autograd import Function, is_grad_enabled
 from ..backend import xp_of
 from ..tensor import Tensor
+from .elementwise import Mul
 
 
 class ReLU(Function):
@@ -22,7 +23,7 @@ class ReLU(Function):
 
     def backward(self, grad_out):
         passes, = self.saved
-        return (grad_out * passes,)
+        return (Mul.apply(grad_out, passes),)  # the op itself: a bool mask is not cast first
 
 
 class LeakyReLU(Function):

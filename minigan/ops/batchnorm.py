@@ -33,13 +33,15 @@ class BatchNorm(Function):
         self.count = x.size // c  # M, the values per channel
         self.training, self.eps = training, eps
         self.fused = training and fused_training_ok(x, weight, bias, running_mean, running_var)
-        # Backward reads x (grad_gamma in both modes, grad_x in training, where x_hat is
-        # made again from it), as PyTorch keeps it: one x-sized array. The rest is (C,).
-        keep_x = (training and self.needs_input_grad[0]) or self.needs_input_grad[1]
+        # training backward reads x_hat for grad_x; grad_gamma reads it in both modes.
+        # It costs one x-sized array (saving x instead, as PyTorch does, would keep alive
+        # the padded buffer that a transposed convolution's output is a view of); mean,
+        # inv_std and gamma are (C,).
+        keep_x_hat = (training and self.needs_input_grad[0]) or self.needs_input_grad[1]
         if self.fused:  # on the GPU: the lines below in 4 launches (kernels.py)
-            out, mean, inv_std = kernels.batch_norm_training(x, weight, bias, running_mean,
-                                                             running_var, momentum, eps)
-            self.save_for_backward(x if keep_x else None, weight, mean, inv_std)
+            out, x_hat, mean, inv_std = kernels.batch_norm_training(
+                x, weight, bias, running_mean, running_var, momentum, eps)
+            self.save_for_backward(x_hat if keep_x_hat else None, weight, mean, inv_std)
             return out
         if training:
             mean = channel_sum(x) / self.count  # (C,)
@@ -58,7 +60,7 @@ class BatchNorm(Function):
             x_hat = x - mean.reshape(self.shape)
         inv_std = 1 / xp.sqrt(var + eps)  # (C,)
         x_hat *= inv_std.reshape(self.shape)
-        self.save_for_backward(x if keep_x else None, weight, mean, inv_std)
+        self.save_for_backward(x_hat if keep_x_hat else None, weight, mean, inv_std)
         out = x_hat * weight.reshape(self.shape)
         out += bias.reshape(self.shape)
         return out
@@ -66,18 +68,21 @@ class BatchNorm(Function):
     def backward(self, grad_out):
         if not is_grad_enabled():  # nothing recorded: the same in fewer passes, in place
             return self.backward_arrays(grad_out)
-        x, weight, mean, inv_std = self.saved
+        x_hat, weight, mean, inv_std = self.saved
         g = grad_out
         needs_x, needs_weight, needs_bias = self.needs_input_grad
-        inv_std = inv_std.reshape(self.shape)  # (1, C, 1, 1)
-        x_hat = None
-        if x is not None and self.training:  # the batch statistics, as functions of x
-            x_centred = x - x.mean(axis=self.axes, keepdims=True)
-            var = (x_centred * x_centred).mean(axis=self.axes, keepdims=True)
-            inv_std = (var + self.eps) ** -0.5
-            x_hat = x_centred * inv_std
-        elif x is not None:  # eval: the running statistics, constants
-            x_hat = (x - mean.reshape(self.shape)) * inv_std
+        inv_std = inv_std.reshape(self.shape)  # (1, C, 1, 1), a constant in eval mode
+        if x_hat is not None:
+            # x_hat as a function of x, recorded: x, its values recomputed from x_hat,
+            # joined to the graph where the input came from
+            x = self.input_tensor(0, x_hat.data / inv_std.data + mean.data.reshape(self.shape))
+            if self.training:  # the batch statistics depend on x too
+                x_centred = x - x.mean(axis=self.axes, keepdims=True)
+                var = (x_centred * x_centred).mean(axis=self.axes, keepdims=True)
+                inv_std = (var + self.eps) ** -0.5
+                x_hat = x_centred * inv_std
+            else:
+                x_hat = (x - mean.reshape(self.shape)) * inv_std
         grad_x = grad_weight = grad_bias = None
         if needs_bias:
             grad_bias = g.sum(axis=self.axes)  # sum(g), (C,)
@@ -92,28 +97,22 @@ class BatchNorm(Function):
         return grad_x, grad_weight, grad_bias
 
     def backward_arrays(self, grad_out):
-        """backward's formulas on arrays, x_hat made again once and reused for grad_x."""
-        x, weight, mean, inv_std = (None if t is None else t.data for t in self.saved)
+        """backward's formulas on arrays, in as few passes as possible."""
+        x_hat, weight, _, inv_std = (None if t is None else t.data for t in self.saved)
         g = grad_out.data
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         scale = weight * inv_std  # gamma * inv_std, (C,)
-        if needs_weight or (needs_x and self.training):
-            # an x-sized scratch array in x's memory order, reused below
-            x_hat = xp_of(x).subtract(x, mean.reshape(self.shape), out=xp_of(x).empty_like(x))
-            x_hat *= inv_std.reshape(self.shape)
-        grad_x = grad_weight = grad_bias = None
         if self.fused and needs_x:  # on the GPU: the lines below in 3 launches (kernels.py)
             grad_x, grad_weight, grad_bias = kernels.batch_norm_training_backward(g, x_hat, scale)
         else:
+            grad_x = grad_weight = grad_bias = None
             if needs_bias or (needs_x and self.training):
                 grad_bias = channel_sum(g)  # sum(g), (C,)
             if needs_weight or (needs_x and self.training):
                 grad_weight = channel_sum(g, x_hat)  # sum(g * x_hat), (C,)
             if needs_x and self.training:
-                # (g - mean(g) - x_hat * mean(g * x_hat)) * gamma * inv_std, in four passes,
-                # in the memory of x_hat
-                grad_x = x_hat
-                grad_x *= (grad_weight / self.count).reshape(self.shape)
+                # (g - mean(g) - x_hat * mean(g * x_hat)) * gamma * inv_std, in four passes
+                grad_x = x_hat * (grad_weight / self.count).reshape(self.shape)
                 grad_x += (grad_bias / self.count).reshape(self.shape)
                 xp_of(g).subtract(g, grad_x, out=grad_x)
                 grad_x *= scale.reshape(self.shape)

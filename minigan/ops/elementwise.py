@@ -8,15 +8,20 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import xp_of
+from .reduce import Sum
+from .shape import Reshape
 
 
 def unbroadcast(grad, shape):
-    """Sum `grad` over the axes that broadcasting added or stretched, giving `shape`."""
+    """Sum the Tensor `grad` over the axes that broadcasting added or stretched, giving
+    `shape`."""
     if grad.shape == shape:
         return grad
     added = grad.ndim - len(shape)  # leading axes that broadcasting prepended
-    stretched = tuple(added + i for i, n in enumerate(shape) if n == 1 and grad.shape[added + i] != 1)
-    return grad.sum(axis=tuple(range(added)) + stretched, keepdims=True).reshape(shape)
+    stretched = tuple(added + i for i, n in enumerate(shape)
+                      if n == 1 and grad.shape[added + i] != 1)
+    summed = Sum.apply(grad, axes=tuple(range(added)) + stretched, keepdims=True)
+    return Reshape.apply(summed, shape=shape)
 
 
 class Add(Function):

@@ -5,6 +5,8 @@ with batch axes broadcast as in NumPy's matmul (so unbroadcast sums them back).
 """
 from ..autograd import Function
 from .elementwise import unbroadcast
+from .reduce import Sum
+from .shape import Permute, Reshape
 
 
 class MatMul(Function):
@@ -46,9 +48,16 @@ class Linear(Function):
     def backward(self, grad_out):
         x, w = self.saved
         needs = self.needs_input_grad
-        g = grad_out.reshape(-1, grad_out.shape[-1])  # (M, out), M = all leading axes
-        grad_x = grad_out @ w if needs[0] else None  # (..., out) @ (out, in) -> (..., in)
-        grad_w = g.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None  # (out, M) @ (M, in)
+        # the ops themselves, not Tensor's methods: no argument checks on the training path
+        g = as_matrix(grad_out)  # (M, out), M = all leading axes
+        grad_x = MatMul.apply(grad_out, w) if needs[0] else None  # (..., out) @ (out, in)
+        grad_w = MatMul.apply(Permute.apply(g, dims=(1, 0)), as_matrix(x)) if needs[1] else None
+        # (out, M) @ (M, in)
         if len(needs) == 2:  # called without a bias
             return grad_x, grad_w
-        return grad_x, grad_w, (g.sum(axis=0) if needs[2] else None)
+        return grad_x, grad_w, (Sum.apply(g, axes=(0,)) if needs[2] else None)
+
+
+def as_matrix(t):
+    """A Tensor (..., k) as the matrix (M, k), M all its leading axes (itself when 2-D)."""
+    return t if t.ndim == 2 else Reshape.apply(t, shape=(-1, t.shape[-1]))

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import xp_of
+from .shape import BroadcastTo, Reshape
 
 
 def normalize_axes(axis, ndim):
@@ -26,10 +27,9 @@ def normalize_axes(axis, ndim):
 def expand_reduced(grad_out, shape, axes):
     """The Tensor grad_out with the reduced axes reinserted as size 1, then broadcast to
     `shape` (a view, no copy)."""
-    from .shape import BroadcastTo
-
     if grad_out.ndim != len(shape):
-        grad_out = grad_out.reshape([1 if i in axes else n for i, n in enumerate(shape)])
+        kept = [1 if i in axes else n for i, n in enumerate(shape)]  # reduced axes as size 1
+        grad_out = Reshape.apply(grad_out, shape=kept)
     return BroadcastTo.apply(grad_out, shape=shape)
 
 
@@ -71,6 +71,9 @@ class Max(Function):
         return out if keepdims else out.reshape([n for i, n in enumerate(out.shape) if i not in axes])
 
     def backward(self, grad_out):
+        from .elementwise import Mul  # (elementwise.py imports this file)
+
         is_max, = self.saved
         ties = is_max.data.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
-        return (is_max * expand_reduced(grad_out, is_max.shape, self.axes) / ties,)
+        # Mul itself, not `*`: the bool mask is not cast to a float array first
+        return (Mul.apply(is_max, expand_reduced(grad_out, is_max.shape, self.axes)) / ties,)

@@ -111,13 +111,3 @@ class ToDevice(Function):
     def backward(self, grad_out):
         return (ToDevice.apply(grad_out, device=self.source),)
 
-
-class Cast(Function):
-    """out = a converted to `dtype`; the gradient is converted back to a's dtype."""
-
-    def forward(self, a, dtype=None):
-        self.a_dtype = a.dtype
-        return a.astype(dtype)
-
-    def backward(self, grad_out):
-        return (Cast.apply(grad_out, dtype=self.a_dtype),)

@@ -51,6 +51,7 @@ class Adam(Optimizer):
                 update = kernels.adam_update if kernels.fused(p.data) else adam_update
                 update(p.data, g, state["exp_avg"], state["exp_avg_sq"], b1, b2,
                        bias2_sqrt=math.sqrt(1 - b2 ** t), eps=eps, step_size=lr / (1 - b1 ** t))
+                p._version += 1  # modified in place: a graph that saved p can no longer use it
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, b1, b2, bias2_sqrt, eps, step_size):

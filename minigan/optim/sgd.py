@@ -34,4 +34,4 @@ class SGD(Optimizer):
                         buf *= momentum
                         buf += g
                     g = state["momentum_buffer"]
-                p.data -= lr * g
+                p.data -= lr * g  # an assignment to .data: bumps p's version (tensor.py)

@@ -348,4 +348,5 @@ def test_build_gan_refuses_a_scheme_without_labels():
 def test_conditioning_cannot_change_on_resume(tmp_path):
     train(TrainConfig(model="cmlp", steps=1, batch_size=8, out=str(tmp_path)), progress=False)
     out = run_cli("train", "--resume", tmp_path, "--steps", 2, "--conditioning", "acgan")
-    assert out.returncode == 2 and "--conditioning cannot be changed when resuming" in out.stderr
+    assert out.returncode == 2
+    assert "--conditioning acgan (the run has concat) cannot be changed when resuming" in out.stderr

@@ -6,7 +6,7 @@ thread counts are fixed here, before numpy is imported (OpenBLAS reads them then
 import argparse
 import sys
 
-from .machine import set_thread_env
+from .machine import available_cores, set_thread_env
 
 
 def parse_args(argv=None):
@@ -17,10 +17,10 @@ def parse_args(argv=None):
     parser.add_argument("--repeats", type=int, help="samples per framework and row "
                         "(default 15, 7 with --quick)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads for both PyTorch and OpenBLAS (default 1: on a small "
-                        "shared machine, spinning thread pools make multi-threaded times "
-                        "swing by 10x and more)")
+    parser.add_argument("--threads", type=int, default=available_cores(),
+                        help="threads for both PyTorch and OpenBLAS (default: every core, "
+                        f"here {available_cores()}, as users run; the step rows are then "
+                        "timed at 1 thread as well)")
     parser.add_argument("--only", metavar="TEXT", help="only the rows whose name contains TEXT")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     parser.add_argument("--no-fused", action="store_true", help="on cuda, run minigan's "
@@ -32,7 +32,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     set_thread_env(args.threads)  # before anything imports numpy or torch
-    from .machine import set_threads
+    from .machine import set_threads, set_torch_cuda
     from .suite import run
 
     set_threads(args.threads)
@@ -45,8 +45,7 @@ def main(argv=None):
         if not (minigan.cuda.is_available() and torch.cuda.is_available()):
             print("--device cuda needs a GPU seen by both CuPy and PyTorch", file=sys.stderr)
             return 2
-        torch.backends.cuda.matmul.allow_tf32 = False  # float32 for both, as CuPy computes it
-        torch.backends.cudnn.allow_tf32 = False
+        set_torch_cuda()  # no TF32 (float32 for both); cudnn.benchmark as pytorch/examples
         kernels.USE_FUSED = not args.no_fused
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     _, report = run(device=args.device, quick=args.quick, repeats=args.repeats,

@@ -17,6 +17,7 @@ import statistics
 import sys
 import time
 
+from .machine import set_torch_cuda
 from .steps import gan_contenders
 
 ROWS = (("MLP GAN b64", "mlp", (1, 28, 28), 64), ("MLP GAN b256", "mlp", (1, 28, 28), 256),
@@ -136,8 +137,7 @@ def main(argv=None):
                                       torch.cuda.is_available()):
         print("needs a GPU seen by both CuPy and PyTorch", file=sys.stderr)
         return 2
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+    set_torch_cuda()
     kernels.USE_FUSED = not args.no_fused
     print(f"# minigan on the GPU, fused kernels {'on' if kernels.USE_FUSED else 'off'}; "
           f"{torch.cuda.get_device_name() if args.device == 'cuda' else 'cpu'}\n")

@@ -16,6 +16,13 @@ import sys
 THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+def available_cores():
+    """The cores this process may run on: every core, the default thread count."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def set_thread_env(n):
     """Ask every BLAS and OpenMP runtime for n threads; only works before numpy is imported."""
     for name in THREAD_ENV:
@@ -32,6 +39,16 @@ def set_threads(n):
     except ImportError:
         return  # OPENBLAS_NUM_THREADS, set before numpy's import, did it
     threadpoolctl.threadpool_limits(limits=n, user_api="blas")
+
+
+def set_torch_cuda():
+    """PyTorch CUDA as the comparison needs it: float32 without TF32 (as CuPy computes), and
+    cuDNN's autotuner on, as pytorch/examples' dcgan runs it (cudnn.benchmark = True)."""
+    import torch  # noqa: PLC0415
+
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = True
 
 
 def _openblas_library():
@@ -134,7 +151,8 @@ def torch_info(device):
         info.update(gpu=torch.cuda.get_device_name(), cuda=torch.version.cuda,
                     cudnn=torch.backends.cudnn.version(),
                     matmul_allow_tf32=torch.backends.cuda.matmul.allow_tf32,
-                    cudnn_allow_tf32=torch.backends.cudnn.allow_tf32)
+                    cudnn_allow_tf32=torch.backends.cudnn.allow_tf32,
+                    cudnn_benchmark=torch.backends.cudnn.benchmark)
     return info
 
 
@@ -188,7 +206,7 @@ def describe(info):
         f"- CPU: {info['cpu']} ({info['logical_cores']} logical cores, {info['usable_cores']} "
         f"usable; flags {', '.join(info['cpu_flags'])})",
         f"- threads: PyTorch {t['num_threads']}, numpy's OpenBLAS {ob.get('num_threads')} "
-        f"(env {info['thread_env']})",
+        f"(env {info['thread_env']}); rows named \"(1 thread)\" at 1 thread for both",
         f"- numpy {info['numpy']} with {info['numpy_blas'].get('name')} "
         f"{info['numpy_blas'].get('version')}; OpenBLAS kernels in use: "
         f"{ob.get('corename')} (OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']})",
@@ -203,6 +221,7 @@ def describe(info):
         cp = info["cupy"]
         lines.append(f"- GPU: {t['gpu']}; torch CUDA {t['cuda']}, cuDNN {t['cudnn']}; CuPy "
                      f"{cp['version']} (CUDA runtime {cp['cuda_runtime']}); TF32 off for both "
-                     f"(matmul {t['matmul_allow_tf32']}, cudnn {t['cudnn_allow_tf32']}); minigan's "
+                     f"(matmul {t['matmul_allow_tf32']}, cudnn {t['cudnn_allow_tf32']}); "
+                     f"cudnn.benchmark {t.get('cudnn_benchmark')}; minigan's "
                      f"fused kernels {'on' if info.get('fused_kernels') else 'off (--no-fused)'}")
     return "\n".join(lines)

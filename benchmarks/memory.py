@@ -95,7 +95,7 @@ def measure_cuda(framework, run, sync):
 
 def child(args):
     """In the subprocess: build the row for one framework, measure, print one JSON line."""
-    from .machine import set_thread_env, set_threads
+    from .machine import set_thread_env, set_threads, set_torch_cuda
 
     set_thread_env(args.threads)
     from .suite import all_rows
@@ -104,7 +104,10 @@ def child(args):
     from minigan import kernels
 
     kernels.USE_FUSED = not args.no_fused
-    row = next(r for r in all_rows(args.device, quick=False) if r.name == args.row)
+    if args.device == "cuda":
+        set_torch_cuda()  # the settings the parent times under
+    row = next(r for r in all_rows(args.device, quick=False, one_thread_rows=True)
+               if r.name == args.row)
     contenders = row.setup(args.device)
     contender = contenders.pop(args.framework)
     contenders.clear()  # the other framework's models and inputs go before the baseline

@@ -12,7 +12,7 @@ import numpy as np
 
 from .timing import Contender, Row
 
-CONV_TARGET = 2.0  # minigan/PyTorch, median, per conv and conv-transpose layer
+CONV_TARGET = 1.5  # minigan/PyTorch, median, per conv and conv-transpose layer
 
 # The DCGAN-64 of pytorch/examples (ndf = ngf = 64, nc = 3, nz = 100) at batch 64:
 # (op, x shape, weight shape, stride, padding, where)

@@ -65,11 +65,14 @@ def step(pkg, model, image_shape, batch):
 
 
 def sample(run, inner):
+    """(wall seconds, CPU seconds of this process) per call, averaged over `inner` calls.
+    On a machine shared with other jobs the wall time includes waiting for a core; the
+    CPU time counts only this process's own work (all its threads)."""
     gc.collect()
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(inner):
         run()
-    return (time.perf_counter() - start) / inner
+    return (time.perf_counter() - wall) / inner, (time.process_time() - cpu) / inner
 
 
 def time_models(repeats, folder, budget_s, base):
@@ -80,22 +83,25 @@ def time_models(repeats, folder, budget_s, base):
     results = {}
     for name, (model, shape, batch) in MODELS.items():
         runs = {"old": step(old, model, shape, batch), "new": step(minigan, model, shape, batch)}
-        first = min(sample(r, 1) for r in runs.values())  # warm-up, and the inner count
+        first = min(sample(r, 1)[0] for r in runs.values())  # warm-up, and the inner count
         inner = max(1, int(0.2 / first))
         # at least 5 repeats; fewer than asked where they would take over budget_s
         repeats = max(5, min(repeats, int(budget_s / (2 * inner * first))))
-        seconds = {"old": [], "new": []}
-        ratios = []
+        times = {"old": [], "new": []}
         for r in range(repeats):
             for which in (("old", "new") if r % 2 == 0 else ("new", "old")):
-                seconds[which].append(sample(runs[which], inner))
-            ratios.append(seconds["new"][-1] / seconds["old"][-1])
-        results[name] = {"old_ms": 1e3 * statistics.median(seconds["old"]),
-                         "new_ms": 1e3 * statistics.median(seconds["new"]),
-                         "ratio_of_medians": statistics.median(seconds["new"]) /
-                         statistics.median(seconds["old"]),
-                         "median_ratio": statistics.median(ratios),
-                         "repeats": repeats, "inner": inner}
+                times[which].append(sample(runs[which], inner))
+        result = {"repeats": repeats, "inner": inner}
+        for i, clock in enumerate(("wall", "cpu")):
+            old_s = [t[i] for t in times["old"]]
+            new_s = [t[i] for t in times["new"]]
+            result[clock] = {"old_ms": 1e3 * statistics.median(old_s),
+                             "new_ms": 1e3 * statistics.median(new_s),
+                             "ratio_of_medians": statistics.median(new_s) /
+                             statistics.median(old_s),
+                             "median_ratio": statistics.median(n / o for n, o in
+                                                               zip(new_s, old_s))}
+        results[name] = result
     return results
 
 
@@ -138,10 +144,12 @@ def main(args):
         results = run_child(["--repeats", str(args.repeats), "--budget", str(args.budget)],
                             threads, folder, args.base)
         for name, r in results.items():
-            print(f"{threads} thread(s)  {name:24s} old {r['old_ms']:8.2f} ms  new "
-                  f"{r['new_ms']:8.2f} ms  ratio of medians {r['ratio_of_medians']:.3f}  "
-                  f"median ratio {r['median_ratio']:.3f}  ({r['repeats']} x {r['inner']})",
-                  flush=True)
+            for clock in ("cpu", "wall"):
+                c = r[clock]
+                print(f"{threads} thread(s)  {name:22s} {clock:4s} old {c['old_ms']:8.2f} ms  "
+                      f"new {c['new_ms']:8.2f} ms  ratio of medians "
+                      f"{c['ratio_of_medians']:.3f}  median ratio {c['median_ratio']:.3f}  "
+                      f"({r['repeats']} x {r['inner']})", flush=True)
     if args.memory:
         for name in MODELS:
             peaks = {which: run_child(["--memory-of", which, "--model", name], 1, folder,

@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 
-from .machine import set_thread_env
+from .machine import available_cores, set_thread_env
 
 
 def _alternate(fns, repeats):
@@ -129,7 +129,8 @@ def conv_gemm_floor(repeats=5):
 def main():
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile")
     parser.add_argument("--steps", type=int, default=50)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=available_cores(),
+                        help="threads for both frameworks (default: every core)")
     parser.add_argument("--no-conv", action="store_true", help="skip the conv GEMM table")
     args = parser.parse_args()
     set_thread_env(args.threads)

@@ -5,14 +5,16 @@
     python -m benchmarks.quality --report runs.jsonl        (the markdown table of a file)
 
 Both engines start from minigan's initialisation for the seed (copied into the twin,
-twins.py) and use the same Adam (lr, betas, eps), the same loss (BCE on logits; the
-non-saturating or saturating G loss), the same k D-steps per G step, the same real
-batches in the same order and the same noise: step s's inputs are drawn once, by
-minigan's own pipeline exactly as train.gan_step draws them (RealBatches, Generator
-seeded [seed, s], draw_noise), and handed to both engines as numpy arrays. The engine is
-the only difference. Each G is then scored as `minigan eval` scores a checkpoint: 2,500
-samples from noise seeded 0, G in eval mode, minigan.metrics.evaluate_samples; the twin's
-weights are loaded back into a minigan G for that, so the scoring code is one and the same.
+twins.py) and use the same Adam (lr, betas, eps; one per network), the same method (the
+loss pair, penalty, clipping and EMA of --loss/--gp/...: twins.TorchGAN mirrors
+minigan.methods), the same k D-steps per G step, the same real batches in the same order
+and the same noise: step s's inputs are drawn once, by minigan's own pipeline exactly as
+minigan train draws them (GANUpdater.draw: RealBatches, Generator seeded [seed, s],
+draw_noise, WGAN-GP's interpolation weights), and handed to both engines as numpy arrays.
+The engine is the only difference. Each G (its EMA copy with --ema) is then scored as
+`minigan eval` scores a checkpoint: 2,500 samples from noise seeded 0, G in eval mode,
+minigan.metrics.evaluate_samples; the twin's weights are loaded back into a minigan G for
+that, so the scoring code is one and the same.
 
 Float32 training is chaotic: rounding differences of 1e-7 grow until the two runs' weights
 are unrelated, which is why the runs are compared by their metrics; the relative distance

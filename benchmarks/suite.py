@@ -7,9 +7,10 @@ import json
 import os
 import time
 import traceback
+from dataclasses import replace
 
 from . import ops, steps
-from .machine import describe, machine_info
+from .machine import describe, machine_info, set_threads
 from .memory import peak_memory
 from .timing import time_pair
 
@@ -44,15 +45,26 @@ def op_layers():
     return layers
 
 
-def all_rows(device="cpu", quick=False):
+def all_rows(device="cpu", quick=False, one_thread_rows=True):
+    """Every row; with one_thread_rows, the CPU step rows again at 1 thread (their names end
+    in "(1 thread)"), for runs at more threads."""
     rows = ops.op_rows(op_layers())
     if quick:
         rows = [r for r in rows if any(key in r.name + " " for key in QUICK_OPS)]
-    return rows + steps.step_rows(device, quick)
+    return rows + steps.step_rows(device, quick, one_thread_rows)
 
 
 def run_row(row, device, repeats, min_sample_s, budget_s, threads, memory):
-    result = {"group": row.group, "name": row.name, "target": row.target, **row.detail}
+    """Time one row (at row.threads, else the run's `threads`); its result dict."""
+    if row.threads:  # this row's own count, for both frameworks; the run's again after it
+        set_threads(row.threads)
+        try:
+            return run_row(replace(row, threads=None), device, repeats, min_sample_s,
+                           budget_s, row.threads, memory)
+        finally:
+            set_threads(threads)
+    result = {"group": row.group, "name": row.name, "target": row.target, "threads": threads,
+              **row.detail}
     start = time.perf_counter()
     try:
         if row.check is not None:  # first, while nothing else holds memory
@@ -133,7 +145,8 @@ def fused_kernels(device):
 
 def run(device="cpu", quick=False, repeats=None, threads=1, json_path=None, memory=True,
         min_sample_s=None, only=None, log=print):
-    """Run every row (or those whose name contains `only`); the results and the report."""
+    """Run every row (or those whose name contains `only`); the results and the report.
+    At threads > 1 on the CPU the step rows are also timed at 1 thread."""
     repeats = repeats or (7 if quick else 15)
     # a GPU sample is timed between two synchronisations: 10 ms is long enough
     min_sample_s = min_sample_s or (0.01 if device == "cuda" else 0.02 if quick else 0.05)
@@ -141,7 +154,8 @@ def run(device="cpu", quick=False, repeats=None, threads=1, json_path=None, memo
     info = machine_info(device, threads)
     info.update(repeats=repeats, min_sample_s=min_sample_s, quick=quick,
                 budget_s=budget_s, fused_kernels=fused_kernels(device))
-    rows = [r for r in all_rows(device, quick) if only is None or only in r.name]
+    rows = [r for r in all_rows(device, quick, one_thread_rows=threads > 1)
+            if only is None or only in r.name]
     results, start = [], time.perf_counter()
     for i, row in enumerate(rows):
         result = run_row(row, device, repeats, min_sample_s, budget_s, threads, memory)

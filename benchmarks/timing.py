@@ -39,6 +39,7 @@ class Row:
     target: float = None  # the goal for minigan/PyTorch time (median), None if none
     check: Callable[[str], dict] = None  # device -> an extra compare_outputs report
     detail: dict = field(default_factory=dict)  # shapes and settings, for the JSON
+    threads: int = None  # timed at this many threads (both frameworks); None: the run's
 
 
 def as_numpy(value):

@@ -7,8 +7,10 @@ view(-1), and for the conditional models the one-hot labels joined to the input,
 minigan/models/conditional.py) written once more below. Every twin is called as
 twin(x) or twin(x, labels), as the minigan model is. The twin gets minigan's state_dict,
 key for key (strict, apart from PyTorch's BatchNorm counter `num_batches_tracked`), so
-both start from identical weights; a twin that computed something else would show in the
-output check of every step row (steps.py) and in the float64 check of quality.py.
+both start from identical weights. Activations run in place (`inplace=True`), as
+pytorch/examples' dcgan builds them, so PyTorch's memory is what its users see. A twin
+that computed something else would show in the output check of every step row
+(steps.py) and in the float64 check of quality.py.
 """
 import numpy as np
 import torch
@@ -34,9 +36,11 @@ def torch_layer(layer):
         return getattr(tnn, kind)(c_in, c_out, tuple(w[2:]), **settings)
     if kind in ("BatchNorm1d", "BatchNorm2d"):
         return getattr(tnn, kind)(layer.weight.shape[0], eps=layer.eps, momentum=layer.momentum)
-    if kind == "LeakyReLU":
-        return tnn.LeakyReLU(layer.negative_slope)
-    if kind in ("ReLU", "Tanh", "Sigmoid", "Flatten"):
+    if kind == "LeakyReLU":  # in place, as pytorch/examples' dcgan builds it
+        return tnn.LeakyReLU(layer.negative_slope, inplace=True)
+    if kind == "ReLU":
+        return tnn.ReLU(inplace=True)
+    if kind in ("Tanh", "Sigmoid", "Flatten"):
         return getattr(tnn, kind)()
     raise TypeError(f"no PyTorch twin for minigan layer {kind}")
 

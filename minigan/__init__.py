@@ -12,11 +12,13 @@ from .backend import DeviceError, Generator, manual_seed
 from .creation import ones, rand, randn, tensor, zeros
 from .gradcheck import directional_gradcheck, gradcheck, gradgradcheck
 from .tensor import Tensor, cat, float32, float64
+from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "rand", "cat", "no_grad",
            "is_grad_enabled", "manual_seed", "Generator", "DeviceError", "cuda", "gradcheck",
-           "gradgradcheck", "directional_gradcheck", "autograd", "float32", "float64"]
+           "gradgradcheck", "directional_gradcheck", "autograd", "float32", "float64",
+           "set_num_threads", "get_num_threads"]
 
 startup.end()

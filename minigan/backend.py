@@ -99,6 +99,14 @@ def scatter_add(target, index, values):
         xp_of(target).add.at(target, index, values)
 
 
+def nccl():
+    """CuPy's bindings of NCCL (cupy.cuda.nccl), for minigan.distributed's GPU all-reduce."""
+    if cp is None:
+        raise DeviceError(f"NCCL needs CuPy, which is not installed: {CUDA_INSTALL_HINT}")
+    import cupy.cuda.nccl  # noqa: PLC0415 - only distributed GPU runs need it
+    return cupy.cuda.nccl
+
+
 def synchronize():
     """Wait for the GPU to finish queued work (nothing to do on the CPU)."""
     if cp is not None and cuda_available():

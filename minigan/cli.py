@@ -15,6 +15,11 @@ the imports load) is one line too (startup.py).
 With --resume, the flags of the run may be typed again as they were (users repeat their
 command line with --resume added): a repeated flag with its saved value is accepted, one
 with another value is refused naming both; RESUME_OVERRIDES may change.
+
+Under `mpiexec -n N` (data-parallel training, minigan.data_parallel) an error that every
+rank meets alike (a bad flag, an agreed stop) is reported by rank 0 alone; an error of one
+rank is reported with its rank and ends the whole job (MPI_Abort), so that no rank waits
+forever for a failed one.
 """
 from . import startup
 
@@ -25,14 +30,16 @@ import json
 import math
 import os
 import sys
+import traceback
 
 import numpy as np
 
-from . import atomic, checkpoint, data
+from . import atomic, checkpoint, data, distributed
 from .backend import DeviceError
 from .checkpoint import CheckpointError
 from .methods import CONDITIONINGS, LOSSES
 from .sampling import draw_samples, generator_from_checkpoint, save_picture
+from .threads import set_num_threads
 from .train import (DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS, RESUME_OVERRIDES,
                     NonFiniteLossError, TrainConfig, TrainingInterrupted, config_for_resume,
                     train)
@@ -111,6 +118,9 @@ def build_parser():
     t.add_argument("--skip-nonfinite", action="store_true", default=None, help="skip the "
                    "updates of a step whose loss is NaN/inf instead of stopping (costs a host "
                    "read per step)")
+    t.add_argument("--threads", type=int, metavar="N", help="CPU threads for minigan's ops "
+                   "(minigan.set_num_threads; default: every core). Not saved with the run: "
+                   "a resumed run may use another count")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     s = verbs.add_parser("sample", help="draw samples from a checkpoint",
@@ -186,7 +196,13 @@ def run_train(args):
         config.validate()
     except ValueError as err:
         raise UsageError(str(err)) from None
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UsageError(f"--threads must be at least 1, got {args.threads}")
+        set_num_threads(args.threads)
     summary = train(config, progress=not args.no_progress, resume=resume)
+    if not is_main_process():
+        return 0
     print(f"trained steps {summary['start_step'] + 1}-{summary['step']} in "
           f"{summary['seconds']:.1f} s ({summary['steps_per_second']:.1f} steps/s); "
           f"D loss {summary['loss_d']:.3f}, G loss {summary['loss_g']:.3f}, "
@@ -302,6 +318,17 @@ def json_number(value):
 def main(argv=None):
     """Run the command line; returns the exit status (the console script exits with it)."""
     try:
+        return run_command(argv)
+    except BaseException:
+        if not in_process_group():
+            raise
+        traceback.print_exc()  # a bug on one rank: end the job rather than leave it waiting
+        distributed.group().abort(EXIT_ERROR)
+        raise
+
+
+def run_command(argv):
+    try:
         parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
@@ -314,13 +341,11 @@ def main(argv=None):
     except UsageError as err:
         return fail(err, EXIT_USAGE)
     except TrainingInterrupted as err:
-        print(f"minigan: {err}", file=sys.stderr)
-        return 128 + err.signal  # 130 for Ctrl-C (SIGINT), 143 for SIGTERM
-    except KeyboardInterrupt:
-        print("minigan: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return report(err, f"minigan: {err}", 128 + err.signal)  # 130 for Ctrl-C, 143 SIGTERM
+    except KeyboardInterrupt as err:
+        return report(err, "minigan: interrupted", EXIT_INTERRUPTED)
     except (CheckpointError, data.DatasetError, NonFiniteLossError, DeviceError, ValueError,
-            OSError) as err:
+            OSError, distributed.DistributedError) as err:
         return fail(err, EXIT_ERROR)
     except MemoryError as err:  # sizes beyond this machine: numpy says how much it wanted
         return fail(f"out of memory ({err}); try a smaller --image-size, --batch-size, --nz "
@@ -330,8 +355,33 @@ def main(argv=None):
 def fail(err, status):
     """One line on stderr: the message, newlines folded."""
     message = " ".join(str(err).split()) or type(err).__name__
-    print(f"minigan: error: {message}", file=sys.stderr)
+    return report(err, f"minigan: error: {message}", status)
+
+
+def report(err, line, status):
+    """Print `line` on stderr and return `status`; under mpiexec, see the module docstring."""
+    if not in_process_group():
+        # before the ranks joined, every rank meets the same error: rank 0 says it, except
+        # when it is that data parallelism cannot start (then each rank says why it stops)
+        if distributed.launcher_rank() == 0 or isinstance(err, distributed.DistributedError):
+            print(line, file=sys.stderr)
+        return status
+    if getattr(err, "agreed", False):  # met by every rank alike
+        if distributed.get_rank() == 0:
+            print(line, file=sys.stderr)
+        return status
+    print(line.replace("minigan: ", f"minigan: rank {distributed.get_rank()}: ", 1),
+          file=sys.stderr, flush=True)
+    distributed.group().abort(status)  # the other ranks would wait for this one forever
     return status
+
+
+def in_process_group():
+    return distributed.is_initialized() and distributed.get_world_size() > 1
+
+
+def is_main_process():
+    return not in_process_group() or distributed.get_rank() == 0
 
 
 startup.end()

@@ -11,12 +11,15 @@ it, writes them into the same metrics.jsonl line and leaves the line in
     LogMetrics    a metrics.jsonl line, the progress bar's text  every --log-every steps
     SampleGrid    a picture from the run's fixed noise           every --sample-every steps
     Snapshot      the checkpoint (checkpoints/last.npz)          every --checkpoint-every steps
-Every action is also due at the last step. A data-parallel run gives the writing actions
-to one process only.
+Every action is also due at the last step. A data-parallel run (minigan.data_parallel)
+runs every action on every rank at the same steps, and the writing is rank 0's alone:
+LogMetrics's losses are the means over the ranks (a collective every rank joins), and
+whether Evaluate failed is agreed, so that the schedules stay the same on every rank.
 """
 import sys
 
 from .autograd import no_grad
+from .data_parallel import SingleProcess
 from .nn import functional as F
 from .sampling import EVAL_STREAM, draw_samples, generate, save_picture
 
@@ -39,11 +42,15 @@ class Evaluate(PeriodicAction):
     def __call__(self, trainer, step):
         from tqdm import tqdm  # noqa: PLC0415
 
-        try:
-            trainer.observation.update(evaluate(trainer.run, self.samples))
-        except (ImportError, OSError, ValueError) as err:  # e.g. no digit classifier
-            tqdm.write(f"minigan train: metrics failed ({err}); --eval-every is off for the "
-                       f"rest of this run", file=sys.stderr)
+        error, parallel = None, trainer.run.parallel
+        if parallel.is_main:
+            try:
+                trainer.observation.update(evaluate(trainer.run, self.samples))
+            except (ImportError, OSError, ValueError) as err:  # e.g. no digit classifier
+                tqdm.write(f"minigan train: metrics failed ({err}); --eval-every is off for "
+                           f"the rest of this run", file=sys.stderr)
+                error = err
+        if parallel.any(error is not None):
             self.every = 0
 
 
@@ -70,26 +77,31 @@ class LogMetrics(PeriodicAction):
         return super().due(step, is_last) or any(a.due(step, is_last) for a in self.also)
 
     def __call__(self, trainer, step):
-        line = log_line(step, trainer.last, trainer.seconds(), trainer.skipped)
+        line = log_line(step, trainer.last, trainer.seconds(), trainer.skipped,
+                        trainer.run.parallel)
         line.update(trainer.observation)
+        trainer.observation["line"] = line
+        if not trainer.run.parallel.is_main:
+            return
         trainer.run.paths.append_metrics(line)
         trainer.bar.set_postfix({"D": f"{line['loss_d']:.3f}", "G": f"{line['loss_g']:.3f}",
                                  "D(x)": f"{line['d_real']:.2f}",
                                  "D(G(z))": f"{line['d_fake']:.2f}"}, refresh=False)
-        trainer.observation["line"] = line
 
 
-def log_line(step, last, seconds, skipped):
-    """One metrics.jsonl record; float() reads the values back from the device (a GPU sync).
+def log_line(step, last, seconds, skipped, parallel=SingleProcess()):
+    """One metrics.jsonl record; reading the values back from the device is a GPU sync.
+    They are the global batch's: a data-parallel run's means over its ranks.
 
     d_real, d_fake: mean sigmoid(D(x)), mean sigmoid(D(G(z))) (for the non-GAN losses a
     squashed score, still "how real D finds them"). time: wall seconds since this process
     started (or resumed) the run."""
     with no_grad():
-        line = {"step": step, "loss_d": float(last.loss_d), "loss_g": float(last.loss_g),
-                "d_real": float(F.sigmoid(last.real_logits).mean()),
-                "d_fake": float(F.sigmoid(last.fake_logits).mean()),
-                "time": round(seconds, 3)}
+        values = parallel.global_means([last.loss_d, last.loss_g,
+                                        F.sigmoid(last.real_logits).mean(),
+                                        F.sigmoid(last.fake_logits).mean()])
+    line = {"step": step, **dict(zip(("loss_d", "loss_g", "d_real", "d_fake"), values)),
+            "time": round(seconds, 3)}
     if skipped:
         line["skipped_updates"] = skipped
     return line
@@ -100,6 +112,8 @@ class SampleGrid(PeriodicAction):
 
     def __call__(self, trainer, step):
         run = trainer.run
+        if not run.parallel.is_main:
+            return
         save_picture(generate(run.sampler, run.fixed_z, run.fixed_labels),
                      run.paths.sample(step), run.dataset.kind, run.config.dataset, nrow=8)
 

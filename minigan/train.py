@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from . import backend, checkpoint, data
+from .data_parallel import SingleProcess, data_parallel
 from .extensions import Evaluate, LogMetrics, SampleGrid, Snapshot, log_line
 from .methods import build_method, check_method_settings, uses_penalty
 from .optim import Adam
@@ -271,6 +272,7 @@ class Run:
     skipped: int  # updates skipped so far (--skip-nonfinite)
     fixed_z: object
     fixed_labels: object
+    parallel: object = SingleProcess()  # minigan.data_parallel: the ranks of mpiexec, or one
 
     @property
     def sampler(self):
@@ -278,6 +280,8 @@ class Run:
         return self.G if self.G_ema is None else self.G_ema
 
     def save(self, step, skipped):
+        if not self.parallel.is_main:  # the ranks hold the same state: rank 0 writes it
+            return None
         # the stored config leaves out `out`: the run, not where it happens to live (a moved
         # run folder resumes the same)
         stored_config = {k: v for k, v in self.config.to_dict().items() if k != "out"}
@@ -289,8 +293,18 @@ class Run:
 
 
 def setup(config, resume=None, progress=False):
-    """Build the run `config` describes (validated), continuing the checkpoint `resume`."""
+    """Build the run `config` describes (validated), continuing the checkpoint `resume`.
+
+    Under mpiexec every rank builds the same run (minigan.data_parallel); if one cannot,
+    every rank stops with its error (parallel.agreed)."""
     config = dataclasses.replace(config).validate()
+    parallel = data_parallel(config.device)  # a single process unless under mpiexec
+    with parallel.agreed():
+        return build_run(config, resume, progress and parallel.is_main, parallel)
+
+
+def build_run(config, resume, progress, parallel):
+    parallel.check_batch_size(config.batch_size)
     dataset = data.load_dataset(config.dataset, image_size=config.image_size,
                                 channels=config.channels)
     real = RealBatches(dataset, config.batch_size, config.seed, config.device,
@@ -318,13 +332,16 @@ def setup(config, resume=None, progress=False):
         if start >= steps:
             raise ValueError(f"{ckpt.path} is at step {start}, which already reaches --steps "
                              f"{steps}; pass a larger --steps to continue")
+    parallel.prepare(G, D, G_ema)  # data-parallel: SyncBatchNorm, rank 0's weights everywhere
 
     paths = RunFiles(config.out)
-    paths.prepare(resumed_at=None if ckpt is None else start,
-                  resumed_from=None if ckpt is None else ckpt.path)
+    if parallel.is_main:  # the ranks' runs are one: rank 0 alone writes the folder
+        paths.prepare(resumed_at=None if ckpt is None else start,
+                      resumed_from=None if ckpt is None else ckpt.path)
     fixed_z, fixed_labels = fixed_batch(G, dataset.kind, config.seed, config.device)
     return Run(config, dataset, real, model_spec, G, D, G_ema, opt_g, opt_d,
-               build_method(config, G, D, G_ema), paths, start, skipped, fixed_z, fixed_labels)
+               build_method(config, G, D, G_ema), paths, start, skipped, fixed_z, fixed_labels,
+               parallel)
 
 
 def periodic_actions(config):
@@ -355,7 +372,7 @@ class Trainer:
         """The loop; returns a summary dict (see summarise)."""
         from tqdm import tqdm  # noqa: PLC0415
 
-        run, config = self.run, self.run.config
+        run, config, parallel = self.run, self.run.config, self.run.parallel
         start, steps = run.start, config.steps
         bad = FirstBadStep(config.device)
         self.t0 = time.perf_counter()
@@ -367,6 +384,7 @@ class Trainer:
         self.bar = tqdm(total=steps, initial=start, disable=not self.progress, unit="step",
                         dynamic_ncols=True)
         step = done = start  # done: the last step whose updates are all applied
+        stop = False  # agreed by every data-parallel rank, so that they stop together
         with DeferredInterrupt() as interrupt:
             try:
                 for step in range(start + 1, steps + 1):
@@ -377,31 +395,46 @@ class Trainer:
                         bad.update(step, self.last.loss_d, self.last.loss_g)
                     self.bar.update(1)
                     due = [a for a in self.actions if a.due(step, step == steps)]
-                    if due or interrupt.requested:
-                        bad.check(run.paths)  # the only host read between logged steps
+                    if due:
+                        check_finite(bad, run)  # the only host read between logged steps
                     self.observation = {}
                     for action in due:
                         action(self, step)
-                    if interrupt.requested:  # Ctrl-C or SIGTERM during this step: stop here
+                    stop = parallel.any(interrupt.requested)
+                    if stop:  # Ctrl-C or SIGTERM during this step: stop here
+                        check_finite(bad, run)
                         raise KeyboardInterrupt
             except KeyboardInterrupt:
                 self.bar.close()
-                raise interrupted(step, done, start, bad, run.paths,
-                                  lambda at: run.save(at, self.skipped),
-                                  interrupt.signal or signal.SIGINT) from None
+                error = interrupted(step, done, start, bad, run.paths,
+                                    lambda at: run.save(at, self.skipped),
+                                    interrupt.signal or signal.SIGINT)
+                error.agreed = stop  # every rank stops here alike (not after a second Ctrl-C)
+                raise error from None
             except OSError as err:  # a full disk, a folder made read-only, ... while writing
                 raise write_failed(err, run.paths) from err
             finally:
                 self.bar.close()
         seconds = self.seconds()
         try:
-            run.paths.finish()
+            if parallel.is_main:
+                run.paths.finish()
         except OSError as err:
             raise write_failed(err, run.paths) from err
         summary = summarise(step, start, steps, seconds, run.paths, self.skipped)
-        summary.update({k: v for k, v in log_line(step, self.last, seconds, self.skipped).items()
-                        if k.startswith(("loss", "d_"))})
+        line = log_line(step, self.last, seconds, self.skipped, parallel)
+        summary.update({k: v for k, v in line.items() if k.startswith(("loss", "d_"))})
         return summary
+
+
+def check_finite(bad, run):
+    """FirstBadStep.check, with the first bad step agreed by every data-parallel rank."""
+    bad.first = bad.xp.asarray(run.parallel.first_bad_step(bad.get()))
+    try:
+        bad.check(run.paths)
+    except NonFiniteLossError as err:
+        err.agreed = True  # every rank raises it at the same step
+        raise
 
 
 def train(config, progress=True, resume=None):
@@ -412,7 +445,9 @@ def train(config, progress=True, resume=None):
     SIGTERM after writing a checkpoint.
     """
     run = setup(config, resume, progress)
-    updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config, run.method)
+    updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config, run.method,
+                         run.parallel)
+    progress = progress and run.parallel.is_main  # rank 0 alone shows the progress bar
     return Trainer(run, updater, periodic_actions(run.config), progress).train()
 
 

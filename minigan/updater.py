@@ -20,12 +20,17 @@ interpolation weights of each D step. Drawing in that order keeps the original G
 stream whatever method is on, and makes a resumed run (which knows only the step) exact.
 `before_step` hooks run between backward and the optimizer step, e.g. to average the
 gradients of data-parallel processes; none by default.
+
+Data parallelism (minigan.data_parallel): every rank draws the whole global batch and
+keeps its rows (`parallel.local`), averages the gradients before each optimizer step, and
+skips an update (--skip-nonfinite) only when every rank agrees to.
 """
 import dataclasses
 
 from . import backend, data
 from .backend import Generator
 from .creation import randn
+from .data_parallel import SingleProcess
 from .tensor import Tensor
 
 
@@ -98,10 +103,13 @@ def is_finite(loss):
 class GANUpdater:
     """Steps of a GAN run: G and D, their optimizers, the real batches and the method."""
 
-    def __init__(self, G, D, opt_g, opt_d, real, config, method):
+    def __init__(self, G, D, opt_g, opt_d, real, config, method, parallel=SingleProcess()):
         self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
         self.real, self.config, self.method = real, config, method
+        self.parallel = parallel
         self.before_step = []  # hook(module) between backward and the optimizer step
+        if parallel.size > 1:
+            self.before_step.append(parallel.average_gradients)
 
     def draw(self, step):
         """Every random input of step `step` (see the module docstring for the order)."""
@@ -121,7 +129,7 @@ class GANUpdater:
 
     def update(self, step):
         """Step `step`: config.d_steps updates of D, then one of G. Returns a StepResult."""
-        inputs = self.draw(step)
+        inputs = self.parallel.local(self.draw(step))  # this rank's rows of the global batch
         skipped = 0
         for batch in inputs.d_batches:
             loss_d, real_logits, fake_logits, ok = self.discriminator_step(batch)
@@ -145,7 +153,7 @@ class GANUpdater:
         if method.penalty is not None:
             loss_d = loss_d + method.penalty(D, batch, fake)
         opt_d.zero_grad()  # also clears what the last generator step left in D's .grad
-        if self.config.skip_nonfinite and not is_finite(loss_d):
+        if self.config.skip_nonfinite and self.parallel.any(not is_finite(loss_d)):
             return loss_d, real_logits, fake_logits, False
         loss_d.backward()
         for hook in self.before_step:
@@ -162,7 +170,7 @@ class GANUpdater:
         logits, classes = method.conditioning.discriminate(D, G(z, fake_labels), fake_labels)
         loss_g = method.conditioning.g_loss(method.loss.g_loss(logits), classes, fake_labels)
         opt_g.zero_grad()
-        if self.config.skip_nonfinite and not is_finite(loss_g):
+        if self.config.skip_nonfinite and self.parallel.any(not is_finite(loss_g)):
             return loss_g, False
         loss_g.backward()  # D's weights get .grad too; the next opt_d.zero_grad() drops them
         for hook in self.before_step:

@@ -213,7 +213,9 @@ UNARY = {
     "sum": lambda x: (x * x).sum(axis=0), "mean": lambda x: (x * x).mean(),
     "max": lambda x: (x * x * x).max(axis=-1), "reshape": lambda x: (x * x).reshape(-1),
     "permute": lambda x: (x * x).permute(*reversed(range(x.ndim))),
-    "getitem": lambda x: (x * x)[..., ::2] if x.ndim else x * x, "relu": lambda x: F.relu(x) * x,
+    "getitem": lambda x: (x * x)[..., ::2] if x.ndim else x * x,
+    "index_repeated": lambda x: (x * x)[[0, 0, -1]] if x.ndim else x * x,
+    "cat": lambda x: minigan.cat([x * x, x], dim=0) if x.ndim else x * x, "relu": lambda x: F.relu(x) * x,
     "leaky_relu": lambda x: F.leaky_relu(x, 0.1) * x, "tanh": F.tanh, "sigmoid": F.sigmoid,
 }
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import atomic, cli, runs, train
+from minigan import atomic, cli, runs, train, updater
 from minigan.checkpoint import read_checkpoint
 from minigan.runs import RunFiles, RunFolderError
 
@@ -237,14 +237,14 @@ def test_importing_minigan_leaves_pythons_own_excepthook():
 
 def test_a_run_stopped_by_ctrl_c_gives_its_lock_back_at_once(tmp_path, monkeypatch):
     """A notebook that caught the interrupt must not keep the folder from a terminal."""
-    real = train.gan_step
+    real = updater.GANUpdater.update
 
-    def interrupted_at_2(G, D, opt_g, opt_d, real_batches, step, config):
+    def interrupted_at_2(self, step):
         if step == 2:
             raise KeyboardInterrupt
-        return real(G, D, opt_g, opt_d, real_batches, step, config)
+        return real(self, step)
 
-    monkeypatch.setattr(train, "gan_step", interrupted_at_2)
+    monkeypatch.setattr(updater.GANUpdater, "update", interrupted_at_2)
     with pytest.raises(minigan.train.TrainingInterrupted):
         run(tmp_path, steps=3)
     assert not (tmp_path / ".minigan.lock").exists()

@@ -8,3 +8,4 @@ from .embedding import Embedding
 from .linear import Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, Parameter
+from .sync_batchnorm import SyncBatchNorm

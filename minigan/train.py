@@ -96,6 +96,7 @@ class TrainConfig:
     ema: float | None = None  # decay of the EMA of G's weights; None: off
     lr_d: float | None = None  # D's learning rate (TTUR); None: lr
     lr_g: float | None = None  # G's learning rate; None: lr
+    conditioning: str = "concat"  # cmlp/cdcgan: concat, acgan or projection (methods/)
 
     def __post_init__(self):
         kind = "points" if self.dataset in POINT_DATASETS else "image"
@@ -251,6 +252,8 @@ def model_spec_for(config, dataset):
         spec["d_batch_norm"] = False
     if config.spectral_norm:
         spec["spectral_norm"] = True
+    if config.conditioning != "concat":  # concat's spec (and checkpoints) stay as they were
+        spec["conditioning"] = config.conditioning
     return spec
 
 

@@ -5,14 +5,16 @@
     python -m benchmarks.quality --report runs.jsonl        (the markdown table of a file)
 
 Both engines start from minigan's initialisation for the seed (copied into the twin,
-twins.py) and use the same Adam (lr, betas, eps), the same loss (BCE on logits; the
-non-saturating or saturating G loss), the same k D-steps per G step, the same real
-batches in the same order and the same noise: step s's inputs are drawn once, by
-minigan's own pipeline exactly as train.gan_step draws them (RealBatches, Generator
-seeded [seed, s], draw_noise), and handed to both engines as numpy arrays. The engine is
-the only difference. Each G is then scored as `minigan eval` scores a checkpoint: 2,500
-samples from noise seeded 0, G in eval mode, minigan.metrics.evaluate_samples; the twin's
-weights are loaded back into a minigan G for that, so the scoring code is one and the same.
+twins.py) and use the same Adam (lr, betas, eps; one per network), the same method (the
+loss pair, penalty, clipping and EMA of --loss/--gp/...: twins.TorchGAN mirrors
+minigan.methods), the same k D-steps per G step, the same real batches in the same order
+and the same noise: step s's inputs are drawn once, by minigan's own pipeline exactly as
+minigan train draws them (GANUpdater.draw: RealBatches, Generator seeded [seed, s],
+draw_noise, WGAN-GP's interpolation weights), and handed to both engines as numpy arrays.
+The engine is the only difference. Each G (its EMA copy with --ema) is then scored as
+`minigan eval` scores a checkpoint: 2,500 samples from noise seeded 0, G in eval mode,
+minigan.metrics.evaluate_samples; the twin's weights are loaded back into a minigan G for
+that, so the scoring code is one and the same.
 
 Float32 training is chaotic: rounding differences of 1e-7 grow until the two runs' weights
 are unrelated, which is why the runs are compared by their metrics; the relative distance
@@ -74,12 +76,21 @@ CONFIGS = {  # name: the TrainConfig fields that differ from the defaults
                                loss="lsgan"),
     "dcgan-lr1e-3-ttur": dict(model="dcgan", dataset="mnist-sample", steps=1000, lr_d=1e-3,
                               lr_g=2.5e-4, loss="hinge", spectral_norm=True),
+    # conditioning schemes (minigan/methods/conditioning.py), at cmlp's and cdcgan's steps
+    "cmlp-acgan": dict(model="cmlp", dataset="mnist-sample", steps=4000, conditioning="acgan"),
+    "cmlp-projection": dict(model="cmlp", dataset="mnist-sample", steps=4000,
+                            conditioning="projection"),
+    "cdcgan-acgan": dict(model="cdcgan", dataset="mnist-sample", steps=1000,
+                         conditioning="acgan"),
+    "cdcgan-projection": dict(model="cdcgan", dataset="mnist-sample", steps=1000,
+                              conditioning="projection"),
 }
 # The metrics shown in the table, by data kind (evaluate_samples returns a few more).
-SHOWN = {"image": ("inception_score", "class_entropy", "frechet_distance", "label_accuracy"),
+SHOWN = {"image": ("inception_score", "class_entropy", "frechet_distance", "label_accuracy",
+                   "label_accuracy_worst"),
          "points": ("modes", "high_quality", "mode_entropy", "label_accuracy")}
 SHORT = {"inception_score": "IS", "class_entropy": "class entropy", "frechet_distance": "FD",
-         "label_accuracy": "label accuracy", "modes": "modes", "high_quality": "high quality",
+         "label_accuracy": "label accuracy", "label_accuracy_worst": "worst class", "modes": "modes", "high_quality": "high quality",
          "mode_entropy": "mode entropy"}
 
 
@@ -286,7 +297,8 @@ def compare(config, check_steps=3, log=None):
     record = {"config": {k: v for k, v in dataclasses.asdict(config).items()
                          if k in ("model", "dataset", "steps", "seed", "batch_size", "lr",
                                   "beta1", "beta2", "d_steps", "g_loss", "nz", "loss", "gp",
-                                  "r1", "clip", "spectral_norm", "ema", "lr_d", "lr_g")}}
+                                  "r1", "clip", "spectral_norm", "ema", "lr_d", "lr_g",
+                                  "conditioning")}}
     if check_steps:
         record["float64_check"] = {k: v for k, v in exactness(config, check_steps).items()
                                    if not k.startswith("losses")}
@@ -354,6 +366,8 @@ def method_label(c):
         parts.append(f"lr {c['lr']:g}")
     if c.get("d_steps", 1) > 1:
         parts.append(f"{c['d_steps']} D steps")
+    if c.get("conditioning", "concat") != "concat":
+        parts.append(c["conditioning"])
     return " + ".join(parts)
 
 
@@ -393,7 +407,8 @@ def details(records):
                           f"{d['G']:.2f} / {d['D']:.2f}"
                           for _, d in sorted(r["parameter_distance"].items(),
                                              key=lambda item: int(item[0])))
-        lines.append(f"| {c['model']}, {c['dataset']}, seed {c['seed']}, {c['steps']:,} steps | "
+        lines.append(f"| {c['model']}, {c['dataset']}, {method_label(c)}, seed {c['seed']}, "
+                     f"{c['steps']:,} steps | "
                      f"{exact} | {r['losses_split_at_step']} | {drift} | "
                      f"{r['twin_sample_max_diff']:.0e} |")
     return "\n".join(lines)
@@ -421,6 +436,7 @@ def parse_args(argv=None):
     parser.add_argument("--lr-d", type=float)
     parser.add_argument("--lr-g", type=float)
     parser.add_argument("--beta2", type=float)
+    parser.add_argument("--conditioning", choices=("concat", "acgan", "projection"))
     parser.add_argument("--check-steps", type=int, default=3, help="steps of the float64 "
                         "exactness check first (default 3; 0 skips it)")
     parser.add_argument("--json", metavar="PATH", help="append each record as a JSON line")
@@ -447,7 +463,8 @@ def main(argv=None):
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     given = {k: getattr(args, k) for k in ("model", "dataset", "steps", "seed", "batch_size",
                                              "lr", "d_steps", "loss", "gp", "r1", "clip",
-                                             "spectral_norm", "ema", "lr_d", "lr_g", "beta2")
+                                             "spectral_norm", "ema", "lr_d", "lr_g", "beta2",
+                                             "conditioning")
              if getattr(args, k) is not None}
     if args.config:  # --config mlp --steps 100: a named configuration, changed
         configs = [(None if given else name, {**CONFIGS[name], **given}) for name in args.config]

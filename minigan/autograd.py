@@ -317,6 +317,7 @@ def accumulate_leaf_grad(leaf, g, create_graph, given, seeds):
     in, or an array another leaf already holds (a + b hands both the same one); an array
     an op just made is kept as it is, as PyTorch's AccumulateGrad steals it (ops never
     write into the gradient they are handed). `given` holds the ids handed out so far.
+    First read minigan/textbook/backward.py: leaves' gradients simply summed, tested equal.
     """
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g

@@ -11,7 +11,7 @@ numpy's import). Peak memory of a step (benchmarks.memory.measure_cpu) is measur
 fresh process per package and model.
 
     python -m benchmarks.overhead [--threads 1 2] [--repeats 15] [--budget 300] [--memory]
-                                  [--base COMMIT]
+                                  [--base COMMIT] [--models MLP DCGAN-28 DCGAN-64]
 """
 import argparse
 import gc
@@ -75,13 +75,16 @@ def sample(run, inner):
     return (time.perf_counter() - wall) / inner, (time.process_time() - cpu) / inner
 
 
-def time_models(repeats, folder, budget_s, base):
-    """For each model: old and new steps timed alternately; medians and their ratio."""
+def time_models(repeats, folder, budget_s, base, models=None):
+    """For each model (those named in `models`, default all): old and new steps timed
+    alternately; medians and their ratio."""
     import minigan
 
     old = old_package(folder, base)
     results = {}
     for name, (model, shape, batch) in MODELS.items():
+        if models and not any(name.startswith(m) for m in models):
+            continue
         runs = {"old": step(old, model, shape, batch), "new": step(minigan, model, shape, batch)}
         first = min(sample(r, 1)[0] for r in runs.values())  # warm-up, and the inner count
         inner = max(1, int(0.2 / first))
@@ -122,7 +125,7 @@ def child(args):
     if args.memory_of:
         result = memory(args.memory_of, args.model, args.folder, args.base)
     else:
-        result = time_models(args.repeats, args.folder, args.budget, args.base)
+        result = time_models(args.repeats, args.folder, args.budget, args.base, args.models)
     print(json.dumps(result))
 
 
@@ -141,8 +144,8 @@ def main(args):
     folder = tempfile.mkdtemp(prefix="minigan_overhead_")
     print(f"new/old of a D+G training step (float32, CPU); old = minigan at {args.base}")
     for threads in args.threads:
-        results = run_child(["--repeats", str(args.repeats), "--budget", str(args.budget)],
-                            threads, folder, args.base)
+        results = run_child(["--repeats", str(args.repeats), "--budget", str(args.budget),
+                             "--models", *args.models], threads, folder, args.base)
         for name, r in results.items():
             for clock in ("cpu", "wall"):
                 c = r[clock]
@@ -165,6 +168,8 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--budget", type=float, default=300,
                         help="seconds of timed repeats per model, at most (default 300)")
+    parser.add_argument("--models", nargs="*", default=[],
+                        help="time only the models whose names start so (e.g. MLP DCGAN-28)")
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--base", default=BASE,
                         help=f"the old code's commit (default {BASE}, before double backward)")

@@ -76,12 +76,21 @@ CONFIGS = {  # name: the TrainConfig fields that differ from the defaults
                                loss="lsgan"),
     "dcgan-lr1e-3-ttur": dict(model="dcgan", dataset="mnist-sample", steps=1000, lr_d=1e-3,
                               lr_g=2.5e-4, loss="hinge", spectral_norm=True),
+    # conditioning schemes (minigan/methods/conditioning.py), at cmlp's and cdcgan's steps
+    "cmlp-acgan": dict(model="cmlp", dataset="mnist-sample", steps=4000, conditioning="acgan"),
+    "cmlp-projection": dict(model="cmlp", dataset="mnist-sample", steps=4000,
+                            conditioning="projection"),
+    "cdcgan-acgan": dict(model="cdcgan", dataset="mnist-sample", steps=1000,
+                         conditioning="acgan"),
+    "cdcgan-projection": dict(model="cdcgan", dataset="mnist-sample", steps=1000,
+                              conditioning="projection"),
 }
 # The metrics shown in the table, by data kind (evaluate_samples returns a few more).
-SHOWN = {"image": ("inception_score", "class_entropy", "frechet_distance", "label_accuracy"),
+SHOWN = {"image": ("inception_score", "class_entropy", "frechet_distance", "label_accuracy",
+                   "label_accuracy_worst"),
          "points": ("modes", "high_quality", "mode_entropy", "label_accuracy")}
 SHORT = {"inception_score": "IS", "class_entropy": "class entropy", "frechet_distance": "FD",
-         "label_accuracy": "label accuracy", "modes": "modes", "high_quality": "high quality",
+         "label_accuracy": "label accuracy", "label_accuracy_worst": "worst class", "modes": "modes", "high_quality": "high quality",
          "mode_entropy": "mode entropy"}
 
 
@@ -288,7 +297,8 @@ def compare(config, check_steps=3, log=None):
     record = {"config": {k: v for k, v in dataclasses.asdict(config).items()
                          if k in ("model", "dataset", "steps", "seed", "batch_size", "lr",
                                   "beta1", "beta2", "d_steps", "g_loss", "nz", "loss", "gp",
-                                  "r1", "clip", "spectral_norm", "ema", "lr_d", "lr_g")}}
+                                  "r1", "clip", "spectral_norm", "ema", "lr_d", "lr_g",
+                                  "conditioning")}}
     if check_steps:
         record["float64_check"] = {k: v for k, v in exactness(config, check_steps).items()
                                    if not k.startswith("losses")}
@@ -356,6 +366,8 @@ def method_label(c):
         parts.append(f"lr {c['lr']:g}")
     if c.get("d_steps", 1) > 1:
         parts.append(f"{c['d_steps']} D steps")
+    if c.get("conditioning", "concat") != "concat":
+        parts.append(c["conditioning"])
     return " + ".join(parts)
 
 
@@ -424,6 +436,7 @@ def parse_args(argv=None):
     parser.add_argument("--lr-d", type=float)
     parser.add_argument("--lr-g", type=float)
     parser.add_argument("--beta2", type=float)
+    parser.add_argument("--conditioning", choices=("concat", "acgan", "projection"))
     parser.add_argument("--check-steps", type=int, default=3, help="steps of the float64 "
                         "exactness check first (default 3; 0 skips it)")
     parser.add_argument("--json", metavar="PATH", help="append each record as a JSON line")
@@ -450,7 +463,8 @@ def main(argv=None):
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     given = {k: getattr(args, k) for k in ("model", "dataset", "steps", "seed", "batch_size",
                                              "lr", "d_steps", "loss", "gp", "r1", "clip",
-                                             "spectral_norm", "ema", "lr_d", "lr_g", "beta2")
+                                             "spectral_norm", "ema", "lr_d", "lr_g", "beta2",
+                                             "conditioning")
              if getattr(args, k) is not None}
     if args.config:  # --config mlp --steps 100: a named configuration, changed
         configs = [(None if given else name, {**CONFIGS[name], **given}) for name in args.config]

@@ -157,10 +157,13 @@ TWINS = {"MLPGenerator": MLPGeneratorTwin, "MLPDiscriminator": MLPDiscriminatorT
 
 def torch_twin(model, device="cpu"):
     """The PyTorch twin of a minigan model, holding a copy of its weights and buffers."""
+    from .conditioning_twins import CONDITIONING_TWINS  # noqa: PLC0415 - it imports this file
+
     kind = type(model).__name__
-    if kind not in TWINS:
+    twins = {**TWINS, **CONDITIONING_TWINS}
+    if kind not in twins:
         raise TypeError(f"no PyTorch twin for {kind}")
-    twin = TWINS[kind](model)
+    twin = twins[kind](model)
     state = {key: torch.from_numpy(np.ascontiguousarray(value))
              for key, value in model.state_dict().items()}
     missing, unexpected = twin.load_state_dict(state, strict=False)
@@ -245,13 +248,18 @@ class TorchGAN:
         def y_(labels):
             return None if labels is None else torch.from_numpy(labels)
 
+        from .conditioning_twins import torch_d_extra, torch_discriminate, torch_g_extra
+
+        scheme = getattr(config, "conditioning", "concat")
         d_inputs, (z, fake_labels) = inputs
         for x, real_labels, d_z, d_fake_labels, eps in d_inputs:
-            x, real_labels = x_(x), y_(real_labels)
-            real_logits = D(x, real_labels)
-            fake = G(x_(d_z), y_(d_fake_labels)).detach()
-            fake_logits = D(fake, y_(d_fake_labels))
+            x, real_labels, d_fake_labels = x_(x), y_(real_labels), y_(d_fake_labels)
+            real_logits, real_classes = torch_discriminate(D, x, real_labels, scheme)
+            fake = G(x_(d_z), d_fake_labels).detach()
+            fake_logits, fake_classes = torch_discriminate(D, fake, d_fake_labels, scheme)
             loss_d = torch_d_loss(config.loss, real_logits, fake_logits)
+            loss_d = loss_d + torch_d_extra(scheme, real_classes, real_labels, fake_classes,
+                                            d_fake_labels)
             if config.gp:
                 loss_d = loss_d + torch_gradient_penalty(D, x, fake, real_labels, x_(eps),
                                                          config.gp)
@@ -264,8 +272,10 @@ class TorchGAN:
                 with torch.no_grad():
                     for p in D.parameters():
                         p.clamp_(-config.clip, config.clip)
-        logits = D(G(x_(z), y_(fake_labels)), y_(fake_labels))
+        fake_labels = y_(fake_labels)
+        logits, classes = torch_discriminate(D, G(x_(z), fake_labels), fake_labels, scheme)
         loss_g = torch_g_loss(config.loss, config.g_loss, logits)
+        loss_g = loss_g + torch_g_extra(scheme, classes, fake_labels)
         self.opt_g.zero_grad()
         loss_g.backward()  # D's .grad too; the next opt_d.zero_grad() drops them
         self.opt_g.step()

@@ -1,7 +1,14 @@
 """minigan: a deep-learning engine written from scratch on NumPy/CuPy, and the classic GANs on it.
 
-Read in this order: tensor.py -> autograd.py -> ops/elementwise.py -> ops/conv.py -> nn/ ->
-optim/ -> train.py.
+Reading order (the README's table says what to skip on a first reading; the notebooks in
+notebooks/ come first). Where an op has a fast path, its textbook twin comes first.
+    textbook/backward.py -> tensor.py -> autograd.py (graph.py draws the recorded graph)
+    ops/elementwise.py -> ops/matmul.py -> ops/reduce.py, ops/shape.py
+    ops/activation.py -> ops/loss.py
+    textbook/im2col.py -> ops/im2col.py -> textbook/conv.py -> ops/conv.py
+    textbook/batchnorm.py -> ops/batchnorm.py
+    nn/ -> textbook/adam.py -> optim/ -> gradcheck.py -> theory.py
+    models/ (mlp_gan.py, dcgan.py) -> updater.py -> train.py, extensions.py -> methods/
 """
 from . import startup
 

@@ -20,7 +20,11 @@ recorded, the gradients plain values. (A few ops put a faster in-place or fused-
 version of their formula first, taken only when nothing is recorded.)
 """
 import contextlib
+import operator
 
+import numpy as np
+
+from . import backend
 from .backend import DeviceError, as_array, xp_of
 
 _grad_enabled = True
@@ -49,6 +53,9 @@ def no_grad():
 _OUTPUT = object()  # in Function._saved: "the op's own output goes here"
 
 
+_requires_grad, _data = operator.attrgetter("requires_grad"), operator.attrgetter("_data")
+
+
 class Function:
     """Base class of every op.
 
@@ -63,11 +70,12 @@ class Function:
     skip saving, and backward skip computing, what is unused.
     """
 
-    def __init__(self):
-        self._saved = ()  # what save_for_backward kept; None once backward has freed it
-        self.needs_input_grad = ()
-        self.parents = ()  # per input, where its gradient goes next (see apply)
-        self.input_specs = ()  # per input, (shape, dtype): what its gradient must match
+    # Each op's own values replace these defaults (class attributes, so that making a
+    # Function costs no __init__ call: apply makes one per op, in backward too)
+    _saved = ()  # what save_for_backward kept; None once backward has freed it
+    needs_input_grad = ()
+    parents = ()  # per input, where its gradient goes next (see apply)
+    input_specs = ()  # per input, (shape, dtype): what its gradient must match
 
     def save_for_backward(self, *arrays):
         self._saved = arrays
@@ -114,16 +122,17 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        """Run the op on Tensors: check devices, call forward on raw arrays, record the graph."""
-        device = inputs[0].device
-        for t in inputs[1:]:
-            if t.device != device:
-                raise DeviceError(f"{cls.__name__}: inputs are on different devices, "
-                                  f"'{device}' and '{t.device}'; move them with .to(device)")
+        """Run the op on Tensors: check devices, call forward on raw arrays, record the graph.
+
+        (Written for speed: it runs for every op, in backward too, where without
+        create_graph nothing is recorded and only the forward call is needed.)"""
+        if len(inputs) > 1 and backend.cp is not None:  # without CuPy all are on the CPU
+            check_same_device(cls, inputs)
         fn = cls()
-        fn.needs_input_grad = tuple([t.requires_grad for t in inputs])
-        out_array = fn.forward(*[t.data for t in inputs], **params)
-        out = Tensor(as_array(out_array, xp_of(out_array)))
+        fn.needs_input_grad = tuple(map(_requires_grad, inputs))  # (map: no Python frame)
+        out_array = fn.forward(*map(_data, inputs), **params)
+        out = Tensor(out_array if type(out_array) is np.ndarray  # else a NumPy scalar (0-d
+                     else as_array(out_array, xp_of(out_array)))  # results) or a CuPy array
         if _grad_enabled and any(fn.needs_input_grad):
             out.requires_grad = True
             out._ctx = fn  # the output remembers the op that made it ...
@@ -136,6 +145,15 @@ class Function:
             fn.input_specs = tuple((t.shape, t.dtype) for t in inputs)
             fn._saved = tuple(saved_item(a, inputs, out_array) for a in fn._saved)
         return out
+
+
+def check_same_device(fn_class, inputs):
+    """Mixed devices fail here, in one place, with a clear message."""
+    device = inputs[0].device
+    for t in inputs[1:]:
+        if t.device != device:
+            raise DeviceError(f"{fn_class.__name__}: inputs are on different devices, "
+                              f"'{device}' and '{t.device}'; move them with .to(device)")
 
 
 class SavedInput:
@@ -173,7 +191,7 @@ def saved_item(array, inputs, out_array):
     if array is None:
         return None
     for t in inputs:
-        if array is t.data:
+        if array is t._data:
             return SavedInput(t)
     return SavedOutput(array) if array is out_array else array
 
@@ -282,9 +300,10 @@ def _walk(outputs, seeds, retain_graph, create_graph, inputs):
                     continue
                 if not isinstance(g_in, Tensor):  # a reader's op may return raw arrays
                     g_in = Tensor(g_in)
-                assert g_in.shape == shape, (f"{type(fn).__name__}.backward gave a gradient of "
-                                             f"shape {g_in.shape} for an input of shape {shape}")
-                if g_in.dtype != dtype:  # e.g. float32 input in a float64 expression
+                array = g_in._data
+                assert array.shape == shape, (f"{type(fn).__name__}.backward gave a gradient of "
+                                              f"shape {array.shape} for an input of shape {shape}")
+                if array.dtype != dtype:  # e.g. float32 input in a float64 expression
                     g_in = cast(g_in, dtype)
                 grads[id(parent)] = grads[id(parent)] + g_in if id(parent) in grads else g_in
     return found
@@ -298,14 +317,15 @@ def accumulate_leaf_grad(leaf, g, create_graph, given, seeds):
     in, or an array another leaf already holds (a + b hands both the same one); an array
     an op just made is kept as it is, as PyTorch's AccumulateGrad steals it (ops never
     write into the gradient they are handed). `given` holds the ids handed out so far.
+    First read minigan/textbook/backward.py: leaves' gradients simply summed, tested equal.
     """
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
         return
-    a = g.data if leaf.grad is None else leaf.grad.data + g.data
-    xp = xp_of(leaf.data)  # its device's, which .to() may have left
+    a = g._data if leaf.grad is None else leaf.grad._data + g._data
+    xp = xp_of(leaf._data)  # its device's, which .to() may have left
     if not (isinstance(a, xp.ndarray) and a.base is None and a.flags.c_contiguous
-            and id(a) not in given and not any(a is s.data for s in seeds)):
+            and id(a) not in given and not any(a is s._data for s in seeds)):
         a = xp.array(a, dtype=leaf.dtype, order="C")
     given.add(id(a))
     leaf.grad = Tensor(a)

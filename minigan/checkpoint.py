@@ -496,10 +496,17 @@ MODEL_FIELDS = {
     "bn_eps": lambda v: type(v) in (int, float) and is_finite_number(v) and v > 0,
     "d_batch_norm": lambda v: type(v) is bool,  # False: the critic of --gp/--r1
     "spectral_norm": lambda v: type(v) is bool,  # --spectral-norm
+    "conditioning": lambda v: v in conditionings(),  # --conditioning acgan|projection
     "image_shape": lambda v: v is None or (
         isinstance(v, list) and len(v) == 3 and v[0] in (1, 3) and type(v[0]) is int and
         all(is_int(n, 1, MAX_IMAGE_SIDE) for n in v[1:])),
 }
+
+
+def conditionings():
+    from .methods.conditioning import CONDITIONINGS  # noqa: PLC0415 - as model_names
+
+    return CONDITIONINGS
 
 
 def model_names():

@@ -37,7 +37,7 @@ import numpy as np
 from . import atomic, checkpoint, data, distributed
 from .backend import DeviceError
 from .checkpoint import CheckpointError
-from .methods import LOSSES
+from .methods import CONDITIONINGS, LOSSES
 from .sampling import draw_samples, generator_from_checkpoint, save_picture
 from .threads import set_num_threads
 from .train import (DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS, RESUME_OVERRIDES,
@@ -118,6 +118,9 @@ def build_parser():
     t.add_argument("--skip-nonfinite", action="store_true", default=None, help="skip the "
                    "updates of a step whose loss is NaN/inf instead of stopping (costs a host "
                    "read per step)")
+    t.add_argument("--tensorboard", action="store_true", default=None, help="also write "
+                   "TensorBoard event files to DIR/tensorboard (needs minigan[tensorboard]; "
+                   "view with: tensorboard --logdir runs)")
     t.add_argument("--threads", type=int, metavar="N", help="CPU threads for minigan's ops "
                    "(minigan.set_num_threads; default: every core). Not saved with the run: "
                    "a resumed run may use another count")
@@ -163,6 +166,12 @@ def add_method_args(t, defaults):
     m.add_argument("--lr-d", type=float, metavar="F", help="D's learning rate (TTUR, Heusel "
                    "et al. 2017) (default: --lr)")
     m.add_argument("--lr-g", type=float, metavar="F", help="G's learning rate (default: --lr)")
+    m.add_argument("--conditioning", choices=CONDITIONINGS, help="how cmlp/cdcgan use the "
+                   "label: concat (one-hot joined to G's and D's inputs, Mirza & Osindero "
+                   "2014), acgan (D also classifies; both players add its cross-entropy, Odena "
+                   "et al. 2017), projection (a class embedding projected onto D's features, "
+                   "G with conditional BatchNorm, Miyato & Koyama 2018) "
+                   f"(default: {defaults.conditioning})")
 
 
 def add_checkpoint_args(p, default_n):

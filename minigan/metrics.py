@@ -152,7 +152,7 @@ def classifier_metrics(probs, features, real_mean, real_cov, labels=None):
     real_cov) the Gaussian statistics of the real digits' features, labels (N,) the classes
     asked of a conditional generator (or None). Keys: class_share_0..9, class_entropy
     (nats, max log 10), class_kl_uniform, inception_score (1..10), frechet_distance, and
-    label_accuracy when labels are given (share of samples classified as asked).
+    with labels, label_accuracies' keys (overall, per class asked for, and the worst class).
     """
     probs = np.asarray(probs, dtype=np.float64)
     hist = class_histogram(probs)
@@ -162,8 +162,21 @@ def classifier_metrics(probs, features, real_mean, real_cov, labels=None):
     out["inception_score"] = inception_score(probs)
     out["frechet_distance"] = frechet_distance(*gaussian_statistics(features), real_mean, real_cov)
     if labels is not None:
-        labels = np.asarray(labels).reshape(-1)
-        out["label_accuracy"] = float((probs.argmax(axis=1) == labels).mean())
+        out.update(label_accuracies(probs.argmax(axis=1), labels))
+    return out
+
+
+def label_accuracies(predicted, labels):
+    """How well a conditional generator obeys its labels: label_accuracy (the share of
+    samples predicted as the label asked for), label_accuracy_k for each class k asked
+    for (its share among the samples asked to be k), and label_accuracy_worst (the
+    lowest of those: a model can score well overall while failing one class)."""
+    predicted, labels = np.asarray(predicted).reshape(-1), np.asarray(labels).reshape(-1)
+    hit = predicted == labels
+    out = {"label_accuracy": float(hit.mean())}
+    per_class = {int(k): float(hit[labels == k].mean()) for k in np.unique(labels)}
+    out.update({f"label_accuracy_{k}": acc for k, acc in per_class.items()})
+    out["label_accuracy_worst"] = min(per_class.values())
     return out
 
 
@@ -215,7 +228,7 @@ def evaluate_samples(samples, kind, dataset_name, labels=None):
 
     kind "points": samples (N, 2) of the 2-D mixture `dataset_name` (ring8, grid25) ->
       mixture_metrics keys (modes, high_quality, mode_entropy, mode_kl_uniform), plus
-      label_accuracy (share of samples whose nearest mode is the asked label) with labels.
+      label_accuracies' keys (nearest mode = the asked label; overall, per class, worst).
     kind "image" (as Dataset.kind; "images" is accepted too): samples (N, C, H, W) in
       [-1, 1] -> image_statistics keys (pixel_mean, pixel_std, pairwise_rms); for the digit
       datasets (mnist-sample, mnist) also the classifier_metrics keys, computed after
@@ -231,7 +244,7 @@ def evaluate_samples(samples, kind, dataset_name, labels=None):
         out = mixture_metrics(samples, modes, mixture_std(dataset_name))
         if labels is not None:
             index, _ = nearest_mode(samples, modes)
-            out["label_accuracy"] = float((index == np.asarray(labels).reshape(-1)).mean())
+            out.update(label_accuracies(index, labels))
         return out
     if kind not in ("image", "images"):
         raise ValueError(f"evaluate_samples: unknown kind {kind!r}: expected 'points' or 'image'")

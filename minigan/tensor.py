@@ -6,6 +6,7 @@ if it is a leaf (`fn.parents`). Ops and leaves form the graph. `backward()` (the
 in autograd.py) orders it so that every node comes after all nodes computed from it, then
 walks it from the output back, asking each op for the gradients of its inputs and summing
 the gradients that meet at a node used more than once (the multivariate chain rule).
+First read minigan/textbook/backward.py: the same walk without the memory care, tested equal.
 """
 import math
 import numbers
@@ -71,7 +72,8 @@ class Tensor:
     __hash__ = object.__hash__  # == compares elementwise, so hash by identity
 
     def __init__(self, data, requires_grad=False):
-        if not isinstance(data, (np.ndarray, np.generic)) and not backend.is_cupy(data):
+        if type(data) is not np.ndarray and not isinstance(data, np.generic) \
+                and not backend.is_cupy(data):  # (the common case first: one type check)
             data = legacy_data(data)  # Tensor([1., 2.]), as torch.Tensor's constructor
         self._data = data  # the raw numpy or cupy array (Tensor.data)
         self._version = 0  # how many times it was modified in place (see Tensor.data)
@@ -80,10 +82,11 @@ class Tensor:
         self._ctx = None  # the Function that produced this tensor; None for a leaf
 
     # -- attributes --------------------------------------------------------------------
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
-    device = property(lambda self: backend.device_of(self.data))
+    # (read _data, not the data property: these run a few times per op)
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: self._data.dtype)
+    device = property(lambda self: backend.device_of(self._data))
     is_leaf = property(lambda self: self._ctx is None)
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
@@ -325,6 +328,9 @@ class Tensor:
         Both operands are cast to that dtype first (a number is made in it), so the op
         computes in one dtype; casts are recorded like any op, so each gradient comes back
         in its operand's own dtype."""
+        if type(other) is Tensor and other._data.dtype == self._data.dtype and \
+                (not float_op or self._data.dtype.kind == "f"):  # the common case:
+            return op.apply(other, self) if reflected else op.apply(self, other)  # no casts
         dtype = self._common_dtype(other, float_op)
         a, b = as_dtype(self, dtype), as_dtype(self._operand(other, dtype), dtype)
         return op.apply(b, a) if reflected else op.apply(a, b)

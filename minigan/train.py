@@ -34,6 +34,7 @@ from .runs import (DeferredInterrupt, FirstBadStep, NonFiniteLossError, RunFiles
                    TrainingInterrupted, default_out, interrupted, write_failed)
 from .sampling import build_models, fixed_batch
 from .tensor import is_finite_number
+from .tensorboard import TensorBoard, summary_writer_class
 from .updater import GANUpdater, RealBatches
 
 DEFAULT_STEPS = 4000  # mlp on mnist-sample: recognisable digits in a few minutes on 2 cores
@@ -54,7 +55,7 @@ INT64_MAX = 2 ** 63 - 1  # checkpoints store steps and the seed as int64
 MAX_IMAGE_SIZE = 1024  # far beyond what these models train on; bigger only exhausts memory
 # Flags that may change when a run is resumed: none of them changes what the steps compute.
 RESUME_OVERRIDES = ("steps", "epochs", "out", "sample_every", "checkpoint_every", "log_every",
-                    "eval_every", "device")
+                    "eval_every", "device", "tensorboard")
 __all__ = ["TrainConfig", "train", "setup", "Run", "Trainer", "config_for_resume",
            "make_optimizers", "NonFiniteLossError", "TrainingInterrupted"]
 
@@ -85,6 +86,7 @@ class TrainConfig:
     log_every: int = 50
     eval_every: int = 0  # 0: never during training (minigan eval scores a checkpoint)
     skip_nonfinite: bool = False
+    tensorboard: bool = False  # also write TensorBoard event files (minigan/tensorboard.py)
     # GAN methods (minigan/methods): the defaults are the original GAN
     loss: str = "gan"  # gan | lsgan | hinge | wgan
     gp: float = 0.0  # WGAN-GP's lambda; 0: off
@@ -94,6 +96,7 @@ class TrainConfig:
     ema: float | None = None  # decay of the EMA of G's weights; None: off
     lr_d: float | None = None  # D's learning rate (TTUR); None: lr
     lr_g: float | None = None  # G's learning rate; None: lr
+    conditioning: str = "concat"  # cmlp/cdcgan: concat, acgan or projection (methods/)
 
     def __post_init__(self):
         kind = "points" if self.dataset in POINT_DATASETS else "image"
@@ -137,6 +140,8 @@ class TrainConfig:
         check_method_settings(self)
         self.check_model_fits_data()
         self.device = backend.check_device(self.device)
+        if self.tensorboard:
+            summary_writer_class()  # a clear error now when the extra is not installed
         return self
 
     def check_model_fits_data(self):
@@ -247,6 +252,8 @@ def model_spec_for(config, dataset):
         spec["d_batch_norm"] = False
     if config.spectral_norm:
         spec["spectral_norm"] = True
+    if config.conditioning != "concat":  # concat's spec (and checkpoints) stay as they were
+        spec["conditioning"] = config.conditioning
     return spec
 
 
@@ -344,8 +351,11 @@ def build_run(config, resume, progress, parallel):
 def periodic_actions(config):
     """The run's actions in the order they run after a step (see minigan/extensions.py)."""
     evaluate = Evaluate(config.eval_every)
-    return [evaluate, LogMetrics(config.log_every, also=[evaluate]),
-            SampleGrid(config.sample_every), Snapshot(config.checkpoint_every)]
+    actions = [evaluate, LogMetrics(config.log_every, also=[evaluate]),
+               SampleGrid(config.sample_every)]
+    if config.tensorboard:  # writes what LogMetrics and SampleGrid made at this step
+        actions.append(TensorBoard(config.log_every, config.sample_every))
+    return actions + [Snapshot(config.checkpoint_every)]
 
 
 # ----------------------------------------------------------------------------- the loop

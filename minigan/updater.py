@@ -8,7 +8,10 @@
     loss_G = g_loss(D(G(z)))
     backward; [before_step hooks]; optimizer step on G; [after_g_step hooks]
 
-The loss pair, the penalty and the hooks come from minigan.methods; this file knows none
+With a conditioning scheme (minigan/methods/conditioning.py) D's outputs come from
+scheme.discriminate and the scheme adds its terms to both losses (AC-GAN's classification
+losses; nothing for the others). The loss pair, the penalty, the scheme and the hooks
+come from minigan.methods; this file knows none
 of them by name. `draw` is the one place where a step's random inputs are made: real
 batch b of the run is RealBatches.batch(b) (a permutation per epoch from (seed, epoch)),
 and everything else comes, in a fixed order, from Generator(device, seed=[seed, step]):
@@ -138,12 +141,15 @@ class GANUpdater:
         """One update of D on d_loss (+ the penalty). Returns (loss_D, real_logits,
         fake_logits, updated)."""
         G, D, opt_d, method = self.G, self.D, self.opt_d, self.method
-        real_logits = D(batch.x, batch.real_labels)
+        scheme = method.conditioning  # D's logits [and class logits], extra loss terms
+        real_logits, real_classes = scheme.discriminate(D, batch.x, batch.real_labels)
         # detach(): D's step must not send gradients into G. Cut here, the backward walk stops
         # at the fake images, so it neither touches G's weights' .grad nor pays for G's backward.
         fake = G(batch.z, batch.fake_labels).detach()
-        fake_logits = D(fake, batch.fake_labels)
+        fake_logits, fake_classes = scheme.discriminate(D, fake, batch.fake_labels)
         loss_d = method.loss.d_loss(real_logits, fake_logits)
+        loss_d = scheme.d_loss(loss_d, real_classes, batch.real_labels, fake_classes,
+                               batch.fake_labels)
         if method.penalty is not None:
             loss_d = loss_d + method.penalty(D, batch, fake)
         opt_d.zero_grad()  # also clears what the last generator step left in D's .grad
@@ -161,8 +167,8 @@ class GANUpdater:
         """One update of G on g_loss; the gradient flows back through D, whose weights stay
         put. Returns (loss_G, updated)."""
         G, D, opt_g, method = self.G, self.D, self.opt_g, self.method
-        logits = D(G(z, fake_labels), fake_labels)
-        loss_g = method.loss.g_loss(logits)
+        logits, classes = method.conditioning.discriminate(D, G(z, fake_labels), fake_labels)
+        loss_g = method.conditioning.g_loss(method.loss.g_loss(logits), classes, fake_labels)
         opt_g.zero_grad()
         if self.config.skip_nonfinite and self.parallel.any(not is_finite(loss_g)):
             return loss_g, False

@@ -4,6 +4,8 @@
     penalties.py  a penalty is a function of D and a batch, added to D's loss: WGAN-GP, R1
     hooks.py      a hook runs after an optimizer step: weight clipping (after D's), EMA of
                   G's weights (after G's)
+    conditioning.py  how a conditional GAN uses its label: concat, acgan (D's auxiliary
+                  classifier and its losses), projection
 Spectral normalisation (Miyato et al. 2018) is part of D itself (minigan.nn.utils.
 spectral_norm on every conv/linear layer, built by minigan.models.build_gan), and TTUR
 (Heusel et al. 2017) is one learning rate per optimizer (train.make_optimizers).
@@ -14,13 +16,14 @@ and knows none of the methods by name.
 import dataclasses
 
 from ..tensor import is_finite_number
+from .conditioning import CONDITIONINGS, LabelInInputs, make_conditioning
 from .hooks import EMA, WeightClipping
 from .losses import LOSSES, make_loss
 from .penalties import GradientPenalty, R1Penalty, gradient_penalty, r1_penalty
 
 __all__ = ["Method", "build_method", "check_method_settings", "LOSSES", "make_loss",
            "GradientPenalty", "R1Penalty", "gradient_penalty", "r1_penalty", "EMA",
-           "WeightClipping", "uses_penalty"]
+           "WeightClipping", "uses_penalty", "CONDITIONINGS", "make_conditioning"]
 
 
 @dataclasses.dataclass
@@ -31,6 +34,7 @@ class Method:
     penalty: object = None  # penalty(D, batch, fake) -> a scalar Tensor, or None
     after_d_step: list = dataclasses.field(default_factory=list)  # hook() after opt_d.step()
     after_g_step: list = dataclasses.field(default_factory=list)  # hook() after opt_g.step()
+    conditioning: object = dataclasses.field(default_factory=LabelInInputs)  # conditioning.py
 
 
 def uses_penalty(config):
@@ -41,6 +45,7 @@ def uses_penalty(config):
 def build_method(config, G, D, G_ema=None):
     """The Method a TrainConfig asks for, its hooks bound to this run's G, D and G_ema."""
     method = Method(make_loss(config.loss, config.g_loss))
+    method.conditioning = make_conditioning(config.conditioning)
     if config.gp:
         method.penalty = GradientPenalty(config.gp)
     elif config.r1:
@@ -76,5 +81,11 @@ def check_method_settings(config):
         if value is not None and not (is_finite_number(value) and value > 0):
             raise ValueError(f"--{name.replace('_', '-')} must be a finite positive number, "
                              f"got {value!r}")
+    if config.conditioning not in CONDITIONINGS:
+        raise ValueError(f"unknown conditioning {config.conditioning!r}: choose one of "
+                         f"{', '.join(CONDITIONINGS)}")
+    if config.conditioning != "concat" and config.model not in ("cmlp", "cdcgan"):
+        raise ValueError(f"--conditioning {config.conditioning} needs a conditional model "
+                         f"(--model cmlp or cdcgan); {config.model} has no labels")
     if not isinstance(config.spectral_norm, bool):
         raise ValueError(f"spectral_norm must be True or False, got {config.spectral_norm!r}")

@@ -5,6 +5,10 @@
     dcgan   Radford et al. 2015, convolutional (dcgan.py)
     cmlp    mlp conditioned on class labels (Mirza & Osindero 2014; conditional.py)
     cdcgan  dcgan conditioned on class labels
+The conditional models take one of CONDITIONINGS: "concat" (the one-hot label joined to
+the inputs, Mirza & Osindero 2014; mlp_gan.py, dcgan.py), "acgan" (D also classifies,
+Odena et al. 2017; acgan.py) or "projection" (a class embedding projected onto D's
+features, G with conditional BatchNorm, Miyato & Koyama 2018; projection.py).
 
 Every generator has `nz`, `num_classes` (0 when unconditional), `conditional` and
 `output_shape` ((C, H, W), or (2,) for points) and is called as G(z) or G(z, labels)
@@ -14,10 +18,13 @@ with binary_cross_entropy_with_logits). Unconditional models ignore labels, so a
 loop may pass its dataset's labels to any model. Models are built with float32 weights on the
 CPU from minigan's seeded generator; move them with `.to(device)`.
 """
-from ..nn.utils import apply_spectral_norm
+from ..methods.conditioning import CONDITIONINGS
+from ..nn.utils import apply_spectral_norm, spectral_norm as spectral_norm_
+from .acgan import ACGANDiscriminator, ACGANGenerator
 from .conditional import label_maps, one_hot
 from .dcgan import DCGANDiscriminator, DCGANGenerator, weights_init
 from .mlp_gan import MLPDiscriminator, MLPGenerator
+from .projection import ProjectionDiscriminator, ProjectionGenerator
 from .toy import ToyDiscriminator, ToyGenerator
 
 MODELS = ("mlp", "dcgan", "cmlp", "cdcgan")
@@ -26,7 +33,7 @@ DEFAULT_NZ = {"image": 100, "points": 2}
 
 
 def build_gan(model, data_kind, image_shape=None, nz=None, num_classes=0, bn_eps=1e-5,
-              d_batch_norm=True, spectral_norm=False):
+              d_batch_norm=True, spectral_norm=False, conditioning="concat"):
     """(generator, discriminator) for `model` on data of `data_kind`.
 
     model: one of MODELS. data_kind: "image" (needs image_shape = (C, H, W)) or "points"
@@ -38,6 +45,8 @@ def build_gan(model, data_kind, image_shape=None, nz=None, num_classes=0, bn_eps
     d_batch_norm: False builds DCGAN's D without BatchNorm (the critic of the gradient
     penalties; the other Ds have none). spectral_norm: True wraps every Linear, Conv2d
     and ConvTranspose2d of D in minigan.nn.utils.spectral_norm (Miyato et al. 2018).
+    conditioning: how cmlp and cdcgan see the label, one of CONDITIONINGS (only "concat"
+    for the unconditional models, which have no label to see).
     """
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}: expected one of {', '.join(MODELS)}")
@@ -49,7 +58,13 @@ def build_gan(model, data_kind, image_shape=None, nz=None, num_classes=0, bn_eps
     if conditional and (not isinstance(num_classes, int) or num_classes < 1):
         raise ValueError(f"model {model!r} is conditional: it needs num_classes >= 1 (the "
                          f"dataset's number of labels), got {num_classes!r}")
-    k = num_classes if conditional else 0
+    if conditioning not in CONDITIONINGS:
+        raise ValueError(f"unknown conditioning {conditioning!r}: expected one of "
+                         f"{', '.join(CONDITIONINGS)}")
+    if conditioning != "concat" and not conditional:
+        raise ValueError(f"conditioning {conditioning!r} needs a conditional model (cmlp or "
+                         f"cdcgan), not {model!r}")
+    k = num_classes if conditional and conditioning == "concat" else 0
 
     if data_kind == "points":
         if model != "mlp":
@@ -61,9 +76,18 @@ def build_gan(model, data_kind, image_shape=None, nz=None, num_classes=0, bn_eps
     if model in ("mlp", "cmlp"):
         G = MLPGenerator(image_shape, nz=nz, bn_eps=bn_eps, num_classes=k)  # G first: the
         D = MLPDiscriminator(image_shape, num_classes=k)  # order of the seeded draws
+    else:
+        G = DCGANGenerator(image_shape, nz=nz, bn_eps=bn_eps, num_classes=k)
+        D = DCGANDiscriminator(image_shape, bn_eps=bn_eps, num_classes=k,
+                               batch_norm=d_batch_norm)
+    if conditioning == "concat":
         return G, with_spectral_norm(D, spectral_norm)
-    G = DCGANGenerator(image_shape, nz=nz, bn_eps=bn_eps, num_classes=k)
-    D = DCGANDiscriminator(image_shape, bn_eps=bn_eps, num_classes=k, batch_norm=d_batch_norm)
+    if conditioning == "acgan":  # G's embedding drawn after D0's weights, then D's head
+        G, D = ACGANGenerator(G, num_classes), ACGANDiscriminator(D, num_classes)
+        return G, with_spectral_norm(D, spectral_norm)
+    G, D = ProjectionGenerator(G, num_classes), ProjectionDiscriminator(D, num_classes)
+    if spectral_norm:  # the class embedding too, as the paper's SNEmbedID
+        spectral_norm_(D.embed)
     return G, with_spectral_norm(D, spectral_norm)
 
 
@@ -72,6 +96,7 @@ def with_spectral_norm(D, on):
     return apply_spectral_norm(D) if on else D
 
 
-__all__ = ["MODELS", "build_gan", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator",
-           "DCGANDiscriminator", "ToyGenerator", "ToyDiscriminator", "weights_init", "one_hot",
-           "label_maps"]
+__all__ = ["MODELS", "CONDITIONINGS", "build_gan", "MLPGenerator", "MLPDiscriminator",
+           "DCGANGenerator", "DCGANDiscriminator", "ACGANGenerator", "ACGANDiscriminator",
+           "ProjectionGenerator", "ProjectionDiscriminator", "ToyGenerator",
+           "ToyDiscriminator", "weights_init", "one_hot", "label_maps"]

@@ -61,3 +61,8 @@ def label_maps(labels, num_classes, like):
     xp = backend.xp_of(like.data)
     codes = one_hot(labels, num_classes, like).data  # (N, K)
     return Tensor(xp.broadcast_to(codes[:, :, None, None], (n, num_classes, h, w)))
+
+
+def layers_of(model):
+    """The Sequential that holds an MLP or DCGAN model's layers ("model" or "main")."""
+    return model.model if "model" in model._modules else model.main

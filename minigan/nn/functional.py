@@ -329,3 +329,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         running_mean=None if running_mean is None else running_mean.data,
         running_var=None if running_var is None else running_var.data,
         training=use_batch_stats, momentum=float(momentum), eps=eps)
+
+
+# --- embedding lookup (nn/embedding.py, ops/embedding.py) --------------------------------
+from .embedding import embedding  # noqa: E402, F401

@@ -44,7 +44,8 @@ class LeakyReLU(Function):
         positive, = self.saved
         if kernels.fused(positive.data) and not is_grad_enabled():  # one launch (kernels.py)
             return (Tensor(kernels.leaky_relu_backward(grad_out.data, positive.data, self.slope)),)
-        return (grad_out * self.derivative(positive.data),)
+        # the op itself: the derivative is a constant already in grad_out's dtype
+        return (Mul.apply(grad_out, Tensor(self.derivative(positive.data))),)
 
     def derivative(self, positive):
         """d(out)/dx as a float array: 1 where x > 0, negative_slope elsewhere.

@@ -9,6 +9,7 @@ In eval mode the running estimates stand in for mean and var, so out is affine i
 Backward in training, in closed form (means over the M values of a channel, g = grad_out):
     grad_x = gamma * inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
     grad_gamma = sum(g * x_hat),  grad_beta = sum(g)
+First read minigan/textbook/batchnorm.py: the layer from primitive ops, this backward derived.
 """
 from .. import kernels
 from ..autograd import Function, is_grad_enabled

@@ -8,6 +8,7 @@ opposite orders:
     conv:            forward = im2col, then matmul     backward(x) = matmul, then col2im
     transposed conv: forward = matmul, then col2im     backward(x) = im2col, then matmul
 Both weight gradients are one matrix product of the gradient with the columns.
+First read minigan/textbook/conv.py: both convolutions as loops over the kernel window.
 """
 from ..autograd import Function, is_grad_enabled
 from ..backend import xp_of

@@ -10,6 +10,7 @@ the pixel it was read from, so a pixel that several windows read receives their 
 When the windows tile the image (above all: one window, the whole image) both are mere
 reshapes. Plain array code, the same for NumPy and CuPy (on the GPU, col2im runs as
 one fused kernel by default: kernels.py, tested equal to col2im_slabs below).
+First read minigan/textbook/im2col.py: the same two functions as plain loops, tested equal.
 """
 from .. import kernels
 from ..backend import is_cupy, xp_of

@@ -11,6 +11,7 @@ m_hat / (sqrt(v_hat) + eps). weight_decay adds wd * p to g (L2, not AdamW).
 `adam_update` does one parameter in whole-array passes. On the CPU, `adam_update_blocked`
 runs that same function over slices of CHUNK numbers, so that the ~13 passes over each
 slice's five arrays hit the cache instead of memory (measured: see benchmarks/RESULTS.md).
+First read minigan/textbook/adam.py: the paper's five lines, tested equal to this.
 """
 import math
 

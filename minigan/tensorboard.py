@@ -1,0 +1,79 @@
+"""TensorBoard event files for a training run: `minigan train --tensorboard`.
+
+Writes, through tensorboardX (the extra minigan[tensorboard]), into DIR/tensorboard/:
+    loss_d, loss_g, d_real, d_fake  scalars, every --log-every steps: metrics.jsonl's line
+                                    (d_real = mean D(x), d_fake = mean D(G(z)))
+    eval/<metric>                   scalars, every --eval-every steps (minigan eval's scores)
+    samples                         the sample grid image, every --sample-every steps
+The step axis is the run's generator step. A resumed run writes into the same folder,
+continuing the same curves; its writer starts with a purge at the resumed step
+(SessionLog START), so TensorBoard drops what a crashed run had logged after its last
+checkpoint and shows those steps once. `tensorboard --logdir runs` shows every run side
+by side.
+"""
+import os
+
+import numpy as np
+
+from .extensions import PeriodicAction
+
+FOLDER = "tensorboard"
+
+
+def summary_writer_class():
+    """tensorboardX's SummaryWriter, or a ValueError saying how to install it."""
+    try:
+        from tensorboardX import SummaryWriter  # noqa: PLC0415 - an optional extra
+    except ImportError as err:
+        raise ValueError(f"--tensorboard needs minigan[tensorboard] (pip install "
+                         f"'minigan[tensorboard]'): {err}") from None
+    return SummaryWriter
+
+
+class TensorBoard(PeriodicAction):
+    """Due whenever the log line or the sample grid is; runs after LogMetrics and SampleGrid,
+    and writes what they made: the line's values and the grid's PNG."""
+
+    SCALARS = ("loss_d", "loss_g", "d_real", "d_fake")  # named as in metrics.jsonl (a
+    # TensorBoard tag cannot hold parentheses: "D(x)" would become "D_x_")
+
+    def __init__(self, log_every, sample_every):
+        super().__init__(log_every)
+        self.sample_every = sample_every
+        self.writer = None
+
+    def due(self, step, is_last):
+        return super().due(step, is_last) or step % self.sample_every == 0 or is_last
+
+    def open(self, run):
+        """The writer for DIR/tensorboard (a fresh run goes only into a folder that holds no
+        run, see RunFiles.prepare, so there are no earlier curves to continue or remove)."""
+        logdir = os.path.join(run.paths.out, FOLDER)
+        SummaryWriter = summary_writer_class()
+        # purge_step: TensorBoard forgets the events of steps >= it from earlier files
+        return SummaryWriter(logdir=logdir, purge_step=run.start + 1 if run.start else None)
+
+    def __call__(self, trainer, step):
+        run = trainer.run
+        if not run.parallel.is_main:  # a data-parallel run: rank 0 alone writes the folder
+            return
+        if self.writer is None:
+            self.writer = self.open(run)
+        line = trainer.observation.get("line")
+        if line is not None:  # LogMetrics ran at this step (observations last one step)
+            for key in self.SCALARS:
+                self.writer.add_scalar(key, line[key], step)
+            for key, value in trainer.observation.items():  # what Evaluate reported
+                if key != "line" and isinstance(value, (int, float)):
+                    self.writer.add_scalar(f"eval/{key}", value, step)
+        picture = run.paths.sample(step)
+        if os.path.exists(picture):  # SampleGrid ran at this step
+            from PIL import Image  # noqa: PLC0415
+
+            with Image.open(picture) as image:
+                pixels = np.asarray(image.convert("RGB"))  # (H, W, 3) uint8
+            self.writer.add_image("samples", pixels, step, dataformats="HWC")
+        self.writer.flush()  # readable now, and kept if the run is killed
+        if step == run.config.steps:
+            self.writer.close()
+            self.writer = None

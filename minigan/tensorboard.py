@@ -12,6 +12,7 @@ checkpoint and shows those steps once. `tensorboard --logdir runs` shows every r
 by side.
 """
 import os
+import time
 
 import numpy as np
 
@@ -50,8 +51,12 @@ class TensorBoard(PeriodicAction):
         run, see RunFiles.prepare, so there are no earlier curves to continue or remove)."""
         logdir = os.path.join(run.paths.out, FOLDER)
         SummaryWriter = summary_writer_class()
-        # purge_step: TensorBoard forgets the events of steps >= it from earlier files
-        return SummaryWriter(logdir=logdir, purge_step=run.start + 1 if run.start else None)
+        # purge_step: TensorBoard forgets the events of steps >= it from earlier files.
+        # tensorboardX names a file by the second it opens it, and a second writer in the
+        # same second would truncate the first one's file: the suffix (pid, nanoseconds)
+        # keeps every writer's file its own, and in the order TensorBoard must read them.
+        return SummaryWriter(logdir=logdir, purge_step=run.start + 1 if run.start else None,
+                             filename_suffix=f".{os.getpid()}.{time.time_ns()}")
 
     def __call__(self, trainer, step):
         run = trainer.run

@@ -13,7 +13,7 @@ D(x, labels) returns the adversarial logits (N,) alone, so penalties and the los
 use it as any D; `forward_with_classes(x)` returns both heads from one pass.
 """
 from .. import nn
-from .conditional import check_labels, layers_of
+from .conditional import ConditionalDiscriminator, check_labels, layers_of
 from .dcgan import weights_init
 
 
@@ -37,15 +37,11 @@ class ACGANGenerator(nn.Module):
         return self.net(z * self.label_emb(labels))  # (N, nz) * (N, nz) -> images
 
 
-class ACGANDiscriminator(nn.Module):
+class ACGANDiscriminator(ConditionalDiscriminator):
     """images (N, C, H, W) -> adversarial logits (N,) [and class logits (N, K)]."""
 
     def __init__(self, D0, num_classes):
-        super().__init__()
-        self.net = D0  # an unconditional MLPDiscriminator or DCGANDiscriminator
-        self.input_shape = D0.input_shape
-        self.num_classes, self.conditional = num_classes, True
-        self.flatten = type(D0).__name__ == "MLPDiscriminator"  # the MLP judges flat images
+        super().__init__(D0, num_classes)
         last = layers_of(D0)[-1]
         if isinstance(last, nn.Linear):  # the MLP's Linear(256, 1): Linear(256, K)
             self.classifier = nn.Linear(last.in_features, num_classes)
@@ -53,15 +49,6 @@ class ACGANDiscriminator(nn.Module):
             self.classifier = nn.Conv2d(last.weight.shape[1], num_classes,
                                         last.weight.shape[2], 1, 0, bias=False)
             weights_init(self.classifier)  # N(0, 0.02), as DCGAN's other convs
-
-    def features(self, x):
-        """h: the output of D0's layers but its last, (N, 256) or (N, C, base, base)."""
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            raise ValueError(f"ACGANDiscriminator: expected images of shape (N, "
-                             f"{', '.join(map(str, self.input_shape))}), got {x.shape}")
-        if self.flatten:
-            x = x.reshape(x.shape[0], -1)  # (N, C*H*W)
-        return layers_of(self.net)[:-1](x)
 
     def forward_with_classes(self, x):
         """(adversarial logits (N,), class logits (N, K)) from one pass through D0's layers."""

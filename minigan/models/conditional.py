@@ -12,7 +12,7 @@ The models in mlp_gan.py and dcgan.py take num_classes=K > 0 to become condition
 """
 import numpy as np
 
-from .. import backend
+from .. import backend, nn
 from ..tensor import Tensor
 
 
@@ -66,3 +66,24 @@ def label_maps(labels, num_classes, like):
 def layers_of(model):
     """The Sequential that holds an MLP or DCGAN model's layers ("model" or "main")."""
     return model.model if "model" in model._modules else model.main
+
+
+class ConditionalDiscriminator(nn.Module):
+    """What AC-GAN's and the projection discriminator share: an unconditional D0 (an
+    MLPDiscriminator or DCGANDiscriminator) whose features before its last layer they read."""
+
+    def __init__(self, D0, num_classes):
+        super().__init__()
+        self.net = D0
+        self.input_shape = D0.input_shape
+        self.num_classes, self.conditional = num_classes, True
+        self.flatten = type(D0).__name__ == "MLPDiscriminator"  # the MLP judges flat images
+
+    def features(self, x):
+        """h: the output of D0's layers but its last, (N, 256) or (N, C, base, base)."""
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(f"{type(self).__name__}: expected images of shape (N, "
+                             f"{', '.join(map(str, self.input_shape))}), got {x.shape}")
+        if self.flatten:
+            x = x.reshape(x.shape[0], -1)  # (N, C*H*W)
+        return layers_of(self.net)[:-1](x)

@@ -19,7 +19,7 @@ import math
 from .. import creation, nn
 from ..nn import functional as F
 from ..nn import init
-from .conditional import check_labels, layers_of
+from .conditional import ConditionalDiscriminator, check_labels, layers_of
 
 
 class ConditionalBatchNorm(nn.Module):
@@ -74,15 +74,11 @@ class ProjectionGenerator(nn.Module):
         return h.reshape(z.shape[0], *self.output_shape)  # (N, C, H, W)
 
 
-class ProjectionDiscriminator(nn.Module):
+class ProjectionDiscriminator(ConditionalDiscriminator):
     """images (N, C, H, W) + labels (N,) -> logits (N,): psi(h) + <embed(y), pool(h)>."""
 
     def __init__(self, D0, num_classes):
-        super().__init__()
-        self.net = D0  # an unconditional MLPDiscriminator or DCGANDiscriminator
-        self.input_shape = D0.input_shape
-        self.num_classes, self.conditional = num_classes, True
-        self.flatten = type(D0).__name__ == "MLPDiscriminator"  # the MLP judges flat images
+        super().__init__(D0, num_classes)
         last = layers_of(D0)[-1]
         features = last.in_features if isinstance(last, nn.Linear) else last.weight.shape[1]
         self.embed = nn.Embedding(num_classes, features)
@@ -90,15 +86,9 @@ class ProjectionDiscriminator(nn.Module):
         init.uniform_(self.embed.weight, -bound, bound)
 
     def forward(self, x, labels=None):
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            raise ValueError(f"ProjectionDiscriminator: expected images of shape (N, "
-                             f"{', '.join(map(str, self.input_shape))}), got {x.shape}")
+        h = self.features(x)  # (N, 256) or (N, C, base, base)
         labels = check_labels(self, labels, x)
-        n = x.shape[0]
-        if self.flatten:
-            x = x.reshape(n, -1)  # (N, C*H*W)
         layers = layers_of(self.net)
-        h = layers[:-1](x)  # (N, 256) or (N, C, base, base)
         psi = layers[-1](h).reshape(-1)  # (N, 1[, 1, 1]) -> (N,)
         pooled = h if h.ndim == 2 else h.sum(axis=(2, 3))  # (N, F)
         return psi + (self.embed(labels) * pooled).sum(axis=1)  # (N,)

@@ -92,3 +92,140 @@ def test_leaky_relu_forward_and_backward_match_the_formula_for_every_slope(slope
     np.testing.assert_array_equal(out.numpy(), want)
     out.sum().backward()
     np.testing.assert_array_equal(t.grad.numpy(), np.where(x > 0, 1, np.float32(slope)))
+
+
+# ----------------------------------------------------------------------------- sub-pixel
+def conv_transpose_col2im(x, w, stride, padding, output_padding):
+    """The reference: matmul + col2im, the path every shape can take."""
+    from minigan.ops import subpixel
+    from minigan.ops.conv import conv_transpose_arrays
+
+    pays = subpixel.pays
+    try:
+        subpixel.pays = lambda *args: False
+        return conv_transpose_arrays(x, w, stride, padding, output_padding)
+    finally:
+        subpixel.pays = pays
+
+
+@pytest.mark.parametrize("x_shape,w_shape,stride,padding,output_padding", [
+    ((3, 5, 6, 7), (5, 4, 4, 4), (2, 2), (1, 1), (0, 0)),  # DCGAN's k 4, s 2, p 1
+    ((2, 3, 5, 4), (3, 2, 4, 4), (2, 2), (0, 0), (0, 0)),  # no padding
+    ((2, 3, 5, 5), (3, 2, 6, 6), (3, 3), (2, 2), (1, 0)),  # m 2 at stride 3, output_padding
+    ((2, 4, 4, 6), (4, 3, 3, 3), (1, 1), (1, 1), (0, 0)),  # stride 1: m = k
+    ((2, 4, 6, 5), (4, 3, 4, 6), (2, 3), (1, 2), (1, 0)),  # other kh, kw, sh, sw
+    ((1, 2, 1, 1), (2, 5, 4, 4), (2, 2), (1, 1), (1, 1)),  # one input pixel
+])
+def test_subpixel_is_the_col2im_transposed_convolution(x_shape, w_shape, stride, padding,
+                                                       output_padding):
+    from minigan.ops import subpixel
+
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)  # float64
+    assert subpixel.phases(w_shape[2:], stride, padding, output_padding) is not None
+    want = conv_transpose_col2im(x, w, stride, padding, output_padding)
+    got = subpixel.conv_transpose_subpixel(x, w, stride, padding, output_padding)
+    assert got.shape == want.shape and got.strides[0] == got.itemsize  # batch innermost
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    scratch = np.full(4 * got.size + 4 * x.size * 9, np.nan)  # the columns go in here
+    again = subpixel.conv_transpose_subpixel(x, w, stride, padding, output_padding, scratch)
+    np.testing.assert_array_equal(again, got)
+    assert not np.isnan(scratch[:8]).any()
+
+
+@pytest.mark.parametrize("kernel,stride,padding,output_padding", [
+    ((3, 3), (2, 2), (1, 1), (0, 0)),  # 3 taps are not a multiple of stride 2
+    ((2, 2), (2, 2), (0, 0), (0, 0)),  # k = s: the windows tile, col2im only moves numbers
+    ((4, 4), (2, 2), (1, 1), (1, 2)),  # output_padding beyond padding (in W)
+])
+def test_subpixel_does_not_apply(kernel, stride, padding, output_padding):
+    from minigan.ops import subpixel
+
+    assert subpixel.phases(kernel, stride, padding, output_padding) is None
+    assert not subpixel.pays((1, 1, 8, 8), (1, 64) + kernel, stride, padding, output_padding)
+
+
+def test_subpixel_pays_on_dcgan_s_large_layers_only():
+    from minigan.ops import subpixel
+
+    def pays(c_in, c_out, size):  # a DCGAN transposed convolution (or conv's input gradient)
+        return subpixel.pays((64, c_in, size, size), (c_in, c_out, 4, 4), (2, 2), (1, 1), (0, 0))
+
+    assert pays(128, 64, 16) and pays(256, 128, 8) and pays(128, 64, 7)  # measured faster
+    assert not pays(512, 256, 4) and not pays(64, 3, 32) and not pays(64, 1, 14)  # slower
+
+
+def test_conv_layers_take_the_subpixel_path_and_agree_with_col2im(monkeypatch):
+    """A DCGAN discriminator layer's shape, small (16 -> 32 channels, 4x4, stride 2): conv's
+    input gradient and the transposed convolution's forward go through the sub-pixel form,
+    and the output and both gradients equal those of the col2im path."""
+    import minigan
+    import minigan.nn.functional as F
+    from minigan.ops import subpixel
+
+    calls = []
+    real = subpixel.conv_transpose_subpixel
+    monkeypatch.setattr(subpixel, "conv_transpose_subpixel",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    rng = np.random.default_rng(0)
+    x0, w0 = rng.standard_normal((2, 16, 16, 16)), rng.standard_normal((32, 16, 4, 4))
+
+    def run():
+        x, w = (minigan.tensor(a, requires_grad=True) for a in (x0, w0))
+        y = F.conv_transpose2d(F.conv2d(x, w, stride=2, padding=1), w, stride=2, padding=1)
+        (y * y).sum().backward()
+        return y.numpy(), x.grad.numpy(), w.grad.numpy()
+
+    fast = run()
+    assert len(calls) == 2  # conv's input gradient and convT's forward
+    monkeypatch.setattr(subpixel, "pays", lambda *args: False)
+    reference = run()
+    assert len(calls) == 2
+    for got, want in zip(fast, reference):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+# ----------------------------------------------------------------------------- workspace
+def test_workspace_reuses_one_block_per_thread_and_grows():
+    import threading
+
+    from minigan.ops import workspace
+
+    like = np.zeros(1)
+    workspace.release()
+    a = workspace.columns(like, (4, 5), np.float32)
+    b = workspace.columns(like, (2, 3), np.float64)  # the same memory, another view
+    assert a.shape == (4, 5) and a.dtype == np.float32 and b.dtype == np.float64
+    assert np.shares_memory(a, b)
+    c = workspace.columns(like, (100, 100), np.float32)  # larger: a new block
+    assert not np.shares_memory(a, c) and c.flags.c_contiguous
+    other = []
+    thread = threading.Thread(target=lambda: other.append(workspace.columns(like, (3,), np.float32)))
+    thread.start()
+    thread.join()
+    assert not np.shares_memory(other[0], workspace.columns(like, (3,), np.float32))
+    workspace.release()
+
+
+def test_conv_layers_give_the_same_numbers_with_the_workspace_kept_or_released():
+    """Two layers in a row, their backward interleaved: each op's columns are its own
+    for as long as it uses them."""
+    import minigan
+    import minigan.nn.functional as F
+    from minigan.ops import workspace
+
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((3, 4, 12, 12))
+    w1, w2 = rng.standard_normal((8, 4, 4, 4)), rng.standard_normal((8, 16, 4, 4))
+
+    def run(release):
+        x, a, b = (minigan.tensor(v, requires_grad=True) for v in (x0, w1, w2))
+        h = F.leaky_relu(F.conv2d(x, a, stride=2, padding=1), 0.2)
+        y = F.conv2d(F.conv_transpose2d(h, b, stride=2, padding=1), b, stride=2, padding=1)
+        if release:
+            workspace.release()
+        (y * y).sum().backward()
+        return [t.numpy() for t in (y, x.grad, a.grad, b.grad)]
+
+    for got, want in zip(run(False), run(True)):
+        np.testing.assert_array_equal(got, want)

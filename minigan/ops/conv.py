@@ -10,9 +10,11 @@ opposite orders:
 Both weight gradients are one matrix product of the gradient with the columns.
 First read minigan/textbook/conv.py: both convolutions as loops over the kernel window.
 """
+from .. import kernels
 from ..autograd import Function, is_grad_enabled
 from ..backend import xp_of
 from ..tensor import Tensor
+from . import subpixel
 from .im2col import batch_last, col2im, im2col
 
 
@@ -28,6 +30,23 @@ def from_batch_last_matrix(m, n, h, w):
     return m.reshape(m.shape[0], h, w, n).transpose(3, 0, 1, 2)  # (C, H, W, N) -> (N, C, H, W)
 
 
+def conv_transpose_arrays(x, w, stride, padding, output_padding, scratch=None):
+    """The transposed convolution of the array x (N, C_in, H, W) with w (C_in, C_out, kh, kw):
+    col2im(w^T @ x), (N, C_out, OH, OW). `scratch`, an array of the columns' size that
+    nobody else reads, takes the product (the caller's memory, reused)."""
+    if not kernels.fused(x) and subpixel.pays(x.shape, w.shape, stride, padding,
+                                               output_padding):
+        return subpixel.conv_transpose_subpixel(x, w, stride, padding, output_padding, scratch)
+    c_in, c_out, kh, kw = w.shape
+    n, _, h, wd = x.shape
+    oh = (h - 1) * stride[0] - 2 * padding[0] + kh + output_padding[0]
+    ow = (wd - 1) * stride[1] - 2 * padding[1] + kw + output_padding[1]
+    cols = xp_of(x).matmul(w.reshape(c_in, -1).T, batch_last_matrix(x), out=scratch)
+    # (K, C_in) @ (C_in, H*W*N) -> (K, H*W*N), K = C_out*kh*kw
+    cols = cols.reshape(c_out, kh, kw, h, wd, n)  # (C_out, kh, kw, H, W, N)
+    return col2im(cols, (n, c_out, oh, ow), stride, padding)  # (N, C_out, OH, OW)
+
+
 class Conv2d(Function):
     """out = w (C_out, C_in*kh*kw) @ im2col(x) for x (N, C_in, H, W), w (C_out, C_in, kh, kw).
 
@@ -40,7 +59,7 @@ class Conv2d(Function):
         c_out, c_in, kh, kw = w.shape
         self.x_shape, self.w_shape = x.shape, w.shape
         self.stride, self.padding = stride, padding
-        cols = im2col(x, (kh, kw), stride, padding)  # (C_in, kh, kw, OH, OW, N)
+        cols = im2col(x, (kh, kw), stride, padding, reuse=True)  # (C_in, kh, kw, OH, OW, N)
         _, _, _, oh, ow, n = cols.shape
         # what a transposed convolution of an (OH, OW) image must add to give back x's size
         self.output_padding = tuple(size + 2 * p - k - (o - 1) * s for size, p, k, o, s in
@@ -77,19 +96,19 @@ class Conv2d(Function):
         g = batch_last_matrix(grad_out.data)  # (C_out, OH*OW*N)
         grad_x = grad_w = cols = None
         if self.needs_input_grad[1]:
-            cols = im2col(x, (kh, kw), self.stride, self.padding)  # (C_in, kh, kw, OH, OW, N)
+            cols = im2col(x, (kh, kw), self.stride, self.padding, reuse=True)
+            # (C_in, kh, kw, OH, OW, N), in the workspace (workspace.py)
             cols = cols.reshape(c_in * kh * kw, -1)  # (K, OH*OW*N)
             grad_w = (g @ cols.T).reshape(self.w_shape)  # (C_out, OH*OW*N) @ (OH*OW*N, K)
         if self.needs_input_grad[0]:
-            # grad_cols has the shape of the columns, which grad_w is done with: it goes into
-            # their memory (unless they are a view of x), the largest array of a training
-            # step not allocated twice. They were made here, so no saved array is touched.
-            xp = xp_of(g)
-            reuse = cols is not None and not xp.may_share_memory(cols, x)
-            grad_cols = xp.matmul(w.reshape(c_out, -1).T, g, out=cols if reuse else None)
-            # (K, C_out) @ (C_out, OH*OW*N) -> (K, OH*OW*N)
-            grad_cols = grad_cols.reshape(c_in, kh, kw, oh, ow, n)  # (C_in, kh, kw, OH, OW, N)
-            grad_x = col2im(grad_cols, self.x_shape, self.stride, self.padding)  # (N, C_in, H, W)
+            # grad_x = conv_transpose(grad_out, w). Its columns, w^T @ grad_out, have the
+            # shape of x's, which grad_w is done with: they go into their memory (unless
+            # they are a view of x), the largest array of a training step not allocated
+            # twice. They were made here, so no saved array is touched.
+            reuse = cols is not None and not xp_of(g).may_share_memory(cols, x)
+            grad_x = conv_transpose_arrays(grad_out.data, w, self.stride, self.padding,
+                                           self.output_padding,
+                                           scratch=cols if reuse else None)  # (N, C_in, H, W)
         return tuple(None if a is None else Tensor(a) for a in (grad_x, grad_w))
 
 
@@ -108,7 +127,7 @@ class Conv2dGradW(Function):
                                     zip(x.shape[2:], padding, kernel_size, (oh, ow), stride))
         self.save_for_backward(x if self.needs_input_grad[1] else None,
                                grad_out if self.needs_input_grad[0] else None)
-        cols = im2col(x, (kh, kw), stride, padding)  # (C_in, kh, kw, OH, OW, N)
+        cols = im2col(x, (kh, kw), stride, padding, reuse=True)  # (C_in, kh, kw, OH, OW, N)
         cols = cols.reshape(c_in * kh * kw, -1)  # (K, OH*OW*N)
         g = batch_last_matrix(grad_out)  # (C_out, OH*OW*N)
         return (g @ cols.T).reshape(c_out, c_in, kh, kw)  # (C_out, OH*OW*N) @ (OH*OW*N, K)
@@ -129,24 +148,18 @@ class ConvTranspose2d(Function):
     """out = col2im(w (C_in, C_out*kh*kw)^T @ x) for x (N, C_in, H, W), w (C_in, C_out, kh, kw).
 
     The input gradient of a Conv2d with the same weight: forward is one matrix product
-    + col2im; backward's grad_x = w @ im2col(grad_out) is a convolution (Conv2d) of
+    + col2im (or, where it pays, the same sum by sub-pixel phases: subpixel.py);
+    backward's grad_x = w @ im2col(grad_out) is a convolution (Conv2d) of
     grad_out, and grad_w the weight gradient of that convolution, Conv2dGradW(grad_out, x).
     Output size: (H - 1)*s - 2p + kh + output_padding, and the same in W.
     """
 
     def forward(self, x, w, stride=(1, 1), padding=(0, 0), output_padding=(0, 0)):
-        c_in, c_out, kh, kw = w.shape
-        n, _, h, wd = x.shape
         self.w_shape, self.stride, self.padding = w.shape, stride, padding
-        oh = (h - 1) * stride[0] - 2 * padding[0] + kh + output_padding[0]
-        ow = (wd - 1) * stride[1] - 2 * padding[1] + kw + output_padding[1]
-        x2 = batch_last_matrix(x)  # (C_in, H*W*N)
         # backward reads x for grad_w (one input-sized array) and w for grad_x
         self.save_for_backward(x if self.needs_input_grad[1] else None,
                                w if self.needs_input_grad[0] else None)
-        cols = w.reshape(c_in, -1).T @ x2  # (K, C_in) @ (C_in, H*W*N), K = C_out*kh*kw
-        cols = cols.reshape(c_out, kh, kw, h, wd, n)  # (C_out, kh, kw, H, W, N)
-        return col2im(cols, (n, c_out, oh, ow), stride, padding)  # (N, C_out, OH, OW)
+        return conv_transpose_arrays(x, w, stride, padding, output_padding)  # (N, C_out, OH, OW)
 
     def backward(self, grad_out):
         if not is_grad_enabled():  # nothing recorded: the same on arrays (backward_arrays)
@@ -165,7 +178,7 @@ class ConvTranspose2d(Function):
         x, w = (None if t is None else t.data for t in self.saved)
         c_in, c_out, kh, kw = self.w_shape
         # the window of grad_out that each input pixel was spread onto, as one column
-        grad_cols = im2col(grad_out.data, (kh, kw), self.stride, self.padding)
+        grad_cols = im2col(grad_out.data, (kh, kw), self.stride, self.padding, reuse=True)
         # (C_out, kh, kw, H, W, N): H, W are the input's sizes again
         _, _, _, h, wd, n = grad_cols.shape
         grad_cols = grad_cols.reshape(c_out * kh * kw, h * wd * n)  # (K, H*W*N)

@@ -14,6 +14,7 @@ First read minigan/textbook/im2col.py: the same two functions as plain loops, te
 """
 from .. import kernels
 from ..backend import is_cupy, xp_of
+from . import workspace
 
 # Memory layout. The arrays here keep their logical (N, C, H, W) shape, but the batch
 # axis is innermost in memory: (C, H, W, N). Then one (c, i, j) slab of the columns is
@@ -57,12 +58,14 @@ def batch_last(x, padding=(0, 0)):
     return padded
 
 
-def im2col(x, kernel_size, stride, padding):
+def im2col(x, kernel_size, stride, padding, out=None, reuse=False):
     """Every kernel window of x (N, C, H, W) as a column: (C, kh, kw, OH, OW, N).
 
     The row index (c, i, j) matches the weight's (C_out, C, kh, kw) layout, so the
     caller's matrix product needs no transposition of either operand. A copy, except for
-    a window as large as the unpadded image, where the columns are a view of x.
+    a window as large as the unpadded image, where the columns are a view of x. The copy
+    goes into `out` (a contiguous array of that shape) when given; with reuse=True, into
+    the thread's workspace (workspace.py: valid until the next such call).
     """
     xp = xp_of(x)
     kh, kw = kernel_size
@@ -81,7 +84,12 @@ def im2col(x, kernel_size, stride, padding):
     windows = xp.lib.stride_tricks.as_strided(
         x_pad, shape=(c, kh, kw, oh, ow, n),  # (C, kh, kw, OH, OW, N)
         strides=(stride_c, stride_h, stride_w, sh * stride_h, sw * stride_w, stride_n))
-    return xp.ascontiguousarray(windows)  # the one copy: kh*kw/(sh*sw) times the size of x
+    if out is None and reuse:
+        out = workspace.columns(x, windows.shape, x.dtype)
+    if out is None:
+        return xp.ascontiguousarray(windows)  # the one copy: kh*kw/(sh*sw) times x's size
+    out[...] = windows
+    return out
 
 
 def col2im(cols, x_shape, stride, padding):

@@ -9,6 +9,11 @@ opposite orders:
     transposed conv: forward = matmul, then col2im     backward(x) = im2col, then matmul
 Both weight gradients are one matrix product of the gradient with the columns.
 First read minigan/textbook/conv.py: both convolutions as loops over the kernel window.
+Two changes here are for speed only, each tested equal to the plain path
+(tests/test_fast_paths.py): where the kernel is a multiple of the stride and it pays, the
+transposed convolution (so also conv's input gradient) runs by sub-pixel phases, one
+matrix product and no col2im additions (subpixel.py, chosen in conv_transpose_arrays);
+and columns that an op drops before it returns live in a reused block (workspace.py).
 """
 from .. import kernels
 from ..autograd import Function, is_grad_enabled

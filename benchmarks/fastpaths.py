@@ -8,6 +8,10 @@ new/old. Rows:
   slice sizes, over every parameter (G and D) of the MLP GAN and of the DCGAN-64.
 - LeakyReLU's forward: the mask arithmetic `x * derivative(x > 0)` against
   `leaky_relu_max`, at the shapes the DCGANs' and the MLP GAN's discriminators feed it.
+- The transposed convolution: matmul + col2im against the sub-pixel phases
+  (minigan/ops/subpixel.py), at DCGAN's shapes where `pays` says yes and two where no.
+- im2col's columns: a fresh array per call against the reused workspace block
+  (minigan/ops/workspace.py).
 """
 import argparse
 import os
@@ -84,6 +88,63 @@ def leaky_relu_rows(repeats):
               f"{result['fast'][0]:.3f} | {result['fast'][1]:.3f} |")
 
 
+# DCGAN's transposed convolutions (G's forward) and conv's input gradients (D's backward):
+# (x shape, weight shape), k 4, s 2, p 1; where subpixel.pays says yes, and two where no
+SUBPIXEL_SHAPES = (((64, 128, 16, 16), (128, 64, 4, 4)), ((64, 256, 8, 8), (256, 128, 4, 4)),
+                   ((64, 128, 7, 7), (128, 64, 4, 4)), ((64, 512, 4, 4), (512, 256, 4, 4)),
+                   ((64, 64, 32, 32), (64, 3, 4, 4)))
+
+
+def subpixel_rows(repeats):
+    import numpy as np
+
+    from minigan.ops import conv, im2col, subpixel
+
+    rng = np.random.default_rng(0)
+    print("\n### Transposed convolution (k 4, s 2, p 1): matmul + col2im against sub-pixel "
+          "phases, float32\n")
+    print("| x -> channels out | pays | col2im ms | sub-pixel ms | ratio (median) |\n"
+          "|---|---|---|---|---|")
+    for x_shape, w_shape in SUBPIXEL_SHAPES:
+        x = im2col.batch_last(rng.standard_normal(x_shape, dtype=np.float32))  # as in a step
+        w = rng.standard_normal(w_shape, dtype=np.float32)
+        args = (x, w, (2, 2), (1, 1), (0, 0))
+        pays = subpixel.pays(x.shape, w.shape, *args[2:])
+        original = subpixel.pays
+        subpixel.pays = lambda *a: False
+        try:
+            result = alternate({"col2im": lambda: conv.conv_transpose_arrays(*args),
+                                "subpixel": lambda: subpixel.conv_transpose_subpixel(*args)},
+                               repeats, "col2im")
+        finally:
+            subpixel.pays = original
+        print(f"| {'x'.join(map(str, x_shape))} -> {w_shape[1]} | {'yes' if pays else 'no'} | "
+              f"{result['col2im'][0]:.2f} | {result['subpixel'][0]:.2f} | "
+              f"{result['subpixel'][1]:.3f} |")
+
+
+def workspace_rows(repeats):
+    import numpy as np
+
+    from minigan.ops import im2col
+
+    rng = np.random.default_rng(0)
+    print("\n### im2col's columns: a fresh array each call against the reused workspace "
+          "block, float32\n")
+    print("| x (k 4, s 2, p 1) | columns MB | fresh ms | workspace ms | ratio (median) |\n"
+          "|---|---|---|---|---|")
+    for shape in ((64, 64, 32, 32), (64, 128, 16, 16), (64, 256, 8, 8), (64, 64, 14, 14),
+                  (64, 3, 64, 64)):
+        x = im2col.batch_last(rng.standard_normal(shape, dtype=np.float32))
+        args = (x, (4, 4), (2, 2), (1, 1))
+        result = alternate({"fresh": lambda: im2col.im2col(*args),
+                            "workspace": lambda: im2col.im2col(*args, reuse=True)},
+                           repeats, "fresh")
+        mb = im2col.im2col(*args).nbytes / 2 ** 20
+        print(f"| {'x'.join(map(str, shape))} | {mb:.1f} | {result['fresh'][0]:.2f} | "
+              f"{result['workspace'][0]:.2f} | {result['workspace'][1]:.3f} |")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fastpaths")
     parser.add_argument("--repeats", type=int, default=60)
@@ -105,6 +166,8 @@ def main(argv=None):
           f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     adam_rows(args.repeats)
     leaky_relu_rows(args.repeats)
+    subpixel_rows(args.repeats)
+    workspace_rows(args.repeats)
     print(f"\n- load average at end {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 

@@ -121,7 +121,7 @@ def memory(which, name, folder, base):
 def child(args):
     from .machine import set_thread_env
 
-    set_thread_env(args.threads)
+    set_thread_env(args.threads[0])  # --threads N parses as [N] (nargs="*")
     if args.memory_of:
         result = memory(args.memory_of, args.model, args.folder, args.base)
     else:
@@ -130,7 +130,10 @@ def child(args):
 
 
 def run_child(extra, threads, folder, base, timeout=3600):
-    env = dict(os.environ, PYTHONPATH=ROOT, MALLOC_MMAP_THRESHOLD_="65536")
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    if "--memory-of" in extra:  # as benchmarks.memory measures: RSS follows live memory
+        env["MALLOC_MMAP_THRESHOLD_"] = "65536"  # (timed steps keep malloc's own default,
+        # under which freed blocks up to 32 MB are reused rather than mapped afresh)
     command = [sys.executable, "-m", "benchmarks.overhead", "--child", "--threads",
                str(threads), "--folder", folder, "--base", base, *extra]
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,

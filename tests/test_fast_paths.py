@@ -153,6 +153,9 @@ def test_subpixel_pays_on_dcgan_s_large_layers_only():
 
     assert pays(128, 64, 16) and pays(256, 128, 8) and pays(128, 64, 7)  # measured faster
     assert not pays(512, 256, 4) and not pays(64, 3, 32) and not pays(64, 1, 14)  # slower
+    # one window (D's last layer's input gradient, 1x1 -> 7x7): col2im only reshapes
+    assert not subpixel.pays((64, 1, 1, 1), (1, 128, 7, 7), (1, 1), (0, 0), (0, 0))
+    assert not subpixel.pays((64, 1, 1, 1), (1, 512, 4, 4), (1, 1), (0, 0), (0, 0))
 
 
 def test_conv_layers_take_the_subpixel_path_and_agree_with_col2im(monkeypatch):

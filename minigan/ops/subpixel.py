@@ -53,6 +53,9 @@ def pays(x_shape, w_shape, stride, padding, output_padding):
     m = phases((kh, kw), stride, padding, output_padding)
     if m is None:
         return False
+    if (h, wd) == (1, 1) and tuple(padding) == (0, 0) and tuple(output_padding) == (0, 0):
+        return False  # one window, the whole output (DCGAN's first G and last D layer):
+        # col2im is a free reshape there
     columns = c_in * m[0] * m[1] * (h + m[0] - 1) * (wd + m[1] - 1)  # this module's, per image
     col2im_columns = c_out * kh * kw * h * wd  # W^T @ x's, per image
     return columns <= COLUMNS_SHARE * col2im_columns

@@ -392,6 +392,56 @@ def table(records):
     return "\n".join(lines)
 
 
+def setting_label(c):
+    """What a record trains, without its method: "dcgan, mnist-sample, 500 steps"."""
+    label = f"{c['model']}, {c['dataset']}"
+    if c["dataset"] in ("ring8", "grid25") and c.get("batch_size") == 64:
+        label += f" at batch 64, lr {c['lr']:g}" if not (c.get("lr_d") or c.get("lr_g")) \
+            else " at batch 64"
+    return f"{label}, {c['steps']:,} steps"
+
+
+def method_family(c):
+    """The method of a record by name, its settings aside: the matrix's row label."""
+    loss = c.get("loss", "gan")
+    if loss == "wgan":
+        return "WGAN-GP" if c.get("gp") else "WGAN, clipping" if c.get("clip") else "WGAN"
+    name = {"gan": "GAN", "lsgan": "LSGAN", "hinge": "hinge"}[loss]
+    extras = [label for key, label in (("spectral_norm", "SN"), ("r1", "R1"), ("ema", "EMA"))
+              if c.get(key)] + (["TTUR"] if c.get("lr_d") or c.get("lr_g") else [])
+    if extras and loss == "gan":
+        return " + ".join(extras)
+    return " + ".join([name] + extras)
+
+
+def matrix(records):
+    """Method x setting: each cell "minigan / twin" in the setting's two main metrics, and
+    both engines' CPU minutes. One record per (method, setting)."""
+    settings, methods, cells = [], [], {}
+    for r in records:
+        c = r["config"]
+        setting, method = setting_label(c), method_family(c)
+        settings += [setting] if setting not in settings else []
+        methods += [method] if method not in methods else []
+        kind = "points" if c["dataset"] in ("ring8", "grid25") else "image"
+        keys = (("frechet_distance", "FD", "{:.0f}"), ("inception_score", "IS", "{:.2f}")) \
+            if kind == "image" else (("modes", "modes", "{:.0f}"),
+                                     ("high_quality", "HQ", "{:.2f}"))
+        figures = "; ".join(
+            f"{short} {fmt.format(r['minigan_metrics'][k])} / "
+            f"{fmt.format(r['torch_metrics'][k])}" for k, short, fmt in keys)
+        cpu = f"{r['minigan_cpu_seconds'] / 60:.1f} / {r['torch_cpu_seconds'] / 60:.1f} min"
+        cells[method, setting] = f"{figures} ({cpu})"
+    order = ("GAN", "WGAN, clipping", "WGAN-GP", "LSGAN", "hinge + SN", "R1", "EMA", "TTUR")
+    methods.sort(key=lambda m: order.index(m) if m in order else len(order))
+    lines = ["| method | " + " | ".join(settings) + " |",
+             "| --- |" + " --- |" * len(settings)]
+    for method in methods:
+        lines.append(f"| {method} | " + " | ".join(cells.get((method, s), "not run")
+                                                  for s in settings) + " |")
+    return "\n".join(lines)
+
+
 def details(records):
     """The checks behind each pair of rows: float64 exactness, then the float32 runs' drift."""
     steps = [str(s) for s in SNAPSHOT_STEPS]
@@ -442,6 +492,8 @@ def parse_args(argv=None):
     parser.add_argument("--json", metavar="PATH", help="append each record as a JSON line")
     parser.add_argument("--report", metavar="PATH", help="print the table of a JSON-lines "
                         "file and stop")
+    parser.add_argument("--matrix", action="store_true", help="with --report: one table, "
+                        "method x setting, each cell minigan / twin")
     return parser.parse_args(argv)
 
 
@@ -450,7 +502,7 @@ def main(argv=None):
     if args.report:
         with open(args.report) as f:
             records = [json.loads(line) for line in f if line.strip()]
-        print(table(records) + "\n\n" + details(records))
+        print(matrix(records) if args.matrix else table(records) + "\n\n" + details(records))
         return 0
     import torch
 

@@ -56,6 +56,10 @@ def test_twin_is_scored_through_a_minigan_copy_of_its_weights(torch):
     assert set(record["torch_metrics"]) >= {"modes", "high_quality", "mode_entropy"}
     assert record["parameter_distance"]["1"]["G"] < 1e-2  # float32: close after one step
     assert "PyTorch twin" in quality.table([dict(record, command="x")])
+    hinge = dict(record, config=dict(record["config"], loss="hinge", spectral_norm=True))
+    lines = quality.matrix([record, hinge]).splitlines()
+    assert lines[0] == "| method | mlp, ring8, 4 steps |"
+    assert lines[2].startswith("| GAN | modes ") and lines[3].startswith("| hinge + SN | ")
 
 
 def test_named_configurations_are_valid_train_configs():

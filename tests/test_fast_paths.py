@@ -151,7 +151,8 @@ def test_subpixel_pays_on_dcgan_s_large_layers_only():
     def pays(c_in, c_out, size):  # a DCGAN transposed convolution (or conv's input gradient)
         return subpixel.pays((64, c_in, size, size), (c_in, c_out, 4, 4), (2, 2), (1, 1), (0, 0))
 
-    assert pays(128, 64, 16) and pays(256, 128, 8) and pays(128, 64, 7)  # measured faster
+    assert pays(128, 64, 16)  # measured faster
+    assert not pays(256, 128, 8) and not pays(128, 64, 7)  # measured even
     assert not pays(512, 256, 4) and not pays(64, 3, 32) and not pays(64, 1, 14)  # slower
     # one window (D's last layer's input gradient, 1x1 -> 7x7): col2im only reshapes
     assert not subpixel.pays((64, 1, 1, 1), (1, 128, 7, 7), (1, 1), (0, 0), (0, 0))
@@ -171,7 +172,7 @@ def test_conv_layers_take_the_subpixel_path_and_agree_with_col2im(monkeypatch):
     monkeypatch.setattr(subpixel, "conv_transpose_subpixel",
                         lambda *a, **k: calls.append(1) or real(*a, **k))
     rng = np.random.default_rng(0)
-    x0, w0 = rng.standard_normal((2, 16, 16, 16)), rng.standard_normal((32, 16, 4, 4))
+    x0, w0 = rng.standard_normal((2, 16, 32, 32)), rng.standard_normal((32, 16, 4, 4))
 
     def run():
         x, w = (minigan.tensor(a, requires_grad=True) for a in (x0, w0))

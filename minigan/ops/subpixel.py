@@ -29,9 +29,10 @@ from ..backend import xp_of
 from .im2col import im2col
 
 # The columns must be at most this share of col2im's for the phases to pay. Measured on
-# the DCGAN shapes at 1 and 2 threads (AMD EPYC, AVX-512): shares 0.56-0.65 ran in
-# 0.62-0.97 of col2im's time, 0.78 in 1.7-2x, 5.7 (three output channels) in 2.7-3.4x.
-COLUMNS_SHARE = 0.7
+# DCGAN's shapes (benchmarks.fastpaths, AMD EPYC with AVX-512, 1 and 2 threads): share
+# 0.56 (16x16 -> 32x32) in 0.63-0.79 of col2im's time; 0.63-0.65 (8x8 and 7x7 inputs)
+# 0.93-1.05, no gain; 0.78 in 1.9-2.3x, 5.7 (three output channels) 2.3-2.6x.
+COLUMNS_SHARE = 0.6
 
 
 def phases(kernel_size, stride, padding, output_padding):

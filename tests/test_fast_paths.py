@@ -190,12 +190,19 @@ def test_conv_layers_take_the_subpixel_path_and_agree_with_col2im(monkeypatch):
 
 
 # ----------------------------------------------------------------------------- workspace
-def test_workspace_reuses_one_block_per_thread_and_grows():
+def test_workspace_reuses_one_block_per_thread_and_grows(monkeypatch):
     import threading
 
     from minigan.ops import workspace
 
     like = np.zeros(1)
+    workspace.release()
+    small = workspace.columns(like, (4, 5), np.float32)  # under MIN_BYTES: no block for it
+    assert not np.shares_memory(small, workspace.columns(like, (4, 5), np.float32))
+    monkeypatch.setattr(workspace, "MIN_BYTES", 400)
+    large = workspace.columns(like, (10, 10), np.float32)  # 400 bytes: makes the block
+    assert np.shares_memory(large, workspace.columns(like, (4, 5), np.float32))  # then used
+    monkeypatch.setattr(workspace, "MIN_BYTES", 0)
     workspace.release()
     a = workspace.columns(like, (4, 5), np.float32)
     b = workspace.columns(like, (2, 3), np.float64)  # the same memory, another view
@@ -211,12 +218,14 @@ def test_workspace_reuses_one_block_per_thread_and_grows():
     workspace.release()
 
 
-def test_conv_layers_give_the_same_numbers_with_the_workspace_kept_or_released():
+def test_conv_layers_give_the_same_numbers_with_the_workspace_kept_or_released(monkeypatch):
     """Two layers in a row, their backward interleaved: each op's columns are its own
-    for as long as it uses them."""
+    for as long as it uses them (every columns array in the block here)."""
     import minigan
     import minigan.nn.functional as F
     from minigan.ops import workspace
+
+    monkeypatch.setattr(workspace, "MIN_BYTES", 0)
 
     rng = np.random.default_rng(0)
     x0 = rng.standard_normal((3, 4, 12, 12))

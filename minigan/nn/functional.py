@@ -182,7 +182,7 @@ def cross_entropy(logits, target):
 from ..backend import DeviceError, xp_of  # noqa: E402
 from ..ops import batchnorm as bn_ops  # noqa: E402
 from ..ops import conv as conv_ops  # noqa: E402
-from ..ops.im2col import conv_output_size  # noqa: E402
+from ..ops.im2col import conv_output_size, conv_transpose_output_size  # noqa: E402
 
 # The ops take stride, padding and output_padding as (height, width) pairs; these
 # wrappers accept an int for both, check shapes against the formulas, and add the
@@ -275,8 +275,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if any(not 0 <= op < s for op, s in zip(output_padding, stride)):
         raise ValueError(f"{name}: output_padding {output_padding} must be >= 0 and smaller "
                          f"than stride {stride} (or than dilation, which is 1 here)")
-    oh = (h - 1) * stride[0] - 2 * padding[0] + kh + output_padding[0]
-    ow = (w - 1) * stride[1] - 2 * padding[1] + kw + output_padding[1]
+    oh, ow = (conv_transpose_output_size(*a) for a in
+              zip((h, w), (kh, kw), stride, padding, output_padding))
     if oh <= 0 or ow <= 0:
         raise ValueError(f"{name}: the output, (H - 1) stride - 2 padding + kernel + "
                          f"output_padding, would be {oh}x{ow} for an input of {h}x{w} pixels, "

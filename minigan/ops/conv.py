@@ -20,7 +20,7 @@ from ..autograd import Function, is_grad_enabled
 from ..backend import xp_of
 from ..tensor import Tensor
 from . import subpixel
-from .im2col import batch_last, col2im, im2col
+from .im2col import batch_last, col2im, conv_transpose_output_size, im2col
 
 
 def batch_last_matrix(a):
@@ -44,8 +44,8 @@ def conv_transpose_arrays(x, w, stride, padding, output_padding, scratch=None):
         return subpixel.conv_transpose_subpixel(x, w, stride, padding, output_padding, scratch)
     c_in, c_out, kh, kw = w.shape
     n, _, h, wd = x.shape
-    oh = (h - 1) * stride[0] - 2 * padding[0] + kh + output_padding[0]
-    ow = (wd - 1) * stride[1] - 2 * padding[1] + kw + output_padding[1]
+    oh, ow = (conv_transpose_output_size(*a) for a in
+              zip((h, wd), (kh, kw), stride, padding, output_padding))
     cols = xp_of(x).matmul(w.reshape(c_in, -1).T, batch_last_matrix(x), out=scratch)
     # (K, C_in) @ (C_in, H*W*N) -> (K, H*W*N), K = C_out*kh*kw
     cols = cols.reshape(c_out, kh, kw, h, wd, n)  # (C_out, kh, kw, H, W, N)

@@ -29,6 +29,12 @@ def conv_output_size(size, kernel, stride, padding):
     return (size + 2 * padding - kernel) // stride + 1
 
 
+def conv_transpose_output_size(size, kernel, stride, padding, output_padding):
+    """The image a transposed convolution spreads `size` windows onto: the windows span
+    (size - 1) * stride + kernel pixels, less the padding cut from each side."""
+    return (size - 1) * stride - 2 * padding + kernel + output_padding
+
+
 def batch_last(x, padding=(0, 0)):
     """x (N, C, H, W) zero-padded, as a (N, C, H+2ph, W+2pw) view of a (C, H', W', N) array.
 

@@ -26,7 +26,7 @@ Tested equal to the col2im path (tests/test_fast_paths.py).
 from math import prod
 
 from ..backend import xp_of
-from .im2col import im2col
+from .im2col import conv_transpose_output_size, im2col
 
 # The columns must be at most this share of col2im's for the phases to pay. Measured on
 # DCGAN's shapes (benchmarks.fastpaths, AMD EPYC with AVX-512, 1 and 2 threads): share
@@ -87,8 +87,8 @@ def conv_transpose_subpixel(x, w, stride, padding, output_padding, scratch=None)
     n, _, h, wd = x.shape
     (sh, sw), (ph, pw) = stride, padding
     mh, mw = phases((kh, kw), stride, padding, output_padding)
-    oh = (h - 1) * sh - 2 * ph + kh + output_padding[0]
-    ow = (wd - 1) * sw - 2 * pw + kw + output_padding[1]
+    oh, ow = (conv_transpose_output_size(*a) for a in
+              zip((h, wd), (kh, kw), stride, padding, output_padding))
     u, v = h + mh - 1, wd + mw - 1  # windows of m taps, stride 1, m - 1 zeros each side
     cols_out, r_out = carve(scratch, xp.result_type(x, w), (c_in, mh, mw, u, v, n),
                             (sh * sw * c_out, u * v * n))

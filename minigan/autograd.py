@@ -250,12 +250,12 @@ def _roots_and_seeds(name, tensors, grads, create_graph):
                 f"{name}(): output {i} does not require grad and has no graph (was it "
                 f"computed under no_grad(), from detached tensors, or is it a gradient "
                 f"computed without create_graph=True?)")
-        xp = xp_of(t.data)
+        xp = xp_of(t._data)
         if g is None:
-            if t.data.size != 1:
+            if t._data.size != 1:
                 raise RuntimeError(f"{name}(): grad can be omitted only for a scalar output; "
                                    f"this tensor has shape {t.shape}, so pass grad= of that shape")
-            g = Tensor(xp.ones_like(t.data))
+            g = Tensor(xp.ones_like(t._data))
         elif not isinstance(g, Tensor):
             g = Tensor(xp.asarray(g, dtype=t.dtype))
         if g.shape != t.shape:

@@ -80,7 +80,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     device = backend.check_device(device if device is not None else
                                   (data.device if isinstance(data, Tensor) else None))
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     given = type(data).__name__  # named in the errors below, before data becomes an array
     dtype = resolve_dtype(dtype)
     try:

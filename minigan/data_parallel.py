@@ -80,7 +80,7 @@ class DataParallel(SingleProcess):
         dataclass, list or tuple of them (None stays None)."""
         if isinstance(inputs, Tensor):
             n = inputs.shape[0] // self.size
-            return Tensor(inputs.data[self.rank * n:(self.rank + 1) * n])  # (B/N, ...)
+            return Tensor(inputs._data[self.rank * n:(self.rank + 1) * n])  # (B/N, ...)
         if dataclasses.is_dataclass(inputs):
             return dataclasses.replace(inputs, **{f.name: self.local(getattr(inputs, f.name))
                                                   for f in dataclasses.fields(inputs)})
@@ -94,8 +94,8 @@ class DataParallel(SingleProcess):
     def global_means(self, values):
         """Scalar Tensors (means over this rank's rows) -> host floats, means over all ranks:
         the global batch's values, as the rows are split evenly. One all-reduce."""
-        xp = backend.xp_of(values[0].data)
-        stacked = xp.stack([xp.asarray(v.data, dtype=xp.float64) for v in values])  # (len,)
+        xp = backend.xp_of(values[0]._data)
+        stacked = xp.stack([xp.asarray(v._data, dtype=xp.float64) for v in values])  # (len,)
         self.group.all_reduce(stacked, "mean")
         return [float(v) for v in backend.asnumpy(stacked)]
 

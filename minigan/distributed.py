@@ -238,7 +238,7 @@ def average_gradients(parameters):
     params = [p for p in parameters if p.grad is not None]
     g = group()
     averaged = []
-    for bucket in buckets([p.grad.data for p in params]):
+    for bucket in buckets([p.grad._data for p in params]):
         averaged += _flat_collective(bucket, lambda f: g.all_reduce(f, "mean"))
     for p, grad in zip(params, averaged):
         p.grad = Tensor(grad)
@@ -274,7 +274,7 @@ def _flat_collective(bucket, collective):
 def _arrays(name, tensors):
     """The raw arrays of one Tensor/array or of a list of them."""
     items = tensors if isinstance(tensors, (list, tuple)) else [tensors]
-    arrays = [t.data if isinstance(t, Tensor) else t for t in items]
+    arrays = [t._data if isinstance(t, Tensor) else t for t in items]
     for a in arrays:
         if not hasattr(a, "dtype") or backend.xp_of(a).ndarray is not type(a):
             raise TypeError(f"{name}: expected minigan Tensors or arrays, got "

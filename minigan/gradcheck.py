@@ -38,17 +38,17 @@ def _upstream_and_grads(fn, inputs, seed):
     for t in inputs:
         t.grad = None
     out = fn(*inputs)
-    xp = backend.xp_of(out.data)
+    xp = backend.xp_of(out._data)
     u = xp.asarray(np.random.default_rng(seed).standard_normal(out.shape), dtype=out.dtype)
     out.backward(u)
-    grads = [None if t.grad is None else t.grad.data.copy() for t in inputs]
+    grads = [None if t.grad is None else t.grad._data.copy() for t in inputs]
     return u, grads
 
 
 def _loss(fn, inputs, u):
     """L = <f(inputs), u>, without recording a graph."""
     with no_grad():
-        return float((fn(*inputs).data * u).sum())
+        return float((fn(*inputs)._data * u).sum())
 
 
 def _check_float64(inputs):
@@ -71,7 +71,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
             raise GradcheckError(f"gradcheck: input {i} has shape {t.shape} but its gradient "
                                  f"has shape {analytic.shape}")
         numeric = np.zeros(t.shape)
-        flat = t.data.reshape(-1)  # a view: perturbing it perturbs t
+        flat = t._data.reshape(-1)  # a view: perturbing it perturbs t
         for j in range(flat.size):
             original = flat[j].item()
             flat[j] = original + eps
@@ -97,16 +97,16 @@ def directional_gradcheck(fn, inputs, eps=1e-6, rtol=1e-6, directions=3, seed=0)
     rng = np.random.default_rng(seed + 1)
     checked = [(t, g) for t, g in zip(inputs, grads) if t.requires_grad]
     for d in range(directions):
-        vs = [backend.xp_of(t.data).asarray(rng.standard_normal(t.shape)) for t, _ in checked]
-        originals = [t.data.copy() for t, _ in checked]
+        vs = [backend.xp_of(t._data).asarray(rng.standard_normal(t.shape)) for t, _ in checked]
+        originals = [t._data.copy() for t, _ in checked]
         for (t, _), v, x0 in zip(checked, vs, originals):
-            t.data[...] = x0 + eps * v
+            t._data[...] = x0 + eps * v
         plus = _loss(fn, inputs, u)
         for (t, _), v, x0 in zip(checked, vs, originals):
-            t.data[...] = x0 - eps * v
+            t._data[...] = x0 - eps * v
         minus = _loss(fn, inputs, u)
         for (t, _), x0 in zip(checked, originals):
-            t.data[...] = x0
+            t._data[...] = x0
         numeric = (plus - minus) / (2 * eps)
         analytic = sum(float((g * v).sum()) for (_, g), v in zip(checked, vs) if g is not None)
         scale = max(abs(analytic), abs(numeric), 1e-12)
@@ -128,7 +128,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
     differentiable = [i for i, t in enumerate(inputs) if t.requires_grad]
     with no_grad():
         out = fn(*inputs)
-    xp = backend.xp_of(out.data)
+    xp = backend.xp_of(out._data)
     u = Tensor(xp.asarray(np.random.default_rng(seed).standard_normal(out.shape),
                           dtype=out.dtype), requires_grad=True)
 

@@ -364,9 +364,9 @@ class FirstBadStep:
         self.first = self.xp.zeros((), dtype=np.int64)
 
     def update(self, step, *losses):
-        ok = self.xp.isfinite(losses[0].data)
+        ok = self.xp.isfinite(losses[0]._data)
         for loss in losses[1:]:
-            ok = ok & self.xp.isfinite(loss.data)
+            ok = ok & self.xp.isfinite(loss._data)
         self.first = self.xp.where((self.first == 0) & ~ok, step, self.first)
 
     def get(self):

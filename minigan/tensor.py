@@ -91,21 +91,21 @@ class Tensor:
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
     def numel(self):
-        return self.data.size
+        return self._data.size
 
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __bool__(self):
         """The truth of a one-element tensor (`if loss < 0.5:`), as in PyTorch; more or fewer
         elements are ambiguous (`assert a == b` must not pass because a is non-empty)."""
-        if self.data.size != 1:
-            what = "no values" if self.data.size == 0 else "more than one value"
+        if self._data.size != 1:
+            what = "no values" if self._data.size == 0 else "more than one value"
             raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous (shape "
                                f"{self.shape}); use .any() or .all()")
-        return bool(self.data.item())
+        return bool(self._data.item())
 
     def __repr__(self):
         extra = "" if self.device == "cpu" else ", device='cuda'"
@@ -135,7 +135,7 @@ class Tensor:
 
     def detach(self):
         """The same data, cut from the graph (no copy)."""
-        return Tensor(self.data)
+        return Tensor(self._data)
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.dtype.kind not in "fc":
@@ -146,13 +146,13 @@ class Tensor:
     # -- host and device -----------------------------------------------------------------
     def numpy(self):
         """The values as a host numpy.ndarray (shares memory on the CPU)."""
-        return backend.asnumpy(self.data)
+        return backend.asnumpy(self._data)
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item(): only a one-element tensor converts to a number, "
                              f"got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def __float__(self):
         return float(self.item())
@@ -194,7 +194,7 @@ class Tensor:
             raise TypeError(f"reshape: the shape must be ints, got {shape}")
         shape = tuple(int(n) for n in shape)
         known = math.prod(n for n in shape if n != -1)
-        size = self.data.size
+        size = self._data.size
         unknown = -1 in shape
         if min(shape, default=0) < -1 or shape.count(-1) > 1 or \
                 (unknown and (known == 0 or size % known)) or (not unknown and known != size):
@@ -226,9 +226,9 @@ class Tensor:
 
     def __getitem__(self, index):
         if isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+            index = tuple(i._data if isinstance(i, Tensor) else i for i in index)
         elif isinstance(index, Tensor):
-            index = index.data
+            index = index._data
         return sh.GetItem.apply(self, index=index)
 
     # -- reductions --------------------------------------------------------------------
@@ -245,8 +245,8 @@ class Tensor:
     def sum(self, axis=None, keepdims=False):
         axes = self._axes("sum", axis, keepdims)
         if self.dtype.kind in "biu":  # summed as int64, as PyTorch (NumPy gives uint8 uint64)
-            total = self.data.sum(axis=axes, keepdims=keepdims, dtype=np.int64)
-            return Tensor(backend.as_array(total, backend.xp_of(self.data)))
+            total = self._data.sum(axis=axes, keepdims=keepdims, dtype=np.int64)
+            return Tensor(backend.as_array(total, backend.xp_of(self._data)))
         return red.Sum.apply(self, axes=axes, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
@@ -258,14 +258,14 @@ class Tensor:
     def any(self, axis=None, keepdims=False):
         """Whether any element (over `axis`) is non-zero, as a bool tensor (as torch.any)."""
         axes = self._axes("any", axis, keepdims)
-        xp = backend.xp_of(self.data)
-        return Tensor(backend.as_array(xp.any(self.data, axis=axes, keepdims=keepdims), xp))
+        xp = backend.xp_of(self._data)
+        return Tensor(backend.as_array(xp.any(self._data, axis=axes, keepdims=keepdims), xp))
 
     def all(self, axis=None, keepdims=False):
         """Whether every element (over `axis`) is non-zero, as a bool tensor (as torch.all)."""
         axes = self._axes("all", axis, keepdims)
-        xp = backend.xp_of(self.data)
-        return Tensor(backend.as_array(xp.all(self.data, axis=axes, keepdims=keepdims), xp))
+        xp = backend.xp_of(self._data)
+        return Tensor(backend.as_array(xp.all(self._data, axis=axes, keepdims=keepdims), xp))
 
     def max(self, axis=None, keepdims=False):
         axes = self._axes("max", axis, keepdims)
@@ -292,7 +292,7 @@ class Tensor:
         it is on self's device."""
         if isinstance(other, Tensor):
             return other
-        xp = backend.xp_of(self.data)
+        xp = backend.xp_of(self._data)
         if dtypes.number_dtype(other) is not None:
             dtype = dtypes.result_type(self, other) if dtype is None else dtype
             if isinstance(other, int) and not -2 ** 63 <= other < 2 ** 63:
@@ -390,8 +390,8 @@ class Tensor:
             other = self._operand(other, dtype)
         except TypeError:  # Python then says "'<' not supported", or == falls back to `is`
             return NotImplemented
-        return Tensor(op(self.data.astype(dtype, copy=False),
-                         other.data.astype(dtype, copy=False)))
+        return Tensor(op(self._data.astype(dtype, copy=False),
+                         other._data.astype(dtype, copy=False)))
 
     def __lt__(self, other):
         return self._compare(other, lambda a, b: a < b)
@@ -437,7 +437,7 @@ def legacy_data(data):
                         f"{type(data).__name__}; use minigan.tensor(data) for a tensor of a "
                         f"number or with a dtype, minigan.zeros(*shape) for a shape")
     from .creation import tensor  # noqa: PLC0415 - creation.py imports this file
-    return tensor(data, dtype=np.float32).data
+    return tensor(data, dtype=np.float32)._data
 
 
 def check_not_bool(name, dtype, hint=""):

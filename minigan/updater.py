@@ -97,7 +97,7 @@ def draw_noise(gen, n, G, device):
 
 def is_finite(loss):
     """A host read (a GPU sync): used per step only with --skip-nonfinite."""
-    return bool(backend.xp_of(loss.data).isfinite(loss.data))
+    return bool(backend.xp_of(loss._data).isfinite(loss._data))
 
 
 class GANUpdater:

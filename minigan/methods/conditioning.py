@@ -15,6 +15,7 @@ the training step D's outputs and the extra loss terms. `discriminate` returns D
 and, for AC-GAN, the class logits from the same pass (None for the others).
 """
 from ..ops.loss import CrossEntropy
+from ..tensor import Tensor
 
 CONDITIONINGS = ("concat", "acgan", "projection")
 
@@ -22,7 +23,7 @@ CONDITIONINGS = ("concat", "acgan", "projection")
 def classification_loss(class_logits, labels):
     """L_C: mean over the batch of -log softmax(class_logits)[label] (F.cross_entropy's op;
     the labels are the run's own, already checked, so no host read of their range)."""
-    labels = labels.data if hasattr(labels, "data") else labels
+    labels = labels._data if isinstance(labels, Tensor) else labels
     return CrossEntropy.apply(class_logits, target=labels)
 
 

@@ -19,7 +19,7 @@ class WeightClipping:
 
     def __call__(self):
         for p in self.D.parameters():
-            p.data.clip(-self.c, self.c, out=p.data)
+            p._data.clip(-self.c, self.c, out=p._data)
 
 
 class EMA:
@@ -31,7 +31,8 @@ class EMA:
     def __call__(self):
         with no_grad():
             for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
-                p_ema.data *= self.decay
-                p_ema.data += (1.0 - self.decay) * p.data
+                p_ema._data *= self.decay
+                p_ema._data += (1.0 - self.decay) * p._data
+                p_ema._version += 1  # modified in place, as torch's mul_/add_
             for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
-                b_ema.data[...] = b.data
+                b_ema._data[...] = b._data

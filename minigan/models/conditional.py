@@ -29,7 +29,7 @@ def check_labels(model, labels, x):
     if labels is None:
         raise ValueError(f"{name} is conditional on {model.num_classes} classes: call it as "
                          f"model(x, labels) with integer labels of shape ({x.shape[0]},)")
-    labels = labels.data if isinstance(labels, Tensor) else labels
+    labels = labels._data if isinstance(labels, Tensor) else labels
     if not hasattr(labels, "dtype"):  # a list or tuple of ints
         labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
@@ -49,7 +49,7 @@ def check_labels(model, labels, x):
 
 def one_hot(labels, num_classes, like):
     """(N,) int labels -> (N, K) Tensor of 0/1, with like's device and dtype (no grad)."""
-    xp = backend.xp_of(like.data)
+    xp = backend.xp_of(like._data)
     eye = xp.eye(num_classes, dtype=like.dtype)  # row k is the one-hot vector of class k
     return Tensor(eye[labels])  # (N, K)
 
@@ -58,8 +58,8 @@ def label_maps(labels, num_classes, like):
     """(N,) int labels -> (N, K, H, W) Tensor: one constant map per class, for an image like
     `like` (N, C, H, W); map k is ones where labels == k and zeros elsewhere."""
     n, _, h, w = like.shape
-    xp = backend.xp_of(like.data)
-    codes = one_hot(labels, num_classes, like).data  # (N, K)
+    xp = backend.xp_of(like._data)
+    codes = one_hot(labels, num_classes, like)._data  # (N, K)
     return Tensor(xp.broadcast_to(codes[:, :, None, None], (n, num_classes, h, w)))
 
 

@@ -21,7 +21,7 @@ def embedding(input, weight):
     if not isinstance(weight, Tensor) or weight.dtype.kind != "f":
         raise TypeError(f"embedding: weight must be a floating-point minigan.Tensor, got "
                         f"{getattr(weight, 'dtype', type(weight).__name__)}")
-    indices = input.data if isinstance(input, Tensor) else input
+    indices = input._data if isinstance(input, Tensor) else input
     if not hasattr(indices, "dtype") or indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: input must be an integer array or Tensor of indices, "
                         f"got {getattr(indices, 'dtype', type(input).__name__)}")

@@ -43,8 +43,8 @@ def check_unit_interval(name, p, target):
     One pass of min and max over each (NaN propagates through both, so it fails the test);
     the answer is read back once, which on a GPU waits for the device (PyTorch's CUDA
     kernel asserts on the device instead, without waiting)."""
-    if not bool(in_unit_interval(p.data) & in_unit_interval(target.data)):
-        arg = "target" if bool(in_unit_interval(p.data)) else "input"
+    if not bool(in_unit_interval(p._data) & in_unit_interval(target._data)):
+        arg = "target" if bool(in_unit_interval(p._data)) else "input"
         raise ValueError(f"{name}: all elements of {arg} should be between 0 and 1 (and none "
                          f"NaN), as for PyTorch: {arg} holds probabilities")
 
@@ -165,7 +165,7 @@ def cross_entropy(logits, target):
     """mean over rows of -log softmax(logits)[target], logits (N, K), target int (N,),
     as F.cross_entropy."""
     check_tensor("cross_entropy", logits)
-    target = target.data if isinstance(target, Tensor) else target
+    target = target._data if isinstance(target, Tensor) else target
     if logits.ndim != 2 or getattr(target, "shape", None) != (logits.shape[0],):
         raise ValueError(f"cross_entropy: expected logits (N, K) and integer target (N,), got "
                          f"{logits.shape} and {getattr(target, 'shape', type(target).__name__)}")
@@ -321,13 +321,13 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                          f"got input of shape {x.shape}")
     # A missing weight or bias is a constant 1 or 0: exact in float, and no gradient is
     # computed for a tensor that does not require grad.
-    xp = xp_of(x.data)
+    xp = xp_of(x._data)
     weight = weight if weight is not None else Tensor(xp.ones(c, dtype=x.dtype))
     bias = bias if bias is not None else Tensor(xp.zeros(c, dtype=x.dtype))
     return bn_ops.BatchNorm.apply(
         x, weight, bias,
-        running_mean=None if running_mean is None else running_mean.data,
-        running_var=None if running_var is None else running_var.data,
+        running_mean=None if running_mean is None else running_mean._data,
+        running_var=None if running_var is None else running_var._data,
         training=use_batch_stats, momentum=float(momentum), eps=eps)
 
 

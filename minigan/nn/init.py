@@ -23,7 +23,7 @@ def calculate_fan_in_and_fan_out(shape):
 
 
 def _fill(tensor, host_array):
-    tensor.data[...] = backend.to_device(host_array.astype(tensor.dtype, copy=False), tensor.device)
+    tensor._data[...] = backend.to_device(host_array.astype(tensor.dtype, copy=False), tensor.device)
     return tensor
 
 
@@ -40,7 +40,7 @@ def normal_(tensor, mean=0.0, std=1.0):
 
 
 def constant_(tensor, value):
-    tensor.data[...] = value
+    tensor._data[...] = value
     return tensor
 
 

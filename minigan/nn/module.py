@@ -20,7 +20,7 @@ class Parameter(Tensor):
     """A Tensor that is a model weight: it requires grad and Modules register it."""
 
     def __init__(self, data, requires_grad=True):
-        super().__init__(data.data if isinstance(data, Tensor) else data)
+        super().__init__(data._data if isinstance(data, Tensor) else data)
         self.requires_grad_(requires_grad)
 
     def __repr__(self):
@@ -139,9 +139,10 @@ class Module:
     def _apply(self, convert):
         """Replace every parameter's and buffer's array by convert(array), in place."""
         for t in list(self.parameters()) + list(self.buffers()):
-            t.data = convert(t.data)
+            t._data = convert(t._data)
+            t._version += 1
             if t.grad is not None:
-                t.grad = Tensor(convert(t.grad.data))
+                t.grad = Tensor(convert(t.grad._data))
         return self
 
     def to(self, device):
@@ -165,7 +166,7 @@ class Module:
             for registry in (module._parameters, module._buffers):
                 for name, t in registry.items():
                     if t is not None:
-                        state[f"{path}.{name}" if path else name] = backend.asnumpy(t.data).copy()
+                        state[f"{path}.{name}" if path else name] = backend.asnumpy(t._data).copy()
         return state
 
     def load_state_dict(self, state_dict):
@@ -209,7 +210,7 @@ class Module:
         if problems:
             raise ValueError(f"{where}: " + "; ".join(problems))
         for key, t in own.items():
-            t.data[...] = backend.to_device(arrays[key].astype(t.dtype, copy=False), t.device)
+            t._data[...] = backend.to_device(arrays[key].astype(t.dtype, copy=False), t.device)
 
     # -- printing --------------------------------------------------------------------------
     def extra_repr(self):

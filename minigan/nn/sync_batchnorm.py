@@ -64,8 +64,8 @@ class SyncBatchNormFunction(Function):
             raise RuntimeError("SyncBatchNorm: its backward cannot be recorded "
                                "(create_graph=True); use BatchNorm, or no BatchNorm, where "
                                "second derivatives are needed")
-        x_hat, scale = (t.data for t in self.saved)  # scale = gamma * inv_std, (C,)
-        g = grad_out.data
+        x_hat, scale = (t._data for t in self.saved)  # scale = gamma * inv_std, (C,)
+        g = grad_out._data
         xp = xp_of(g)
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         grad_bias = channel_sum(g)  # this rank's sum(g), (C,)
@@ -101,8 +101,8 @@ class SyncBatchNorm(_BatchNorm):
             return super().forward(x)  # eval, or a single process: plain BatchNorm
         self.check_input(x)
         return SyncBatchNormFunction.apply(
-            x, self.weight, self.bias, running_mean=self.running_mean.data,
-            running_var=self.running_var.data, momentum=self.momentum, eps=self.eps,
+            x, self.weight, self.bias, running_mean=self.running_mean._data,
+            running_var=self.running_var._data, momentum=self.momentum, eps=self.eps,
             group=distributed.group())
 
     def extra_repr(self):

@@ -42,10 +42,10 @@ class LeakyReLU(Function):
 
     def backward(self, grad_out):
         positive, = self.saved
-        if kernels.fused(positive.data) and not is_grad_enabled():  # one launch (kernels.py)
-            return (Tensor(kernels.leaky_relu_backward(grad_out.data, positive.data, self.slope)),)
+        if kernels.fused(positive._data) and not is_grad_enabled():  # one launch (kernels.py)
+            return (Tensor(kernels.leaky_relu_backward(grad_out._data, positive._data, self.slope)),)
         # the op itself: the derivative is a constant already in grad_out's dtype
-        return (Mul.apply(grad_out, Tensor(self.derivative(positive.data))),)
+        return (Mul.apply(grad_out, Tensor(self.derivative(positive._data))),)
 
     def derivative(self, positive):
         """d(out)/dx as a float array: 1 where x > 0, negative_slope elsewhere.

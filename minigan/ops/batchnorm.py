@@ -76,7 +76,7 @@ class BatchNorm(Function):
         if x_hat is not None:
             # x_hat as a function of x, recorded: x, its values recomputed from x_hat,
             # joined to the graph where the input came from
-            x = self.input_tensor(0, x_hat.data / inv_std.data + mean.data.reshape(self.shape))
+            x = self.input_tensor(0, x_hat._data / inv_std._data + mean._data.reshape(self.shape))
             if self.training:  # the batch statistics depend on x too
                 x_centred = x - x.mean(axis=self.axes, keepdims=True)
                 var = (x_centred * x_centred).mean(axis=self.axes, keepdims=True)
@@ -99,8 +99,8 @@ class BatchNorm(Function):
 
     def backward_arrays(self, grad_out):
         """backward's formulas on arrays, in as few passes as possible."""
-        x_hat, weight, _, inv_std = (None if t is None else t.data for t in self.saved)
-        g = grad_out.data
+        x_hat, weight, _, inv_std = (None if t is None else t._data for t in self.saved)
+        g = grad_out._data
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         scale = weight * inv_std  # gamma * inv_std, (C,)
         if self.fused and needs_x:  # on the GPU: the lines below in 3 launches (kernels.py)

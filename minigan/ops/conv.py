@@ -95,10 +95,10 @@ class Conv2d(Function):
 
     def backward_arrays(self, grad_out):
         """backward's formulas on arrays, one scratch array reused (the training step's)."""
-        x, w = (None if t is None else t.data for t in self.saved)
+        x, w = (None if t is None else t._data for t in self.saved)
         c_out, c_in, kh, kw = self.w_shape
         n, _, oh, ow = grad_out.shape
-        g = batch_last_matrix(grad_out.data)  # (C_out, OH*OW*N)
+        g = batch_last_matrix(grad_out._data)  # (C_out, OH*OW*N)
         grad_x = grad_w = cols = None
         if self.needs_input_grad[1]:
             cols = im2col(x, (kh, kw), self.stride, self.padding, reuse=True)
@@ -111,7 +111,7 @@ class Conv2d(Function):
             # they are a view of x), the largest array of a training step not allocated
             # twice. They were made here, so no saved array is touched.
             reuse = cols is not None and not xp_of(g).may_share_memory(cols, x)
-            grad_x = conv_transpose_arrays(grad_out.data, w, self.stride, self.padding,
+            grad_x = conv_transpose_arrays(grad_out._data, w, self.stride, self.padding,
                                            self.output_padding,
                                            scratch=cols if reuse else None)  # (N, C_in, H, W)
         return tuple(None if a is None else Tensor(a) for a in (grad_x, grad_w))
@@ -180,10 +180,10 @@ class ConvTranspose2d(Function):
 
     def backward_arrays(self, grad_out):
         """backward's formulas on arrays, the columns of grad_out made once for both."""
-        x, w = (None if t is None else t.data for t in self.saved)
+        x, w = (None if t is None else t._data for t in self.saved)
         c_in, c_out, kh, kw = self.w_shape
         # the window of grad_out that each input pixel was spread onto, as one column
-        grad_cols = im2col(grad_out.data, (kh, kw), self.stride, self.padding, reuse=True)
+        grad_cols = im2col(grad_out._data, (kh, kw), self.stride, self.padding, reuse=True)
         # (C_out, kh, kw, H, W, N): H, W are the input's sizes again
         _, _, _, h, wd, n = grad_cols.shape
         grad_cols = grad_cols.reshape(c_out * kh * kw, h * wd * n)  # (K, H*W*N)

@@ -109,10 +109,10 @@ class Pow(Function):
         grad_a = grad_b = None
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 and log(0), masked out
             if self.needs_input_grad[0]:
-                zero = b.data == 0
+                zero = b._data == 0
                 grad_a = unbroadcast(where(zero, 0, grad_out * (b * a ** (b - 1))), a.shape)
             if self.needs_input_grad[1]:
-                zero = (a.data == 0) & (b.data >= 0)
+                zero = (a._data == 0) & (b._data >= 0)
                 grad_b = unbroadcast(where(zero, 0, grad_out * (out * a.log())), b.shape)
         return grad_a, grad_b
 
@@ -174,5 +174,5 @@ def where(condition, a, b):
 
     like = a if isinstance(a, Tensor) else b
     a, b = like._operand(a), like._operand(b)
-    condition = condition.data if isinstance(condition, Tensor) else condition
+    condition = condition._data if isinstance(condition, Tensor) else condition
     return Where.apply(a, b, condition=condition)

@@ -39,13 +39,13 @@ class BinaryCrossEntropy(Function):
         if self.needs_input_grad[0]:
             # d/dp = (p - t) / (p (1 - p)), the denominator floored as PyTorch does
             denominator = p * (1 - p)
-            denominator = where(denominator.data >= BCE_EPS, denominator, BCE_EPS)
+            denominator = where(denominator._data >= BCE_EPS, denominator, BCE_EPS)
             grad_p = scale * (p - t) / denominator
         if self.needs_input_grad[1]:
             with np.errstate(divide="ignore"):  # log(0) = -inf, clamped as in forward
                 log_p, log_1mp = p.log(), Log1p.apply(-p)
-            log_p = where(log_p.data >= -100, log_p, -100)
-            log_1mp = where(log_1mp.data >= -100, log_1mp, -100)
+            log_p = where(log_p._data >= -100, log_p, -100)
+            log_1mp = where(log_1mp._data >= -100, log_1mp, -100)
             grad_t = scale * (log_1mp - log_p)  # d/dt = -(log p - log(1 - p))
         return grad_p, grad_t
 
@@ -69,7 +69,7 @@ class BinaryCrossEntropyWithLogits(Function):
         grad_x = None
         if self.needs_input_grad[0]:
             if self.fused and not is_grad_enabled():  # one launch (kernels.py)
-                grad_x = Tensor(kernels.bce_with_logits_backward(x.data, t.data, scale.data))
+                grad_x = Tensor(kernels.bce_with_logits_backward(x._data, t._data, scale._data))
             else:
                 grad_x = scale * (Sigmoid.apply(x) - t)
         grad_t = -scale * x if self.needs_input_grad[1] else None
@@ -90,9 +90,9 @@ class CrossEntropy(Function):
 
     def backward(self, grad_out):
         x, = self.saved
-        xp = xp_of(x.data)
+        xp = xp_of(x._data)
         n = x.shape[0]
-        shifted = x - x.data.max(axis=1, keepdims=True)  # a constant shift, as in forward
+        shifted = x - x._data.max(axis=1, keepdims=True)  # a constant shift, as in forward
         log_softmax = shifted - shifted.exp().sum(axis=1, keepdims=True).log()
         onehot = xp.zeros(x.shape, dtype=x.dtype)
         onehot[xp.arange(n), self.target] = 1

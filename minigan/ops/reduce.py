@@ -74,6 +74,6 @@ class Max(Function):
         from .elementwise import Mul  # (elementwise.py imports this file)
 
         is_max, = self.saved
-        ties = is_max.data.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
+        ties = is_max._data.sum(axis=self.axes, keepdims=True, dtype=grad_out.dtype)
         # Mul itself, not `*`: the bool mask is not cast to a float array first
         return (Mul.apply(is_max, expand_reduced(grad_out, is_max.shape, self.axes)) / ties,)

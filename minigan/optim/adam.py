@@ -48,18 +48,18 @@ class Adam(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                xp = backend.xp_of(p.data)
-                g = p.grad.data
+                xp = backend.xp_of(p._data)
+                g = p.grad._data
                 if wd:
-                    g = g + wd * p.data
+                    g = g + wd * p._data
                 state = self.state.get(p)
                 if state is None:
-                    state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(p.data),
-                                             "exp_avg_sq": xp.zeros_like(p.data)}
+                    state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(p._data),
+                                             "exp_avg_sq": xp.zeros_like(p._data)}
                 state["step"] += 1
                 t = state["step"]
-                update = kernels.adam_update if kernels.fused(p.data) else adam_update_blocked
-                update(p.data, g, state["exp_avg"], state["exp_avg_sq"], b1, b2,
+                update = kernels.adam_update if kernels.fused(p._data) else adam_update_blocked
+                update(p._data, g, state["exp_avg"], state["exp_avg_sq"], b1, b2,
                        bias2_sqrt=math.sqrt(1 - b2 ** t), eps=eps, step_size=lr / (1 - b1 ** t))
                 p._version += 1  # modified in place: a graph that saved p can no longer use it
 

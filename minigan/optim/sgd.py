@@ -24,7 +24,7 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad.data
+                g = p.grad._data
                 if momentum:
                     state = self.state.setdefault(p, {})
                     if "momentum_buffer" not in state:
@@ -34,4 +34,5 @@ class SGD(Optimizer):
                         buf *= momentum
                         buf += g
                     g = state["momentum_buffer"]
-                p.data -= lr * g  # an assignment to .data: bumps p's version (tensor.py)
+                p._data -= lr * g
+                p._version += 1  # modified in place: a graph that saved p can no longer use it

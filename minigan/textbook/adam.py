@@ -20,8 +20,8 @@ class AdamSimple:
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         self.params = list(params)
         self.lr, (self.b1, self.b2), self.eps = lr, betas, eps
-        self.m = [xp_of(p.data).zeros_like(p.data) for p in self.params]
-        self.v = [xp_of(p.data).zeros_like(p.data) for p in self.params]
+        self.m = [xp_of(p._data).zeros_like(p._data) for p in self.params]
+        self.v = [xp_of(p._data).zeros_like(p._data) for p in self.params]
         self.t = 0  # one step count for all (Adam keeps one per parameter: the same
         # unless a parameter misses steps without a gradient)
 
@@ -35,9 +35,10 @@ class AdamSimple:
         for k, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            g = p.grad.data
+            g = p.grad._data
             self.m[k] = b1 * self.m[k] + (1 - b1) * g
             self.v[k] = b2 * self.v[k] + (1 - b2) * g ** 2
             m_hat = self.m[k] / (1 - b1 ** t)
             v_hat = self.v[k] / (1 - b2 ** t)
-            p.data -= self.lr * m_hat / (xp_of(g).sqrt(v_hat) + self.eps)
+            p._data -= self.lr * m_hat / (xp_of(g).sqrt(v_hat) + self.eps)
+            p._version += 1  # modified in place: a graph that saved p can no longer use it

@@ -41,9 +41,9 @@ def backward_simple(output, grad=None):
     """Accumulate d(output)/d(leaf), weighted by `grad` (ones for a scalar output), into
     every leaf's .grad, as output.backward(grad, retain_graph=True) does."""
     if grad is None:
-        grad = xp_of(output.data).ones_like(output.data)
+        grad = xp_of(output._data).ones_like(output._data)
     root = output if output._ctx is None else output._ctx
-    grads = {id(root): Tensor(grad.data if isinstance(grad, Tensor) else grad)}
+    grads = {id(root): Tensor(grad._data if isinstance(grad, Tensor) else grad)}
     # grads: node -> d(output)/d(that node's value), a Tensor
     with no_grad():
         for node in reversed(topological_order_simple(root)):  # each node after its users
@@ -52,7 +52,7 @@ def backward_simple(output, grad=None):
                 continue
             if isinstance(node, Tensor):  # a leaf: add to what earlier backward calls left
                 total = g if node.grad is None else node.grad + g
-                node.grad = Tensor(xp_of(node.data).array(total.data, dtype=node.dtype))  # copy
+                node.grad = Tensor(xp_of(node._data).array(total._data, dtype=node.dtype))  # copy
                 continue
             for parent, g_in in zip(node.parents, node.backward(g)):  # the chain rule, one op
                 if parent is not None and g_in is not None:

@@ -47,15 +47,15 @@ class SpectralNorm:
         weight_mat = self.reshape_weight_to_matrix(weight)  # (h, w)
         # copies: sigma's backward keeps them, and a later training forward updates the
         # buffers in place (PyTorch clones them for the same reason)
-        u_data, v_data = u.data.copy(), v.data.copy()
+        u_data, v_data = u._data.copy(), v._data.copy()
         if do_power_iteration:
             # on raw arrays, so no graph is recorded (PyTorch runs this under no_grad)
-            matrix = weight_mat.data
+            matrix = weight_mat._data
             for _ in range(self.n_power_iterations):
                 v_data = normalize(matrix.T @ u_data, self.eps)  # (w, h) @ (h,) -> (w,)
                 u_data = normalize(matrix @ v_data, self.eps)  # (h, w) @ (w,) -> (h,)
-            u.data[...] = u_data  # in place, as PyTorch's out=u, out=v
-            v.data[...] = v_data
+            u._data[...] = u_data  # in place, as PyTorch's out=u, out=v
+            v._data[...] = v_data
         # u and v are constants here: the gradient of sigma flows through W only
         sigma = Tensor(u_data) @ (weight_mat @ Tensor(v_data))  # (h,) . ((h, w) @ (w,)) -> ()
         return weight / sigma
@@ -112,7 +112,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     # parameters after the others (bias), then the buffers weight_u and weight_v
     del module._parameters[name]
     setattr(module, name + "_orig", weight)
-    setattr(module, name, Tensor(weight.data))  # until the first forward, as in PyTorch
+    setattr(module, name, Tensor(weight._data))  # until the first forward, as in PyTorch
     module.register_buffer(name + "_u", Tensor(backend.to_device(u, weight.device)))
     module.register_buffer(name + "_v", Tensor(backend.to_device(v, weight.device)))
     module.register_forward_pre_hook(fn)

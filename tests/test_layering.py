@@ -10,7 +10,8 @@ no import cycle exists outside the engine.
     evaluation  metrics, the digit classifier, samples of a trained G, theory
     training    config, setup, updater, trainer, extensions, triggers
     cli         the command line
-The package's __init__.py and __main__.py are the doors to the house and may import any room.
+The package's __init__.py and __main__.py are the doors to the house and may import any room;
+only the top room (the cli, for minigan.__version__) may import the door.
 Lazy imports (inside functions) count: they are dependencies all the same.
 """
 import ast
@@ -73,8 +74,10 @@ def layer_of(name):
 def upward_imports(graph):
     """(importer, imported) pairs that go from a lower layer to a higher one."""
     rank = {layer: i for i, layer in enumerate(LAYERS)}
+    top = rank[LAYERS[-1]]
     return sorted((a, b) for a, targets in graph.items() if a not in DOORS
-                  for b in targets if b in DOORS or rank[layer_of(b)] > rank[layer_of(a)])
+                  for b in targets if (b in DOORS and rank[layer_of(a)] < top)
+                  or (b not in DOORS and rank[layer_of(b)] > rank[layer_of(a)]))
 
 
 def cycles(graph):
@@ -139,7 +142,7 @@ def test_the_rules_catch_a_planted_violation():
 def test_the_graph_sees_relative_lazy_and_submodule_imports():
     graph = import_graph()
     assert "minigan.tensor" in graph["minigan.creation"]  # from .tensor import ...
-    assert "minigan.nn.functional" in graph["minigan.training.extensions"]  # from ..nn import F
+    assert "minigan.nn.functional" in graph["minigan.training.extensions.log_metrics"]  # F
     assert "minigan.evaluation.metrics" in graph["minigan.cli.main"]  # inside run_eval
 
 

@@ -8,8 +8,8 @@ notebooks/ come first). Where an op has a fast path, its textbook twin comes fir
     textbook/im2col.py -> ops/im2col.py -> textbook/conv.py -> ops/conv.py
     textbook/batchnorm.py -> ops/batchnorm.py
     nn/ -> textbook/adam.py -> optim/ -> gradcheck.py -> evaluation/theory.py
-    models/ (mlp_gan.py, dcgan.py) -> training/ (updater.py -> train.py, extensions.py)
-    -> methods/ -> store/, evaluation/, parallel/, cli/
+    models/ (mlp_gan.py, dcgan.py) -> training/ (updater.py -> trainer.py, extensions/)
+    -> methods/ -> store/, evaluation/, parallel/, cli/ (tests/test_layering.py: the rooms)
 """
 from .cli import startup
 

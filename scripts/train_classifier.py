@@ -5,8 +5,8 @@
 Reproducible: everything is seeded (weights, the split, batch order, augmentation). The
 bundled 5,000 digits are split 4,500 / 500, stratified (50 of each class held out); the
 CNN of minigan/evaluation/classifier.py trains with Adam and cross-entropy on batches of 64
-digits, each shifted by a random -2..2 pixels in x and y (light augmentation), with a cosine learning
-rate decaying to 0. The file gets the weights, the held-out accuracy, and the feature
+digits, each shifted by a random -2..2 pixels in x and y (light augmentation), with a cosine
+learning rate decaying to 0. The file gets the weights, the held-out accuracy, and the feature
 statistics of all 5,000 real digits; the script also prints the real-digit reference row.
 
 Run it from the repository root with minigan importable (pip install -e . or PYTHONPATH=.).

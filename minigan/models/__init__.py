@@ -96,6 +96,7 @@ def with_spectral_norm(D, on):
 
 
 __all__ = ["MODELS", "ModelEntry", "model_entry", "CONDITIONINGS", "build_gan", "build_models",
-           "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator", "ACGANGenerator", "ACGANDiscriminator",
-           "ProjectionGenerator", "ProjectionDiscriminator", "ToyGenerator",
-           "ToyDiscriminator", "weights_init", "one_hot", "label_maps"]
+           "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
+           "ACGANGenerator", "ACGANDiscriminator", "ProjectionGenerator",
+           "ProjectionDiscriminator", "ToyGenerator", "ToyDiscriminator", "weights_init",
+           "one_hot", "label_maps"]

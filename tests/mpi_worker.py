@@ -106,7 +106,8 @@ def collectives(device="cpu"):
 def train_failing(how, out):
     """`minigan train` (checkpoints every 2 steps) in which rank 1 fails at step 4: it raises
     an OSError (how="error") or is killed by SIGKILL (how="kill")."""
-    from minigan import cli, updater  # noqa: PLC0415
+    from minigan.cli import main as cli  # noqa: PLC0415
+    from minigan.training import updater
 
     original = updater.GANUpdater.update
 

@@ -265,7 +265,7 @@ def assert_weights_agree(single, parallel):
 
 
 def read_checkpoint(out):
-    from minigan.checkpoint import read_checkpoint as read  # noqa: PLC0415
+    from minigan.store.checkpoint import read_checkpoint as read  # noqa: PLC0415
 
     return read(out)
 
@@ -374,7 +374,7 @@ def test_under_a_launcher_without_mpi4py_every_rank_names_the_extra(tmp_path, ra
 
 
 def test_a_plain_run_never_imports_mpi4py(tmp_path):
-    code = ("import sys; from minigan import cli; "
+    code = ("import sys; from minigan.cli import main as cli; "
             f"status = cli.main({train_args('mlp', 1, tmp_path / 'run')[2:]!r}); "
             "print(status, 'mpi4py' in sys.modules)")
     env = {k: v for k, v in os.environ.items()

@@ -36,6 +36,7 @@ import numpy as np
 from .. import __version__, distributed
 from ..backend import DeviceError
 from ..data import datasets as data
+from ..evaluation.metrics import N_SAMPLES
 from ..evaluation.sampling import draw_samples, generator_from_checkpoint, save_picture
 from ..models.registry import conditional_models
 from ..store import atomic, checkpoint
@@ -47,7 +48,7 @@ from .flags import add_config_flags, flag, given_settings
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 DEFAULT_SAMPLES = 64
-DEFAULT_EVAL_SAMPLES = 2500
+DEFAULT_EVAL_SAMPLES = N_SAMPLES  # what the metrics are defined on, as --eval-every scores
 
 
 class UsageError(Exception):

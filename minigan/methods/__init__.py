@@ -58,7 +58,7 @@ def build_method(config, G, D, G_ema=None):
 
 def check_method_settings(config):
     """ValueError naming the flag for a setting no method accepts."""
-    if config.loss not in LOSSES:
+    if not isinstance(config.loss, str) or config.loss not in LOSSES:
         raise ValueError(f"unknown loss {config.loss!r}: choose one of {', '.join(LOSSES)}")
     if config.loss != "gan" and config.g_loss != "non-saturating":
         raise ValueError(f"--g-loss {config.g_loss} applies to --loss gan only (--loss "
@@ -82,7 +82,7 @@ def check_method_settings(config):
         if value is not None and not (is_finite_number(value) and value > 0):
             raise ValueError(f"--{name.replace('_', '-')} must be a finite positive number, "
                              f"got {value!r}")
-    if config.conditioning not in CONDITIONINGS:
+    if not isinstance(config.conditioning, str) or config.conditioning not in CONDITIONINGS:
         raise ValueError(f"unknown conditioning {config.conditioning!r}: choose one of "
                          f"{', '.join(CONDITIONINGS)}")
     if not isinstance(config.spectral_norm, bool):

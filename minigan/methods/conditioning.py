@@ -76,7 +76,7 @@ CONDITIONINGS = {c.name: c for c in (
 
 def make_conditioning(name):
     """The scheme for --conditioning `name`."""
-    if name not in CONDITIONINGS:
+    if not isinstance(name, str) or name not in CONDITIONINGS:
         raise ValueError(f"unknown conditioning {name!r}: choose one of "
                          f"{', '.join(CONDITIONINGS)}")
     return CONDITIONINGS[name].scheme()

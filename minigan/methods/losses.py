@@ -88,6 +88,6 @@ LOSSES = {"gan": GANLoss, "lsgan": LSGANLoss, "hinge": HingeLoss, "wgan": Wasser
 
 def make_loss(name, g_loss="non-saturating"):
     """The loss pair for --loss `name` (--g-loss applies to "gan" only)."""
-    if name not in LOSSES:
+    if not isinstance(name, str) or name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}: choose one of {', '.join(LOSSES)}")
     return GANLoss(g_loss) if name == "gan" else LOSSES[name]()

@@ -58,7 +58,7 @@ def build_gan(model, data_kind, image_shape=None, nz=None, num_classes=0, bn_eps
     if entry.conditional and (not isinstance(num_classes, int) or num_classes < 1):
         raise ValueError(f"model {model!r} is conditional: it needs num_classes >= 1 (the "
                          f"dataset's number of labels), got {num_classes!r}")
-    if conditioning not in CONDITIONINGS:
+    if not isinstance(conditioning, str) or conditioning not in CONDITIONINGS:
         raise ValueError(f"unknown conditioning {conditioning!r}: expected one of "
                          f"{', '.join(CONDITIONINGS)}")
     if conditioning != "concat" and not entry.conditional:

@@ -21,6 +21,7 @@ from .mlp_gan import MLPDiscriminator, MLPGenerator
 from .toy import ToyDiscriminator, ToyGenerator
 
 DATA_KINDS = ("image", "points")
+MAX_IMAGE_SIZE = 1024  # far beyond what these models train on; bigger only exhausts memory
 
 
 @dataclasses.dataclass(frozen=True)

@@ -40,6 +40,8 @@ import zlib
 import numpy as np
 
 from .. import creation
+from ..methods.conditioning import CONDITIONINGS
+from ..models.registry import DATA_KINDS, MAX_IMAGE_SIZE, MODELS
 from .atomic import atomic_write, reason
 from ..tensor import is_finite_number
 
@@ -477,8 +479,6 @@ def group_problems(name, groups, optimizer):
 
 
 # ----------------------------------------------------------------------------- the model
-MODEL_KINDS = ("image", "points")
-MAX_IMAGE_SIDE = 1024  # as train.MAX_IMAGE_SIZE
 MAX_SIZE = 2 ** 31  # a first bound on nz and num_classes; bounding_allocations is the real one
 
 
@@ -489,30 +489,18 @@ def is_int(v, low, high):
 # The fields of meta/model (build_gan's arguments), each with the test its value must pass.
 # A feature that adds an argument to build_gan adds its field here.
 MODEL_FIELDS = {
-    "model": lambda v: v in model_names(),
-    "data_kind": lambda v: v in MODEL_KINDS,
+    "model": lambda v: isinstance(v, str) and v in MODELS,
+    "data_kind": lambda v: v in DATA_KINDS,
     "nz": lambda v: v is None or is_int(v, 1, MAX_SIZE),
     "num_classes": lambda v: is_int(v, 0, MAX_SIZE),
     "bn_eps": lambda v: type(v) in (int, float) and is_finite_number(v) and v > 0,
     "d_batch_norm": lambda v: type(v) is bool,  # False: the critic of --gp/--r1
     "spectral_norm": lambda v: type(v) is bool,  # --spectral-norm
-    "conditioning": lambda v: v in conditionings(),  # --conditioning acgan|projection
+    "conditioning": lambda v: isinstance(v, str) and v in CONDITIONINGS,  # --conditioning acgan|projection
     "image_shape": lambda v: v is None or (
         isinstance(v, list) and len(v) == 3 and v[0] in (1, 3) and type(v[0]) is int and
-        all(is_int(n, 1, MAX_IMAGE_SIDE) for n in v[1:])),
+        all(is_int(n, 1, MAX_IMAGE_SIZE) for n in v[1:])),
 }
-
-
-def conditionings():
-    from ..methods.conditioning import CONDITIONINGS  # noqa: PLC0415 - as model_names
-
-    return CONDITIONINGS
-
-
-def model_names():
-    from ..models import MODELS  # noqa: PLC0415 - the models import nn
-
-    return MODELS
 
 
 def check_model_spec(path, spec):

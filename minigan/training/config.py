@@ -15,6 +15,7 @@ from .. import backend
 from ..data import datasets as data
 from ..methods import CONDITIONINGS, LOSSES, check_method_settings
 from ..models import MODELS, model_entry
+from ..models.registry import MAX_IMAGE_SIZE
 from ..tensor import is_finite_number
 
 DEFAULT_STEPS = 4000  # mlp on mnist-sample: recognisable digits in a few minutes on 2 cores
@@ -26,7 +27,6 @@ DEFAULT_BATCH_SIZE = {"image": 64, "points": 256}
 DEFAULT_LR = {"image": 2e-4, "points": 1e-3}
 G_LOSSES = ("non-saturating", "saturating")
 INT64_MAX = 2 ** 63 - 1  # checkpoints store steps and the seed as int64
-MAX_IMAGE_SIZE = 1024  # far beyond what these models train on; bigger only exhausts memory
 METHODS = "GAN methods"  # the --help section of the methods' flags
 SECTIONS = {METHODS: "Defaults are the original GAN. A gradient penalty (--gp, --r1) uses a "
             "critic without BatchNorm, as the papers do: --model dcgan/cdcgan then drop D's "

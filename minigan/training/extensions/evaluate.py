@@ -5,18 +5,18 @@ what training does next. The scores are reported under "eval" for the log line. 
 data-parallel rank holds the same weights and scores the same samples; if scoring fails
 (no digit classifier, say) the ranks agree to stop evaluating for the rest of the run.
 """
+from ...evaluation.metrics import N_SAMPLES
 from ...evaluation.sampling import EVAL_STREAM, draw_samples
 from ..triggers import IntervalTrigger
 from .extension import PRIORITY_WRITER, Extension
 
-EVAL_SAMPLES = 2500  # as many as the 2-D mixture metrics are defined on
-
 
 class Evaluate(Extension):
-    """Scores EVAL_SAMPLES fresh samples of the sampling generator into the log line."""
+    """Scores N_SAMPLES fresh samples of the sampling generator into the log line (as many
+    as `minigan eval` scores, and as the 2-D mixture metrics are defined on)."""
 
     priority = PRIORITY_WRITER
-    samples = EVAL_SAMPLES
+    samples = N_SAMPLES
 
     def __init__(self, every):
         self.trigger = IntervalTrigger(every)

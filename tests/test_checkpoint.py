@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import minigan
+from minigan.models import build_models
 from minigan.store import checkpoint
 from minigan.store.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
-from minigan.models import build_models
 from minigan.training import TrainConfig, make_optimizers
 
 SPEC = dict(model="mlp", data_kind="image", image_shape=[1, 8, 8], nz=4, num_classes=0,

@@ -13,9 +13,9 @@ import zipfile
 import numpy as np
 import pytest
 
+from minigan.evaluation.sampling import generator_from_checkpoint
 from minigan.store import checkpoint
 from minigan.store.checkpoint import CheckpointError, read_checkpoint
-from minigan.evaluation.sampling import generator_from_checkpoint
 from test_checkpoint import SPEC, save, trained_state
 
 
@@ -238,7 +238,7 @@ def test_a_huge_nz_in_the_saved_config_is_refused_before_a_resumed_run_builds(tm
 
     out = tmp_path / "R"
     training.train(training.TrainConfig(dataset="ring8", steps=1, batch_size=8, out=str(out)),
-                progress=False)
+                   progress=False)
     path = out / "checkpoints" / "last.npz"
     arrays = arrays_of(path)
     config = json.loads(str(arrays["meta/config"]))

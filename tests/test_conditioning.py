@@ -14,13 +14,13 @@ import pytest
 
 import minigan
 from minigan import autograd, nn
-from minigan.nn import functional as F
-from minigan.store.checkpoint import read_checkpoint
+from minigan.evaluation.metrics import label_accuracies
+from minigan.evaluation.sampling import generator_from_checkpoint
 from minigan.methods import make_conditioning, make_loss
 from minigan.methods.penalties import gradient_penalty, r1_penalty
-from minigan.evaluation.metrics import label_accuracies
 from minigan.models import build_gan
-from minigan.evaluation.sampling import generator_from_checkpoint
+from minigan.nn import functional as F
+from minigan.store.checkpoint import read_checkpoint
 from minigan.tensor import Tensor
 from minigan.training import TrainConfig, train
 

@@ -108,3 +108,45 @@ def test_the_license_and_the_digits_attribution_ship_with_the_package():
     assert '"minigan.assets" = ["*.npz", "*.md"]' in pyproject  # beside the digits
     attribution = open(os.path.join(root, "minigan", "assets", "README.md")).read()
     assert "Creative Commons" in attribution and "Share Alike 3.0" in attribution
+
+
+@pytest.mark.parametrize("changes,message", [
+    (dict(batch_size=0), "batch-size must be an integer >= 1"),
+    (dict(steps=0), "steps must be an integer >= 1"),
+    (dict(lr=float("nan")), "lr must be a finite positive number"),
+    (dict(lr=-1.0), "lr must be a finite positive number"),
+    (dict(lr=float("inf")), "lr must be a finite positive number"),
+    (dict(beta1=1.0), r"beta1 must be in \[0, 1\)"),
+    (dict(d_steps=0), "d-steps must be an integer >= 1"),
+    (dict(model="vae"), "unknown model 'vae'"),
+    (dict(dataset="cifar"), "unknown dataset 'cifar'"),
+    (dict(g_loss="wasserstein"), "unknown g_loss"),
+    (dict(model="dcgan", image_size=20), "image size 20x20 is not supported"),
+    (dict(model="dcgan", dataset="ring8"), "for the 2-D dataset ring8 use --model mlp"),
+    (dict(model="cmlp", dataset="folder:x"), "conditional, but folder:x has no labels"),
+    (dict(dataset="ring8", image_size=28), "2-D points"),
+    (dict(channels=2), "channels must be 1"),
+    (dict(steps=3, epochs=1), "not both"),
+    (dict(seed=-1), "seed must be an integer >= 0"),
+])
+def test_bad_settings_are_clear_value_errors(changes, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**changes).validate()
+
+
+@pytest.mark.skipif(minigan.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_a_gpu_is_a_device_error():
+    with pytest.raises(minigan.DeviceError):
+        TrainConfig(device="cuda").validate()
+
+
+def test_batch_size_and_lr_defaults_depend_on_the_data_kind():
+    """2-D points get the settings tuned on ring8; images keep DCGAN's; given values stay."""
+    assert (TrainConfig().batch_size, TrainConfig().lr) == (64, 2e-4)
+    for name in ("ring8", "grid25"):
+        config = TrainConfig(dataset=name)
+        assert (config.batch_size, config.lr) == (256, 1e-3)
+    config = TrainConfig(dataset="ring8", batch_size=32, lr=5e-4)
+    assert (config.batch_size, config.lr) == (32, 5e-4)
+    saved = TrainConfig.from_dict(TrainConfig(dataset="ring8").to_dict())
+    assert (saved.batch_size, saved.lr) == (256, 1e-3)

@@ -147,3 +147,12 @@ def test_snapshot_is_due_on_its_period_and_at_the_end():
     assert due_steps(Snapshot(3).trigger, 7) == [3, 6, 7]
     assert due_steps(SampleGrid(0).trigger, 7) == []
     assert np.isfinite(PRIORITY_WRITER) and PRIORITY_WRITER > PRIORITY_EDITOR > PRIORITY_READER
+
+
+def test_no_extension_asks_which_rank_it_is_on():
+    """The rank is asked in one place (writer.writer_for); extensions call the writer alike."""
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "minigan", "training", "extensions")
+    for name in os.listdir(folder):
+        if name.endswith(".py"):
+            assert "is_main" not in open(os.path.join(folder, name)).read(), name

@@ -18,10 +18,10 @@ import time
 import numpy as np
 import pytest
 
-from minigan.store import checkpoint, images
-from minigan.cli import main as cli
 from minigan import training
+from minigan.cli import main as cli
 from minigan.models import build_models
+from minigan.store import checkpoint, images
 from minigan.store.checkpoint import read_checkpoint
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -175,7 +175,7 @@ def test_kill_9_at_random_moments_always_leaves_a_loadable_checkpoint(tmp_path, 
 def test_resume_drops_a_torn_metrics_line_and_a_half_written_checkpoint(tmp_path):
     """What a kill can leave: a metrics line cut short, a checkpoint's temporary file."""
     config = training.TrainConfig(dataset="ring8", steps=2, batch_size=8, log_every=1,
-                               out=str(tmp_path))
+                                  out=str(tmp_path))
     training.train(config, progress=False)
     with open(tmp_path / "metrics.jsonl", "a") as f:
         f.write('{"step": 3, "loss_d": 0.6')  # the kill came mid-line
@@ -222,7 +222,7 @@ def test_sigterm_in_process_stops_after_the_step_and_restores_the_handlers(tmp_p
     monkeypatch.setattr(images, "save_points_plot", send_sigterm_at_step_2)
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     config = training.TrainConfig(dataset="ring8", steps=5, batch_size=8, sample_every=1,
-                               out=str(tmp_path))
+                                  out=str(tmp_path))
     with pytest.raises(training.TrainingInterrupted, match=r"terminated \(SIGTERM\) after step 2")\
             as info:
         training.train(config, progress=False)

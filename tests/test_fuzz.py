@@ -24,12 +24,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import minigan
-from minigan.store import checkpoint
-from minigan.cli import main as cli
 from minigan import nn, optim
 from minigan import training
+from minigan.cli import main as cli
 from minigan.models import build_models
 from minigan.nn import functional as F
+from minigan.store import checkpoint
 
 # The same examples on every run, bounded; MINIGAN_FUZZ_EXAMPLES=2000 explores further
 # (new random examples each time) for a deeper look before a release.

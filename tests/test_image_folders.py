@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from minigan.data import datasets as data
 from minigan import training
+from minigan.data import datasets as data
 from minigan.data.datasets import load_dataset
 
 
@@ -132,8 +132,8 @@ def folder_run(tmp_path, n=4):
     for i in range(n):
         Image.new("RGB", (8, 8), (60 * i, 0, 0)).save(imgs / f"{i}.png")
     out = tmp_path / "run"
-    training.train(training.TrainConfig(model="mlp", dataset="folder:imgs", image_size=8, steps=1,
-                                  batch_size=2, out=str(out)), progress=False)
+    training.train(training.TrainConfig(model="mlp", dataset="folder:imgs", image_size=8,
+                                        steps=1, batch_size=2, out=str(out)), progress=False)
     return imgs, out
 
 

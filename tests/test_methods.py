@@ -15,10 +15,10 @@ from minigan import nn
 from minigan.store.checkpoint import read_checkpoint
 from minigan.methods import (EMA, LOSSES, WeightClipping, build_method, gradient_penalty,
                              make_loss, r1_penalty)
+from minigan.evaluation.sampling import generator_from_checkpoint
 from minigan.methods.losses import GANLoss
 from minigan.models import DCGANDiscriminator, MLPDiscriminator, ToyDiscriminator, ToyGenerator
 from minigan.models import build_gan
-from minigan.evaluation.sampling import generator_from_checkpoint
 from minigan.training import TrainConfig, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

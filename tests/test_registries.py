@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from minigan import nn
-from minigan.nn import functional as F
 from minigan.cli import main as cli
 from minigan.data import datasets as data
 from minigan.methods import CONDITIONINGS, LOSSES, PENALTIES, losses
 from minigan.models import MODELS, ModelEntry, build_gan
+from minigan.nn import functional as F
 from minigan.store.checkpoint import read_checkpoint
 from minigan.training import TrainConfig
 

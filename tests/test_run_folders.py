@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan.store import atomic, run_folder as runs
-from minigan.cli import main as cli
 from minigan import training
-from minigan.training import updater
+from minigan.cli import main as cli
+from minigan.store import atomic, run_folder as runs
 from minigan.store.checkpoint import read_checkpoint
 from minigan.store.run_folder import RunFiles, RunFolderError
+from minigan.training import updater
 
 RING = dict(dataset="ring8", steps=2, batch_size=8, sample_every=1, log_every=1,
             checkpoint_every=100)
@@ -28,7 +28,7 @@ RING = dict(dataset="ring8", steps=2, batch_size=8, sample_every=1, log_every=1,
 
 def run(out, **changes):
     return training.train(training.TrainConfig(**{**RING, "out": str(out), **changes}),
-                       progress=False)
+                          progress=False)
 
 
 def one_line_error(capsys, args, status=1):

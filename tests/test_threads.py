@@ -3,8 +3,8 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import minigan
-from minigan.cli import main as cli
 from minigan import threads
+from minigan.cli import main as cli
 from minigan.store.checkpoint import read_checkpoint
 
 

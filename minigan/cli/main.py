@@ -16,7 +16,7 @@ With --resume, the flags of the run may be typed again as they were (users repea
 command line with --resume added): a repeated flag with its saved value is accepted, one
 with another value is refused naming both; RESUME_OVERRIDES may change.
 
-Under `mpiexec -n N` (data-parallel training, minigan.data_parallel) an error that every
+Under `mpiexec -n N` (data-parallel training, minigan.parallel) an error that every
 rank meets alike (a bad flag, an agreed stop) is reported by rank 0 alone; an error of one
 rank is reported with its rank and ends the whole job (MPI_Abort), so that no rank waits
 forever for a failed one.

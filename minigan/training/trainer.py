@@ -44,7 +44,9 @@ class Trainer:
             self.extend(extension)
         self.reporter = Reporter()
         self.skipped = run.skipped
-        self.step = run.start
+        self.step = run.start  # the step being run (or last run)
+        self.done = run.start  # the last step whose updates are all applied
+        self.stop = False  # agreed by every data-parallel rank, so that they stop together
         self.last = None  # the last StepResult
         self.t0 = None
 
@@ -58,7 +60,7 @@ class Trainer:
         return time.perf_counter() - self.t0
 
     def run_steps(self, bad, interrupt):
-        """The loop itself; returns the last step whose updates are all applied."""
+        """The loop itself; self.step and self.done say how far it got."""
         run, steps = self.run, self.run.config.steps
         for step in range(run.start + 1, steps + 1):
             self.step = step
@@ -83,8 +85,6 @@ class Trainer:
         run, config = self.run, self.run.config
         bad = FirstBadStep(config.device)
         self.t0 = time.perf_counter()
-        self.done = run.start  # the last step whose updates are all applied
-        self.stop = False  # agreed by every data-parallel rank, so that they stop together
         for extension in self.extensions:
             extension.initialize(self)
         with DeferredInterrupt() as interrupt:

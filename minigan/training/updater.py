@@ -23,9 +23,9 @@ stream whatever method is on, and makes a resumed run (which knows only the step
 gradients of data-parallel processes; none by default.
 
 The updater reads five settings of the run (StepSettings), not the whole TrainConfig.
-Data parallelism (minigan/parallel/data_parallel.py): every rank draws the whole global batch and
-keeps its rows (`parallel.local`), averages the gradients before each optimizer step, and
-skips an update (--skip-nonfinite) only when every rank agrees to.
+Data parallelism (minigan/parallel/data_parallel.py): every rank draws the whole global
+batch and keeps its rows (`parallel.local`), averages the gradients before each optimizer
+step, and skips an update (--skip-nonfinite) only when every rank agrees to.
 """
 import dataclasses
 

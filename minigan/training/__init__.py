@@ -9,11 +9,12 @@ trigger schedules and a reporter lets talk to each other.
     triggers.py     when an extension runs
     reporter.py     what the extensions of one step tell each other
     writer.py       the run folder's one writer (muted on a data-parallel run's other ranks)
+    stops.py        Ctrl-C, SIGTERM, a non-finite loss, a failed write: how a run stops
     extensions/     one extension per file
 """
-from ..store.run_folder import NonFiniteLossError, TrainingInterrupted
 from .config import RESUME_OVERRIDES, SECTIONS, TrainConfig
 from .setup import Run, config_for_resume, make_optimizers, setup
+from .stops import NonFiniteLossError, TrainingInterrupted
 from .trainer import Trainer, standard_extensions, train
 from .updater import GANUpdater, StepSettings
 

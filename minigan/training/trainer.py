@@ -13,12 +13,11 @@ folder).
 import signal
 import time
 
-from ..store.run_folder import (DeferredInterrupt, FirstBadStep, NonFiniteLossError,
-                                interrupted, write_failed)
 from .extensions import Evaluate, LogMetrics, ProgressBar, SampleGrid, Snapshot, TensorBoard
 from .extensions.log_metrics import log_line
 from .reporter import Reporter
 from .setup import setup
+from .stops import DeferredInterrupt, FirstBadStep, NonFiniteLossError, interrupted, write_failed
 from .updater import GANUpdater, StepSettings
 
 

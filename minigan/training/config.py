@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import backend
 from ..data import datasets as data
-from ..methods import CONDITIONINGS, LOSSES, check_method_settings
+from ..methods import CONDITIONINGS, LOSSES, PENALTIES, check_method_settings
 from ..models import MODELS, model_entry
 from ..models.registry import MAX_IMAGE_SIZE
 from ..tensor import is_finite_number
@@ -102,11 +102,11 @@ class TrainConfig:
     loss: str = setting("gan", lambda: "the objective: " + "; ".join(
         f"{name} ({cls.paper})" for name, cls in LOSSES.items()), choices=lambda: LOSSES,
         section=METHODS)
-    gp: float = setting(0.0, "WGAN-GP gradient penalty weight on random interpolates "
-                        "(Gulrajani et al. 2017; 10 for images, 0.1 on the 2-D toys)",
-                        metavar="LAMBDA", section=METHODS, default_text="off")
-    r1: float = setting(0.0, "R1 penalty gamma/2 E||grad D(x_real)||^2 (Mescheder et al. "
-                        "2018)", metavar="GAMMA", section=METHODS, default_text="off")
+    # a penalty's setting is its weight (0: off); its help is the penalty's own (methods/)
+    gp: float = setting(0.0, PENALTIES["gp"].help, metavar="LAMBDA", section=METHODS,
+                        default_text="off")
+    r1: float = setting(0.0, PENALTIES["r1"].help, metavar="GAMMA", section=METHODS,
+                        default_text="off")
     clip: float | None = setting(None, "clip D's weights to [-C, C] after each D step (WGAN, "
                                  "Arjovsky et al. 2017: 0.01)", metavar="C", section=METHODS,
                                  default_text="off")

@@ -54,6 +54,11 @@ def is_cupy(array):
     return cp is not None and isinstance(array, cp.ndarray)
 
 
+def device_kind(array):
+    """"cuda" for a CuPy array, else "cpu" (the device part of minigan/fast/'s keys)."""
+    return "cuda" if cp is not None and isinstance(array, cp.ndarray) else "cpu"
+
+
 def xp_of(*arrays):
     """The array module (numpy or cupy) that owns these arrays."""
     for a in arrays:

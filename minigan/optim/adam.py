@@ -15,7 +15,8 @@ First read minigan/textbook/adam.py: the paper's five lines, tested equal to thi
 import math
 
 from .. import backend
-from ..tensor import is_finite_number
+from .. import validators
+from ..validators import is_finite_number
 from .optimizer import Optimizer
 
 FAST_UPDATES = {}  # "cpu" or "cuda" -> a faster adam_update (minigan/fast/adam.py)
@@ -33,9 +34,7 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: betas must be in [0, 1), two numbers, got {betas!r}")
         group["betas"] = tuple(betas)
         for name in ("eps", "weight_decay"):
-            value = group[name]
-            if not (is_finite_number(value) and value >= 0):
-                raise ValueError(f"Adam: {name} must be a finite number >= 0, got {value!r}")
+            validators.nonnegative("Adam", name, group[name])
 
     def step(self):
         """One update of every parameter that has a gradient, in place."""

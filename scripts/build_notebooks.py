@@ -92,7 +92,8 @@ def main(argv=None):
             print(f"stale: docs/notebooks/{p.stem}.md (rebuild: python -m scripts.build_notebooks)")
         return 1 if old else 0
     # one BLAS thread for the kernels and what they start, set before they import numpy
-    os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="agg",
+    os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend: plots become pictures
+    os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                       PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
                                                                os.environ.get("PYTHONPATH")])))
     DOCS.mkdir(parents=True, exist_ok=True)

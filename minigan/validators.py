@@ -28,6 +28,24 @@ def is_finite_number(value):
         return False
 
 
+def check_dim(name, dim, shape):
+    """A dimension of a tensor of `shape` (negatives count from the end) as an int >= 0.
+
+    IndexError when out of range, as PyTorch's "Dimension out of range"; a 0-d tensor
+    accepts 0 and -1, as in PyTorch."""
+    if not is_int(dim):
+        raise TypeError(f"{name}: a dimension must be an int, got {dim!r}")
+    if not -max(len(shape), 1) <= dim < max(len(shape), 1):
+        raise IndexError(f"{name}: dimension {dim} is out of range for a tensor of shape {shape}")
+    return int(dim) % max(len(shape), 1)
+
+
+def summary(value, width=40):
+    """repr(value), cut to `width` characters for an error message."""
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
 def positive_int(where, arg, value):
     """`value` as an int > 0: a layer's sizes (in_features, num_features, channels)."""
     if not is_int(value) or value <= 0:

@@ -101,8 +101,14 @@ def stand_ins(monkeypatch):
         empty, empty_like, ascontiguousarray = np.empty, np.empty_like, np.ascontiguousarray
         ndarray = type("NotACupyArray", (), {})
 
+    class Used(dict):  # which kernels a run asked for
+        def __getitem__(self, name):
+            used.add(name)
+            return super().__getitem__(name)
+
+    used = set()
     monkeypatch.setattr(backend, "cp", CupyStandIn)
-    monkeypatch.setattr(kernels, "_compiled", dict(STAND_INS))
+    monkeypatch.setattr(kernels, "_compiled", Used(STAND_INS))
 
     tables = (autograd.FAST_FORWARD, autograd.FAST_BACKWARD, optim.adam.FAST_UPDATES)
     cpu = [dict(t) for t in tables]
@@ -117,7 +123,9 @@ def stand_ins(monkeypatch):
             for table, versions in zip(tables, gpu if fused else cpu):
                 table.clear()
                 table.update(versions)
+            used.clear()
             results.append([np.asarray(a) for a in fn()])
+            assert bool(used) == fused, f"kernels used: {used}"  # the GPU versions ran
         for table, versions in zip(tables, cpu):
             table.clear()
             table.update(versions)

@@ -11,12 +11,15 @@ registered; Function.apply and the graph walk (autograd.py) are the only places 
 choose. A fast forward saves for backward what the definition saves, so the one backward
 serves both; a fast backward runs only when nothing is recorded.
 
-    file            op                                     devices    replaces
-    activation.py   LeakyReLU forward, backward            cpu, cuda  where(): mask arithmetic
-    batchnorm.py    BatchNorm forward (training), backward cpu, cuda  Tensor formulas: in place
-    conv.py         Conv2d, Conv2dGradW, ConvTranspose2d   cpu, cuda  workspace, sub-pixel
-    loss.py         BinaryCrossEntropyWithLogits           cuda       two fused kernels
-    adam.py         optim.adam.adam_update                 cpu, cuda  blocked; one kernel
+    file            registered for                              what it does instead
+    activation.py   LeakyReLU forward, backward: cpu, cuda      mask arithmetic; one kernel
+    batchnorm.py    BatchNorm backward: cpu, cuda;              the closed form in place;
+                    forward (training): cuda                    4 + 3 fused launches
+    conv.py         Conv2d, Conv2dGradW forward: cpu, cuda;     columns in the workspace;
+                    ConvTranspose2d forward: cpu, cuda;         sub-pixel (cpu), fused col2im
+                    Conv2d, ConvTranspose2d backward: cpu, cuda (cuda); backward in place
+    loss.py         BCE with logits forward, backward: cuda     two fused kernels
+    adam.py         optim.adam.adam_update: cpu, cuda           blocked slices; one kernel
 
 Every version is tested equal to its definition (tests/test_fast_paths.py). `disabled()`
 runs the definitions alone, as a learner reads them. A first reading skips this folder.

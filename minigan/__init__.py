@@ -9,12 +9,13 @@ speed or memory, its textbook twin comes first; faster versions (fast/) come las
     ops/activation.py -> ops/loss.py
     textbook/im2col.py -> ops/im2col.py -> textbook/conv.py -> ops/conv.py
     textbook/batchnorm.py -> ops/batchnorm.py
-    nn/ -> textbook/adam.py -> optim/ -> gradcheck.py -> theory.py
-    models/ (mlp_gan.py, dcgan.py) -> textbook/gan_step.py -> updater.py -> train.py,
-    extensions.py -> methods/ -> data parallel (distributed.py, nn/sync_batchnorm.py,
-    data_parallel.py) -> fast/, kernels.py (validators.py: the shared argument checks)
+    nn/ -> textbook/adam.py -> optim/ -> gradcheck.py -> evaluation/theory.py
+    models/ (mlp_gan.py, dcgan.py) -> textbook/gan_step.py -> training/ (updater.py ->
+    train.py, extensions.py) -> methods/ -> data parallel (distributed.py,
+    nn/sync_batchnorm.py, parallel/) -> store/, evaluation/, cli/ -> fast/, kernels.py
+    (validators.py: the shared argument checks)
 """
-from . import startup
+from .cli import startup
 
 startup.begin()  # until the imports below are done: a Ctrl-C is one line
 from . import autograd, cuda, nn, optim  # noqa: E402

@@ -180,7 +180,7 @@ def test_gan_step_takes_the_step_the_updater_takes(tmp_path):
     """The textbook step and GANUpdater.update, from the same weights and the same random
     inputs (the updater's own draw), leave the same weights in G and D."""
     from minigan.textbook.gan_step import gan_step
-    from minigan.train import GANUpdater, TrainConfig, setup
+    from minigan.training.train import GANUpdater, TrainConfig, setup
 
     runs = [setup(TrainConfig(dataset="ring8", steps=1, d_steps=2, out=str(tmp_path / name)))
             for name in ("updater", "textbook")]

@@ -1,4 +1,4 @@
-"""One GAN training step as a textbook writes it (twin of minigan/updater.py's default).
+"""One GAN training step as a textbook writes it (twin of training/updater.py's default).
 
 Algorithm 1 of Goodfellow et al. (2014), with the non-saturating generator loss, in the
 twenty lines of notebook 3:
@@ -7,7 +7,7 @@ twenty lines of notebook 3:
         backward, step D
     loss_G = BCE(D(G(z)), 1) = -log D(G(z))                   G learns to fool D
     backward, step G
-minigan/updater.py runs this step for every method: the loss pair, a penalty, a
+minigan/training/updater.py runs this step for every method: the loss pair, a penalty, a
 conditioning scheme and hooks come from minigan/methods/ (read after it), and the
 random inputs from one seeded draw per step. With the original GAN's method it computes
 what gan_step computes (tests/test_textbook.py).

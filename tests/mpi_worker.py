@@ -107,7 +107,7 @@ def train_failing(how, out):
     """`minigan train` (checkpoints every 2 steps) in which rank 1 fails at step 4: it raises
     an OSError (how="error") or is killed by SIGKILL (how="kill")."""
     from minigan.cli import main as cli  # noqa: PLC0415
-    from minigan.training import updater
+    from minigan.training import updater  # noqa: PLC0415
 
     original = updater.GANUpdater.update
 

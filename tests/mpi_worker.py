@@ -147,11 +147,12 @@ def train_in_float64(model, steps, out, methods=()):
     In one process, or under mpiexec (SyncBatchNorm, averaged gradients), where it is the
     same computation up to float64 summation order. Returns each step's global losses and the
     final weights of G and D."""
-    from minigan.training import config as settings, setup, updater  # noqa: PLC0415
+    from minigan.training import config as settings, updater  # noqa: PLC0415
+    from minigan.training.setup import setup  # noqa: PLC0415
 
     config = settings.TrainConfig(model=model, steps=steps, batch_size=64, out=out,
                                   **dict(methods))
-    run = setup.setup(config)
+    run = setup(config)
     for module in (run.G, run.D, run.G_ema):
         if module is not None:
             module._apply(lambda a: a.astype(np.float64))

@@ -147,11 +147,12 @@ def train_in_float64(model, steps, out, methods=()):
     In one process, or under mpiexec (SyncBatchNorm, averaged gradients), where it is the
     same computation up to float64 summation order. Returns each step's global losses and the
     final weights of G and D."""
-    from minigan import training  # noqa: PLC0415
+    from minigan.training import config as settings, updater  # noqa: PLC0415
+    from minigan.training.setup import setup  # noqa: PLC0415
 
-    config = training.TrainConfig(model=model, steps=steps, batch_size=64, out=out,
+    config = settings.TrainConfig(model=model, steps=steps, batch_size=64, out=out,
                                   **dict(methods))
-    run = training.setup(config)
+    run = setup(config)
     for module in (run.G, run.D, run.G_ema):
         if module is not None:
             module._apply(lambda a: a.astype(np.float64))
@@ -162,7 +163,7 @@ def train_in_float64(model, steps, out, methods=()):
             return cast_inputs(super().draw(step), np.float64)
 
     steps_run = Float64Updater(run.G, run.D, run.opt_g, run.opt_d, run.real,
-                               training.StepSettings.of(run.config), run.method, run.parallel)
+                               updater.StepSettings.of(run.config), run.method, run.parallel)
     result = {}
     for step in range(1, steps + 1):
         outcome = steps_run.update(step)

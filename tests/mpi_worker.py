@@ -158,7 +158,7 @@ def train_in_float64(model, steps, out, methods=()):
             module._apply(lambda a: a.astype(np.float64))
     run.real.x = run.real.x.astype(np.float64)
 
-    class Float64Updater(training.GANUpdater):
+    class Float64Updater(updater.GANUpdater):
         def draw(self, step):
             return cast_inputs(super().draw(step), np.float64)
 

@@ -180,11 +180,13 @@ def test_gan_step_takes_the_step_the_updater_takes(tmp_path):
     """The textbook step and GANUpdater.update, from the same weights and the same random
     inputs (the updater's own draw), leave the same weights in G and D."""
     from minigan.textbook.gan_step import gan_step
-    from minigan.training.train import GANUpdater, TrainConfig, setup
+    from minigan.training.config import TrainConfig
+    from minigan.training.setup import setup
+    from minigan.training.updater import GANUpdater, StepSettings
 
     runs = [setup(TrainConfig(dataset="ring8", steps=1, d_steps=2, out=str(tmp_path / name)))
             for name in ("updater", "textbook")]
-    updaters = [GANUpdater(r.G, r.D, r.opt_g, r.opt_d, r.real, r.config, r.method)
+    updaters = [GANUpdater(r.G, r.D, r.opt_g, r.opt_d, r.real, StepSettings.of(r.config), r.method)
                 for r in runs]
     inputs = updaters[1].draw(1)
     before = next(runs[0].G.parameters()).numpy().copy()

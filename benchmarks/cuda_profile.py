@@ -145,7 +145,7 @@ def main(argv=None):
     import torch
 
     import minigan
-    from minigan import kernels
+    from minigan.fast import kernels
 
     if args.device == "cuda" and not (minigan.cuda.is_available() and
                                       torch.cuda.is_available()):

@@ -1,4 +1,4 @@
-"""The fused CUDA kernels (minigan/kernels.py) equal their plain-array twins.
+"""The fused CUDA kernels (minigan/fast/kernels.py) equal their plain-array twins.
 
 Each kernel is run on the GPU against the plain version run on the same GPU arrays (the
 switch kernels.USE_FUSED chooses), on fresh random inputs. col2im adds the same numbers
@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import backend, kernels, nn, optim
+from minigan import backend, nn, optim
+from minigan.fast import kernels
 from minigan.backend import asnumpy, to_device
 from minigan.ops.im2col import col2im, conv_output_size
 

@@ -11,13 +11,12 @@ The definitions are in ops/conv.py; each version here computes the same sums:
   made once, the largest array of the step not allocated twice.
 Tested equal to the definitions (tests/test_fast_paths.py).
 """
-from .. import kernels
 from ..backend import xp_of
 from ..ops.conv import (Conv2d, Conv2dGradW, ConvTranspose2d, batch_last_matrix,
                         conv_transpose_arrays, from_batch_last_matrix, transposed_columns)
 from ..ops.im2col import col2im, windows_tile
 from ..tensor import Tensor
-from . import backward, forward, subpixel
+from . import backward, forward, kernels, subpixel
 from .workspace import im2col_reused
 
 

@@ -54,6 +54,9 @@ METHODS = {
     "clone": lambda t: t.clone() * 2,
     "max_values": lambda t: t.max(1)[0],
     "max_keepdim": lambda t: t.max(dim=2, keepdim=True).values,
+    "min": lambda t: t.min(),
+    "min_dim": lambda t: t.min(1).values,
+    "t": lambda t: t[0].t(),
     "tanh": lambda t: t.tanh(),
     "sigmoid": lambda t: t.sigmoid(),
     "relu": lambda t: t.relu(),
@@ -87,6 +90,21 @@ def test_max_with_dim_returns_values_and_indices(torch, device):
     assert indices.dtype == np.int64
     assert t.max().item() == 7.0 and t.max(axis=0).tolist() == [7.0, 5.0, 7.0]  # NumPy form
     assert minigan.max(t, 0, keepdim=True).indices.shape == (1, 3)
+
+
+def test_comparisons_and_new_tensors_as_pytorch(torch, device):
+    t = minigan.tensor([[1.0, 2.0], [3.0, 2.0]], dtype="float64", device=device)
+    ref = torch.tensor([[1.0, 2.0], [3.0, 2.0]], dtype=torch.float64)
+    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
+        assert getattr(t, name)(2.0).tolist() == getattr(ref, name)(2.0).tolist(), name
+    assert t.min(0).indices.tolist() == ref.min(0).indices.tolist()
+    for ours, theirs in ((t.new_zeros(2, 3), ref.new_zeros(2, 3)),
+                         (t.new_ones((3,)), ref.new_ones((3,))),
+                         (t.new_full((2,), 7), ref.new_full((2,), 7)),
+                         (t.new_tensor([1, 2]), ref.new_tensor([1, 2]))):
+        assert ours.tolist() == theirs.tolist() and ours.dtype == np.float64
+        assert ours.device == device
+    assert minigan.tensor([3, 0], dtype="uint8").min().item() == 0
 
 
 def test_size_dim_numel_and_their_errors(torch):

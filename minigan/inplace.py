@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from . import autograd, backend, dtypes
+from . import autograd, backend
 from . import tensor as core  # (tensor.py builds Tensor on this file: use core.Tensor at call time)
 from .ops.elementwise import where
 
@@ -181,13 +181,12 @@ class InPlaceMethods:
             raise RuntimeError("index assignment (t[index] = value) is not recorded by "
                                "minigan's autograd; build the tensor with minigan.where or "
                                "minigan.cat, or assign under minigan.no_grad()")
-        array = value._data if isinstance(value, core.Tensor) else value
-        if isinstance(value, core.Tensor) and value.device != self.device:
-            array = backend.to_device(array, self.device)
-        dtype = dtypes.result_type(self, value)
-        if KIND_RANK[dtype.kind] > KIND_RANK[self.dtype.kind]:
-            raise RuntimeError(f"index assignment: a {torch_name(dtype)} value can't be "
-                               f"written into a {torch_name(self.dtype)} tensor")
-        self._data[index] = array
+        # the value (a number, a list, an array, a Tensor) converted to self's dtype, as
+        # PyTorch's t[i] = v (a copy_) converts
+        array = value._data if isinstance(value, core.Tensor) else np.asarray(value)
+        if array.dtype.kind not in core.NUMERIC_KINDS:
+            raise TypeError(f"index assignment: cannot write {type(value).__name__} "
+                            f"{core.summary(value)} into a tensor")
+        self._data[index] = backend.to_device(array, self.device)
         self._version += 1
 

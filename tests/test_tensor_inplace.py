@@ -156,6 +156,11 @@ def test_index_assignment(torch, device):
         lib_t[1] = 2.0
     np.testing.assert_array_equal(t.numpy(), ref.numpy())
     assert t._version == 2
+    longs, t_longs = minigan.zeros(3, dtype="int64", device=device), torch.zeros(3, dtype=torch.long)
+    for lib, lib_t in ((minigan, longs), (torch, t_longs)):
+        lib_t[0] = 1.5  # converted, as copy_ converts
+        lib_t[1:] = lib.tensor([4.0, 5.0])
+    assert longs.tolist() == t_longs.tolist() == [1, 4, 5]
     with pytest.raises(RuntimeError, match=LEAF):
         minigan.zeros(3, requires_grad=True)[0] = 1.0
     with pytest.raises(RuntimeError, match="not recorded"):

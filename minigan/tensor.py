@@ -213,7 +213,8 @@ class Tensor(ReductionMethods, TorchMethods, InPlaceMethods):
         if self.device != "cpu":
             raise TypeError("can't convert cuda tensor to numpy. Use Tensor.cpu() to copy "
                             "the tensor to host memory first.")
-        return self._data if dtype is None else self._data.astype(dtype, copy=False)
+        array = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self._data else array
 
     # -- host and device -----------------------------------------------------------------
     def numpy(self):

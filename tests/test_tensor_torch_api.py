@@ -277,3 +277,13 @@ def test_softmax_implicit_dim_warns_as_pytorch(torch):
         warnings.simplefilter("ignore")
         ref = torch.nn.Softmax()(torch.ones(2, 3))
     np.testing.assert_allclose(out.numpy(), ref.numpy())
+
+
+def test_numpy_conversion_shares_memory_as_pytorch(torch):
+    for lib in (minigan, torch):
+        t = lib.ones(3)
+        np.asarray(t)[0] = 7.0  # shares the CPU tensor's memory
+        copy = np.array(t)
+        copy[1] = 5.0  # a copy
+        assert t.tolist() == [7.0, 1.0, 1.0]
+        assert np.asarray(t, dtype=np.float64).dtype == np.float64

@@ -174,3 +174,14 @@ def test_data_parallel_runs_the_module_on_its_one_device(torch, device):
                                   model(x).numpy())
     their_keys = list(torch.nn.DataParallel(torch.nn.Linear(3, 2)).state_dict())
     assert list(wrapped.state_dict()) == their_keys == ["module.weight", "module.bias"]
+
+
+def test_zero_grad_set_to_none_false_zeroes_in_place(torch):
+    layer = nn.Linear(2, 1)
+    opt = minigan.optim.SGD(layer.parameters(), lr=0.1)
+    layer(minigan.ones(3, 2)).sum().backward()
+    grad = layer.weight.grad
+    opt.zero_grad(set_to_none=False)
+    assert layer.weight.grad is grad and not grad.numpy().any()
+    layer.zero_grad()
+    assert layer.weight.grad is None

@@ -189,3 +189,16 @@ def test_skip_nonfinite_reads_one_flag_per_update(tmp_path, transfers, monkeypat
     for step in (1, 2):
         assert len(copies[step]) == 2 and all("is_finite" in s for s in copies[step]), \
             copies[step]
+
+
+def test_sample_and_eval_run_on_cuda(tmp_path, transfers, capsys):
+    run = tmp_path / "run"
+    assert cli.main(["train", "--device", "cuda", "--steps", "2", "--batch-size", "8",
+                     "--out", str(run), "--no-progress"]) in (0, None)
+    assert cli.main(["sample", "--checkpoint", str(run), "--device", "cuda", "--out",
+                     str(tmp_path / "grid.png")]) in (0, None)
+    assert (tmp_path / "grid.png").is_file()
+    capsys.readouterr()
+    assert cli.main(["eval", "--checkpoint", str(run), "--device", "cuda", "--n", "64"]) in \
+        (0, None)
+    assert "pixel_mean" in capsys.readouterr().out

@@ -33,7 +33,7 @@ DEVICES = ["cpu"] + (["cuda"] if minigan.cuda.is_available() else [])
 
 @pytest.fixture(params=DEVICES)
 def device(request):
-    """"cpu", and "cuda" where a GPU is usable."""
+    """"cpu", and "cuda" where a GPU is usable (or the stand-in, MINIGAN_FAKE_CUDA=1)."""
     return request.param
 
 

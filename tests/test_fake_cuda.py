@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import backend, cli, kernels
-from minigan.updater import GANUpdater
+from minigan import backend, kernels
+from minigan.cli import main as cli
+from minigan.training.updater import GANUpdater
 
 
 @pytest.fixture

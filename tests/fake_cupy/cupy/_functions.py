@@ -36,8 +36,7 @@ FUNCTIONS = TO_DEVICE + SYNCING + (
     "interp", "nan_to_num", "real", "imag", "angle", "sinc", "unravel_index",
     "ravel_multi_index", "indices", "ix_", "ndim", "size", "shape", "isscalar",
     "fill_diagonal", "in1d", "isin", "setdiff1d", "intersect1d", "union1d", "cumulative_sum",
-    "apply_along_axis", "packbits", "unpackbits", "select", "place", "delete", "append",
-    "asnumpy", "get_array_module", "result_type")
+    "apply_along_axis", "packbits", "unpackbits", "select", "place", "delete", "append")
 
 # Types and constants CuPy re-exports from NumPy as they are.
 FROM_NUMPY = (
@@ -103,7 +102,8 @@ def result_type(*arrays_and_dtypes):
 
 
 def namespace():
-    """The functions, as a dict to put into the cupy module."""
+    """The functions, as a dict to put into the cupy module (each name checked against
+    CuPy's cupy/__init__.py of 2026-08)."""
     table = {name: getattr(numpy, name) for name in FROM_NUMPY}
     for name in FUNCTIONS:
         if hasattr(numpy, name):

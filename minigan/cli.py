@@ -91,8 +91,10 @@ def build_parser():
     t.add_argument("--lr", type=float, metavar="F", help=f"Adam's learning rate for both "
                    f"networks (default: {DEFAULT_LR['image']}; {DEFAULT_LR['points']} for "
                    f"ring8 and grid25)")
-    t.add_argument("--beta1", type=float, metavar="F", help=f"Adam's beta1; beta2 is "
-                   f"{defaults.beta2} (default: {defaults.beta1})")
+    t.add_argument("--beta1", type=float, metavar="F", help=f"Adam's beta1 "
+                   f"(default: {defaults.beta1})")
+    t.add_argument("--beta2", type=float, metavar="F", help=f"Adam's beta2 (WGAN-GP: 0.9) "
+                   f"(default: {defaults.beta2})")
     t.add_argument("--nz", type=int, metavar="N", help="noise size (default: the model's)")
     t.add_argument("--d-steps", type=int, metavar="K", help="discriminator steps per "
                    f"generator step, k in Algorithm 1 (default: {defaults.d_steps})")

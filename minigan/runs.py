@@ -53,7 +53,7 @@ class RunFiles:
     LOCK = ".minigan.lock"
     # the temporary files atomic_write leaves for these, by folder (regular expressions)
     OWN_NAMES = {"out": r"metrics\.jsonl|samples\.gif|losses\.png", "samples": r"step_\d+\.png",
-                 "checkpoints": r"last\.npz"}
+                 "checkpoints": r"last\.npz|best\.npz"}
 
     def __init__(self, out):
         self.out = out
@@ -62,6 +62,7 @@ class RunFiles:
         self.gif = os.path.join(out, "samples.gif")
         self.losses_plot = os.path.join(out, "losses.png")
         self.checkpoint = os.path.join(out, "checkpoints", "last.npz")
+        self.best = os.path.join(out, "checkpoints", "best.npz")  # with --eval-every
         self.lock = os.path.join(out, self.LOCK)
 
     def sample(self, step):

@@ -26,10 +26,12 @@ import time
 import numpy as np
 
 from . import backend, checkpoint, data
+from .best_snapshot import best_snapshot
 from .data_parallel import SingleProcess, data_parallel
 from .extensions import Evaluate, LogMetrics, SampleGrid, Snapshot, log_line
 from .methods import build_method, check_method_settings, uses_penalty
 from .optim import Adam
+from .recipes import RECIPES
 from .runs import (DeferredInterrupt, FirstBadStep, NonFiniteLossError, RunFiles,
                    TrainingInterrupted, default_out, interrupted, write_failed)
 from .sampling import build_models, fixed_batch
@@ -97,6 +99,9 @@ class TrainConfig:
     lr_d: float | None = None  # D's learning rate (TTUR); None: lr
     lr_g: float | None = None  # G's learning rate; None: lr
     conditioning: str = "concat"  # cmlp/cdcgan: concat, acgan or projection (methods/)
+    # the recipe the run was made from (minigan/recipes.py: recipe_config applies it); a
+    # record, so that resume and eval can tell what differs from the recipe
+    recipe: str | None = None
 
     def __post_init__(self):
         kind = "points" if self.dataset in POINT_DATASETS else "image"
@@ -135,6 +140,9 @@ class TrainConfig:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
         if not (is_finite_number(self.bn_eps) and self.bn_eps > 0):
             raise ValueError(f"bn_eps must be a finite positive number, got {self.bn_eps!r}")
+        if self.recipe is not None and self.recipe not in RECIPES:
+            raise ValueError(f"unknown recipe {self.recipe!r}: choose one of "
+                             f"{', '.join(RECIPES)}")
         if self.g_loss not in G_LOSSES:
             raise ValueError(f"unknown g_loss {self.g_loss!r}: choose {' or '.join(G_LOSSES)}")
         check_method_settings(self)
@@ -283,17 +291,20 @@ class Run:
         """The generator that samples are drawn from: the EMA copy when there is one."""
         return self.G if self.G_ema is None else self.G_ema
 
-    def save(self, step, skipped):
+    def save(self, step, skipped, path=None, best=None):
+        """The run's state at `step` to `path` (default: checkpoints/last.npz); best: the
+        best-value trigger's state, stored with best.npz (minigan/best_snapshot.py)."""
         if not self.parallel.is_main:  # the ranks hold the same state: rank 0 writes it
             return None
         # the stored config leaves out `out`: the run, not where it happens to live (a moved
         # run folder resumes the same)
         stored_config = {k: v for k, v in self.config.to_dict().items() if k != "out"}
-        return checkpoint.save_checkpoint(self.paths.checkpoint, self.G, self.D, self.opt_g,
-                                          self.opt_d, step=step, config=stored_config,
-                                          model_spec=self.model_spec, skipped_updates=skipped,
+        return checkpoint.save_checkpoint(path or self.paths.checkpoint, self.G, self.D,
+                                          self.opt_g, self.opt_d, step=step,
+                                          config=stored_config, model_spec=self.model_spec,
+                                          skipped_updates=skipped,
                                           data_fingerprint=self.dataset.fingerprint,
-                                          G_ema=self.G_ema)
+                                          G_ema=self.G_ema, best=best)
 
 
 def setup(config, resume=None, progress=False):
@@ -348,10 +359,14 @@ def build_run(config, resume, progress, parallel):
                parallel)
 
 
-def periodic_actions(config):
-    """The run's actions in the order they run after a step (see minigan/extensions.py)."""
+def periodic_actions(run):
+    """The run's actions in the order they run after a step (see minigan/extensions.py);
+    BestSnapshot right after Evaluate, so that the log line carries the best so far."""
+    config = run.config
     evaluate = Evaluate(config.eval_every)
-    actions = [evaluate, LogMetrics(config.log_every, also=[evaluate]),
+    best = best_snapshot(evaluate, run.dataset.kind)
+    best.restore(run)
+    actions = [evaluate, best, LogMetrics(config.log_every, also=[evaluate]),
                SampleGrid(config.sample_every)]
     if config.tensorboard:  # writes what LogMetrics and SampleGrid made at this step
         actions.append(TensorBoard(config.log_every, config.sample_every))
@@ -455,7 +470,7 @@ def train(config, progress=True, resume=None):
     updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config, run.method,
                          run.parallel)
     progress = progress and run.parallel.is_main  # rank 0 alone shows the progress bar
-    return Trainer(run, updater, periodic_actions(run.config), progress).train()
+    return Trainer(run, updater, periodic_actions(run), progress).train()
 
 
 def summarise(step, start, steps, seconds, paths, skipped):

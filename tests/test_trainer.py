@@ -34,7 +34,7 @@ def test_an_extra_action_sees_each_logged_line(tmp_path):
                             out=str(tmp_path)))
     updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config, run.method)
     recorder = Recorder(2)
-    Trainer(run, updater, periodic_actions(run.config) + [recorder], progress=False).train()
+    Trainer(run, updater, periodic_actions(run) + [recorder], progress=False).train()
     assert [line["step"] for line in recorder.lines] == [2, 4]
     assert {"loss_d", "loss_g", "d_real", "d_fake"} <= set(recorder.lines[0])
 

@@ -1,6 +1,6 @@
 """python -m benchmarks.recipes NAME [--seeds 0 1 2] [--report benchmarks/QUALITY.md]
 
-Reruns a recipe (minigan/recipes.py) as a user would, `minigan train --recipe NAME --seed S
+Reruns a recipe (minigan/training/recipes.py) as a user would, `minigan train --recipe NAME --seed S
 --threads 1`, once per seed, each in its own process, and scores its checkpoints as users
 score them, `minigan eval` (2,500 samples, noise seed 0): best.npz (the best by the run's
 own evaluation, when the recipe evaluates) and last.npz. The CPU time of each training
@@ -72,7 +72,7 @@ def score(path, env):
     result = minigan("eval", "--checkpoint", path, env=env)
     if result.returncode != 0:
         raise SystemExit(f"minigan eval failed: {result.stderr[-2000:]}")
-    from minigan.checkpoint import read_checkpoint  # noqa: PLC0415 - after the children
+    from minigan.store.checkpoint import read_checkpoint  # noqa: PLC0415 - after the children
 
     scores = json.loads(result.stdout.strip().splitlines()[-1])
     kept = {k: v for k, v in scores.items() if k in SCORES or k.startswith("label_accuracy_")}
@@ -139,7 +139,7 @@ def summary(records):
 
 def section(name, records):
     """The markdown of one recipe's runs: a row per seed and the mean (range) line."""
-    from minigan.recipes import RECIPES  # noqa: PLC0415
+    from minigan.training.recipes import RECIPES  # noqa: PLC0415
 
     recipe = RECIPES[name]
     flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in recipe.settings.items())
@@ -167,7 +167,7 @@ def section(name, records):
 
 
 def readme_table(records_by_name):
-    from minigan.recipes import RECIPES  # noqa: PLC0415
+    from minigan.training.recipes import RECIPES  # noqa: PLC0415
 
     lines = ["| recipe | what it trains | measured (`minigan eval`) | CPU (one core) |",
              "| --- | --- | --- | --- |"]

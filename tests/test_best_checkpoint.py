@@ -7,12 +7,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from minigan import cli
-from minigan.checkpoint import read_checkpoint, save_checkpoint
-from minigan.extensions import evaluate
-from minigan.sampling import generator_from_checkpoint
-from minigan.train import TrainConfig, setup, train
-from minigan.triggers import MaxValueTrigger, MinValueTrigger, best_value_trigger
+from minigan.cli import main as cli
+from minigan.evaluation.sampling import generator_from_checkpoint
+from minigan.store.checkpoint import read_checkpoint, save_checkpoint
+from minigan.training.extensions import evaluate
+from minigan.training.train import TrainConfig, setup, train
+from minigan.training.triggers import MaxValueTrigger, MinValueTrigger, best_value_trigger
 
 
 # ---------------------------------------------------------------- the triggers alone

@@ -1,13 +1,13 @@
-"""Recipes (minigan/recipes.py, `minigan train --recipe`, `minigan recipes`): each is a
+"""Recipes (minigan/training/recipes.py, `minigan train --recipe`, `minigan recipes`): each is a
 valid configuration, flags beside one override it and are recorded, resume and eval know."""
 import dataclasses
 
 import pytest
 
-from minigan import cli
-from minigan.checkpoint import read_checkpoint
-from minigan.recipes import RECIPES, listing, overrides, recipe_config
-from minigan.train import TrainConfig
+from minigan.cli import main as cli
+from minigan.store.checkpoint import read_checkpoint
+from minigan.training.recipes import RECIPES, listing, overrides, recipe_config
+from minigan.training.train import TrainConfig
 
 REQUIRED = {"default", "wgan-gp", "wgan-gp-dcgan", "r1", "projection", "acgan", "ring8",
             "grid25", "digits", "digits-conditional"}

@@ -41,9 +41,9 @@ import zlib
 
 import numpy as np
 
-from . import creation
+from .. import creation
 from .atomic import atomic_write, reason
-from .tensor import is_finite_number
+from ..tensor import is_finite_number
 
 FORMAT_VERSION = 1
 ZIP_SIGNATURE = b"PK\x03\x04"  # how every zip file, and so every .npz, begins
@@ -84,7 +84,7 @@ def save_checkpoint(path, G, D, opt_g, opt_d, *, step, config, model_spec, skipp
 
     data_fingerprint: a folder: dataset's data.fingerprint, checked when the run resumes.
     G_ema: the EMA copy of G (--ema), saved under G_ema/. best: the best-value trigger's
-    state (best.npz, minigan/best_snapshot.py), saved as meta/best."""
+    state (best.npz, minigan/training/best_snapshot.py), saved as meta/best."""
     arrays = {f"G/{k}": v for k, v in G.state_dict().items()}
     arrays.update({f"D/{k}": v for k, v in D.state_dict().items()})
     if G_ema is not None:
@@ -511,13 +511,13 @@ MODEL_FIELDS = {
 
 
 def conditionings():
-    from .methods.conditioning import CONDITIONINGS  # noqa: PLC0415 - as model_names
+    from ..methods.conditioning import CONDITIONINGS  # noqa: PLC0415 - as model_names
 
     return CONDITIONINGS
 
 
 def model_names():
-    from .models import MODELS  # noqa: PLC0415 - the models import nn
+    from ..models import MODELS  # noqa: PLC0415 - the models import nn
 
     return MODELS
 

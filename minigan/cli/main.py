@@ -4,7 +4,7 @@
                    [--resume PATH]
     minigan sample --checkpoint PATH [--n N] [--seed N] [--label L] [--device D] --out FILE
     minigan eval   --checkpoint PATH [--n N] [--seed N]
-    minigan recipes                  (the named configurations: minigan/recipes.py)
+    minigan recipes                  (the named configurations: minigan/training/recipes.py)
 
 A user's mistake (an unknown name, a missing file, an unusable checkpoint, "cuda" without
 a GPU, a bad number) ends with one line on stderr, "minigan: error: ...", and exit status
@@ -36,16 +36,19 @@ import traceback
 
 import numpy as np
 
-from . import atomic, checkpoint, data, distributed, recipes
-from .backend import DeviceError
-from .checkpoint import CheckpointError
-from .methods import CONDITIONINGS, LOSSES
-from .recipes import RECIPES, recipe_config
-from .sampling import draw_samples, generator_from_checkpoint, save_picture
-from .threads import set_num_threads
-from .train import (DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS, RESUME_OVERRIDES,
-                    NonFiniteLossError, TrainConfig, TrainingInterrupted, config_for_resume,
-                    train)
+from .. import distributed
+from ..backend import DeviceError
+from ..data import datasets as data
+from ..evaluation.sampling import draw_samples, generator_from_checkpoint, save_picture
+from ..methods import CONDITIONINGS, LOSSES
+from ..store import atomic, checkpoint
+from ..store.checkpoint import CheckpointError
+from ..threads import set_num_threads
+from ..training import recipes
+from ..training.recipes import RECIPES, recipe_config
+from ..training.train import (DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS, RESUME_OVERRIDES,
+                              NonFiniteLossError, TrainConfig, TrainingInterrupted,
+                              config_for_resume, train)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 DEFAULT_SAMPLES = 64
@@ -330,7 +333,7 @@ def run_eval(args):
               f"{overrides_note(ckpt.config)}, step {ckpt.step}", file=sys.stderr)
     samples, labels = draw_samples(G, args.n, args.seed, args.device)
     kind, dataset = ckpt.model_spec.get("data_kind"), ckpt.config.get("dataset")
-    from . import metrics  # noqa: PLC0415 - loads the digit classifier only when eval runs
+    from ..evaluation import metrics  # noqa: PLC0415 - loads the classifier only when eval runs
 
     scores = metrics.evaluate_samples(samples, kind, dataset, labels=labels)
     print(json.dumps({k: json_number(v) for k, v in scores.items()}))
@@ -423,5 +426,5 @@ def is_main_process():
 
 startup.end()
 
-if __name__ == "__main__":  # python -m minigan.cli
+if __name__ == "__main__":  # python -m minigan.cli.main
     sys.exit(main())

@@ -25,17 +25,19 @@ import time
 
 import numpy as np
 
-from . import backend, checkpoint, data
+from .. import backend
+from ..data import datasets as data
+from ..evaluation.sampling import build_models, fixed_batch
+from ..methods import build_method, check_method_settings, uses_penalty
+from ..optim import Adam
+from ..parallel.data_parallel import SingleProcess, data_parallel
+from ..store import checkpoint
+from ..store.run_folder import (DeferredInterrupt, FirstBadStep, NonFiniteLossError, RunFiles,
+                                TrainingInterrupted, default_out, interrupted, write_failed)
+from ..tensor import is_finite_number
 from .best_snapshot import best_snapshot
-from .data_parallel import SingleProcess, data_parallel
 from .extensions import Evaluate, LogMetrics, SampleGrid, Snapshot, log_line
-from .methods import build_method, check_method_settings, uses_penalty
-from .optim import Adam
 from .recipes import RECIPES
-from .runs import (DeferredInterrupt, FirstBadStep, NonFiniteLossError, RunFiles,
-                   TrainingInterrupted, default_out, interrupted, write_failed)
-from .sampling import build_models, fixed_batch
-from .tensor import is_finite_number
 from .tensorboard import TensorBoard, summary_writer_class
 from .updater import GANUpdater, RealBatches
 
@@ -99,7 +101,7 @@ class TrainConfig:
     lr_d: float | None = None  # D's learning rate (TTUR); None: lr
     lr_g: float | None = None  # G's learning rate; None: lr
     conditioning: str = "concat"  # cmlp/cdcgan: concat, acgan or projection (methods/)
-    # the recipe the run was made from (minigan/recipes.py: recipe_config applies it); a
+    # the recipe the run was made from (minigan/training/recipes.py: recipe_config applies it); a
     # record, so that resume and eval can tell what differs from the recipe
     recipe: str | None = None
 
@@ -112,7 +114,7 @@ class TrainConfig:
 
     def validate(self):
         """Raise ValueError (or DeviceError for an unusable device) for a bad setting."""
-        from .models import MODELS  # noqa: PLC0415 - models import nn, which is heavy-ish
+        from ..models import MODELS  # noqa: PLC0415 - models import nn, which is heavy-ish
 
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r}: choose one of {', '.join(MODELS)}")
@@ -154,7 +156,7 @@ class TrainConfig:
 
     def check_model_fits_data(self):
         """The combinations build_gan and load_dataset would refuse, refused before any work."""
-        from .models.dcgan import dcgan_stages  # noqa: PLC0415
+        from ..models.dcgan import dcgan_stages  # noqa: PLC0415
 
         points = self.dataset in POINT_DATASETS
         if points and self.model != "mlp":
@@ -293,7 +295,7 @@ class Run:
 
     def save(self, step, skipped, path=None, best=None):
         """The run's state at `step` to `path` (default: checkpoints/last.npz); best: the
-        best-value trigger's state, stored with best.npz (minigan/best_snapshot.py)."""
+        best-value trigger's state, stored with best.npz (minigan/training/best_snapshot.py)."""
         if not self.parallel.is_main:  # the ranks hold the same state: rank 0 writes it
             return None
         # the stored config leaves out `out`: the run, not where it happens to live (a moved

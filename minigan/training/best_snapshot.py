@@ -1,7 +1,7 @@
 """The best checkpoint: checkpoints/best.npz follows the run's best evaluation score.
 
 BestSnapshot runs right after each evaluation (--eval-every), before the log line and
-last.npz are written. When its trigger (minigan/triggers.py: the Frechet distance on the
+last.npz are written. When its trigger (minigan/training/triggers.py: the Frechet distance on the
 digits, the share of samples near a mode on the 2-D mixtures) fires, the run's whole state
 is written to best.npz, atomically as every checkpoint, with the best value, its key and
 its step under meta/best; the log line gets the best so far (e.g. best_frechet_distance).
@@ -12,7 +12,7 @@ best.npz is only ever replaced by a better checkpoint. best.npz is a full checkp
 """
 import os
 
-from . import checkpoint
+from ..store import checkpoint
 from .extensions import PeriodicAction
 from .triggers import best_value_trigger
 

@@ -174,7 +174,7 @@ def readme_table(records_by_name):
     for name, recipe in RECIPES.items():
         records = records_by_name.get(name)
         measured = (f"{len(records)} seeds, mean (min-max): {summary(records)}" if records
-                    else f"{recipe.measured}; CPU {recipe.cpu}")
+                    else recipe.measured)
         lines.append(f"| `{name}` | {recipe.summary} | {measured} | {recipe.cpu} |")
     return "\n".join(lines) + "\n"
 

@@ -159,3 +159,17 @@ def test_a_malformed_best_record_is_refused(points_run, tmp_path):
                     config=run.config.to_dict(), model_spec=run.model_spec, best=bad)
     with pytest.raises(ValueError, match="meta/best is not a best-value record"):
         read_checkpoint(tmp_path / "b.npz")
+
+
+def test_evaluation_and_the_best_checkpoint_change_no_step_of_training(tmp_path):
+    """A run with --eval-every trains bit for bit as the same run without it (the recipes'
+    figures from runs without evaluation hold for the recipes that evaluate)."""
+    config = {**POINTS, "steps": 20}
+    train(TrainConfig(out=str(tmp_path / "with"), **config), progress=False)
+    train(TrainConfig(out=str(tmp_path / "without"), **{**config, "eval_every": 0}),
+          progress=False)
+    with_eval = read_checkpoint(tmp_path / "with").arrays
+    without = read_checkpoint(tmp_path / "without").arrays
+    for key in with_eval:
+        if key.startswith(("G/", "D/", "optG/state", "optD/state")):
+            np.testing.assert_array_equal(with_eval[key], without[key], err_msg=key)

@@ -1,6 +1,7 @@
 """Recipes (minigan/training/recipes.py, `minigan train --recipe`, `minigan recipes`): each is a
 valid configuration, flags beside one override it and are recorded, resume and eval know."""
 import dataclasses
+import json
 
 import pytest
 
@@ -96,3 +97,33 @@ def test_eval_names_the_recipe_and_its_overrides(recipe_run, capsys):
     assert cli.main(["eval", "--checkpoint", str(recipe_run), "--n", "50"]) == 0
     err = capsys.readouterr().err
     assert "a run of recipe ring8 (overridden: --steps" in err
+
+
+def test_the_recipe_benchmark_reruns_scores_and_reports(tmp_path):
+    """benchmarks/recipes.py end to end on a shortened ring8 recipe, two seeds."""
+    from benchmarks import recipes as bench
+
+    runs, records = tmp_path / "runs", tmp_path / "runs.jsonl"
+    report, readme = tmp_path / "QUALITY.md", tmp_path / "README.md"
+    report.write_text("# before\n")
+    readme.write_text("intro\n<!-- recipes-table -->\nold\n<!-- /recipes-table -->\nend\n")
+    assert bench.main(["ring8", "--seeds", "0", "1", "--runs", str(runs), "--json",
+                       str(records), "--report", str(report), "--readme", str(readme), "--",
+                       "--steps", "20", "--eval-every", "10", "--batch-size", "32"]) == 0
+    lines = [json.loads(line) for line in open(records)]
+    assert [r["seed"] for r in lines] == [0, 1]
+    for r in lines:
+        assert r["cpu_s"] > 0 and r["extra"] == ["--steps", "20", "--eval-every", "10",
+                                                 "--batch-size", "32"]
+        assert r["last"]["step"] == 20 and r["best"]["step"] in (10, 20)
+        assert r["best"]["high_quality"] == pytest.approx(
+            max(p["high_quality"] for p in r["curve"]), abs=0.05)  # other noise than eval's
+    text = report.read_text()
+    assert text.startswith("# before\n") and "<!-- recipe:ring8 -->" in text
+    assert "| 0 |" in text and "| 1 |" in text and "Over the seeds" in text
+    bench.main(["ring8", "--seeds", "0", "1", "--json", str(records), "--report", str(report),
+                "--no-train"])
+    assert report.read_text().count("<!-- recipe:ring8 -->") == 1  # rewritten, not added
+    table = readme.read_text()
+    assert "old" not in table and table.endswith("end\n") and "| `digits` |" in table
+    assert "2 seeds, mean (min-max)" in table

@@ -8,6 +8,8 @@ it, writes them into the same metrics.jsonl line and leaves the line in
 `trainer.observation["line"]` for any later action (a TensorBoard writer, say).
 
     Evaluate      minigan.metrics scores of fresh samples        every --eval-every steps
+    BestSnapshot  checkpoints/best.npz on a new best score       after each evaluation
+                  (best_snapshot.py, with its trigger in triggers.py)
     LogMetrics    a metrics.jsonl line, the progress bar's text  every --log-every steps
     SampleGrid    a picture from the run's fixed noise           every --sample-every steps
     Snapshot      the checkpoint (checkpoints/last.npz)          every --checkpoint-every steps

@@ -10,9 +10,10 @@ import pytest
 from minigan.cli import main as cli
 from minigan.evaluation.sampling import generator_from_checkpoint
 from minigan.store.checkpoint import read_checkpoint, save_checkpoint
-from minigan.training.extensions import evaluate
-from minigan.training.train import TrainConfig, setup, train
-from minigan.training.triggers import MaxValueTrigger, MinValueTrigger, best_value_trigger
+from minigan.training import TrainConfig, setup, train
+from minigan.training.extensions.best_snapshot import best_value_trigger
+from minigan.training.extensions.evaluate import evaluate
+from minigan.training.triggers import MaxValueTrigger, MinValueTrigger
 
 
 # ---------------------------------------------------------------- the triggers alone

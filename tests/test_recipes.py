@@ -8,7 +8,7 @@ import pytest
 from minigan.cli import main as cli
 from minigan.store.checkpoint import read_checkpoint
 from minigan.training.recipes import RECIPES, listing, overrides, recipe_config
-from minigan.training.train import TrainConfig
+from minigan.training import TrainConfig
 
 REQUIRED = {"default", "wgan-gp", "wgan-gp-dcgan", "r1", "projection", "acgan", "ring8",
             "grid25", "digits", "digits-conditional"}

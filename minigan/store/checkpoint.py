@@ -84,7 +84,7 @@ def save_checkpoint(path, G, D, opt_g, opt_d, *, step, config, model_spec, skipp
 
     data_fingerprint: a folder: dataset's data.fingerprint, checked when the run resumes.
     G_ema: the EMA copy of G (--ema), saved under G_ema/. best: the best-value trigger's
-    state (best.npz, minigan/training/best_snapshot.py), saved as meta/best."""
+    state (best.npz, minigan/training/extensions/best_snapshot.py), saved as meta/best."""
     arrays = {f"G/{k}": v for k, v in G.state_dict().items()}
     arrays.update({f"D/{k}": v for k, v in D.state_dict().items()})
     if G_ema is not None:

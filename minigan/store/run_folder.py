@@ -4,7 +4,8 @@
     DIR/samples/step_NNNNNN.png   a grid (or scatter plot) from the run's fixed noise
     DIR/samples.gif, DIR/losses.png   made from those at the end
     DIR/checkpoints/last.npz   see checkpoint.py
-    DIR/checkpoints/best.npz   the best evaluation so far (--eval-every; training/best_snapshot.py)
+    DIR/checkpoints/best.npz   the best evaluation so far (--eval-every;
+                               training/extensions/best_snapshot.py)
     DIR/.minigan.lock          "PID HOST" of the run writing DIR, while it runs
 
 Ctrl-C (SIGINT) and SIGTERM (what `kill`, a job scheduler or a container stop sends) are

@@ -83,7 +83,7 @@ RECIPES = {r.name: r for r in [
 def recipe_config(name, **flags):
     """The TrainConfig of recipe `name` with `flags` (TrainConfig fields) overriding it;
     the run records the recipe's name."""
-    from .train import TrainConfig  # noqa: PLC0415 - train imports the models
+    from .config import TrainConfig  # noqa: PLC0415 - config imports this registry
 
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}: choose one of {', '.join(RECIPES)}")

@@ -1,14 +1,42 @@
-"""Best-value triggers (Chainer's MaxValueTrigger and MinValueTrigger).
+"""When an extension runs (Chainer's triggers), apart from what it does.
 
-A trigger watches one key of the observations a step reports (an evaluation's scores) and
-fires when the value beats the best seen so far: higher for MaxValueTrigger (the share of
-2-D samples near a mode), lower for MinValueTrigger (the Frechet distance). `best` and
-`step` say what it holds; `state()` and `restore()` carry them across a resumed run, so
-that what was kept before the interruption is only ever replaced by something better.
+A trigger is asked after every step: `trigger(step, is_last)` -> whether to run now.
+
+    IntervalTrigger(every)  every `every` steps and at the run's last step; never when 0
+    AnyOf(*triggers)        when any of them is due (the log line is also written when an
+                            evaluation reports into it)
+
+A best-value trigger (Chainer's MaxValueTrigger and MinValueTrigger) is asked with what a
+step reported instead: `trigger(observation, step)` -> whether observation[key] beats the
+best value seen so far (higher for MaxValueTrigger, the share of 2-D samples near a mode;
+lower for MinValueTrigger, the Frechet distance). `best` and `step` say what it holds;
+`state()` and `restore()` carry them across a resumed run, so that what was kept before an
+interruption is only ever replaced by something better (extensions/best_snapshot.py).
 """
 import math
 
-__all__ = ["BestValueTrigger", "MaxValueTrigger", "MinValueTrigger", "best_value_trigger"]
+
+class IntervalTrigger:
+    """Due every `every` steps (never when every is 0) and at the run's last step."""
+
+    def __init__(self, every):
+        self.every = every
+
+    def __call__(self, step, is_last):
+        return self.every > 0 and (step % self.every == 0 or is_last)
+
+
+class AnyOf:
+    """Due when any of `triggers` is."""
+
+    def __init__(self, *triggers):
+        self.triggers = triggers
+
+    def __call__(self, step, is_last):
+        return any(trigger(step, is_last) for trigger in self.triggers)
+
+
+EVERY_STEP = IntervalTrigger(1)
 
 
 class BestValueTrigger:
@@ -57,13 +85,3 @@ class MinValueTrigger(BestValueTrigger):
 
     def better(self, new, old):
         return new < old
-
-
-def best_value_trigger(kind):
-    """The trigger of a run's best checkpoint by its data kind: the share of samples near
-    a mode for the 2-D mixtures (higher is better), the Frechet distance of the digit
-    classifier's features for images (lower is better; other image datasets have no
-    classifier, so their scores never hold the key and the trigger never fires)."""
-    if kind == "points":
-        return MaxValueTrigger("high_quality")
-    return MinValueTrigger("frechet_distance")

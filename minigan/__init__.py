@@ -13,10 +13,11 @@ notebooks/ come first). Where an op has a fast path, its textbook twin comes fir
 from . import startup
 
 startup.begin()  # until the imports below are done: a Ctrl-C is one line
-from . import autograd, cuda, nn, optim  # noqa: E402
+from . import autograd, cuda, nn, optim, utils  # noqa: E402
 from .autograd import is_grad_enabled, no_grad
 from .backend import DeviceError, Generator, manual_seed
 from .creation import ones, rand, randn, tensor, zeros
+from .serialization import load, save
 from .gradcheck import directional_gradcheck, gradcheck, gradgradcheck
 from .tensor import Tensor, cat, float32, float64
 from .threads import get_num_threads, set_num_threads
@@ -26,6 +27,6 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "rand", "cat", "no_grad",
            "is_grad_enabled", "manual_seed", "Generator", "DeviceError", "cuda", "gradcheck",
            "gradgradcheck", "directional_gradcheck", "autograd", "float32", "float64",
-           "set_num_threads", "get_num_threads"]
+           "set_num_threads", "get_num_threads", "utils", "save", "load"]
 
 startup.end()

@@ -1,0 +1,109 @@
+"""`python -m minigan.compat [--bundled-digits] SCRIPT [ARGS]`: run a PyTorch script on minigan.
+
+The script runs as `python SCRIPT ARGS` would run it (as __main__, its folder first on
+sys.path, sys.argv[0] its path) with `import torch` and `import torchvision` answered by
+minigan (aliases.py). Where the script reaches for something PyTorch has and minigan does
+not (a module, a function, a Tensor method, a keyword argument), the run ends with one
+line on stderr naming the PyTorch API and the script's line, `FILE:LINE: ...`, and exit
+status 1. Any other exception is the script's own and shows its usual traceback.
+"""
+import argparse
+import os
+import runpy
+import sys
+import traceback
+
+import minigan
+
+from . import aliases
+
+MINIGAN_DIR = os.path.dirname(os.path.abspath(minigan.__file__))
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m minigan.compat",
+        description="Run a PyTorch script on minigan: `import torch` and `import torchvision` "
+                    "resolve to minigan and its torchvision subset.")
+    parser.add_argument("--bundled-digits", action="store_true",
+                        help="torchvision's MNIST without a local copy gives minigan's bundled "
+                             "5,000 digits instead of downloading")
+    parser.add_argument("script", help="the PyTorch script to run")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    options = parse(sys.argv[1:] if argv is None else argv)
+    script = os.path.abspath(options.script)
+    if not os.path.isfile(script):
+        print(f"python -m minigan.compat: no such script: {options.script}", file=sys.stderr)
+        return 2
+    from .torchvision import datasets
+    datasets.BUNDLED_DIGITS = options.bundled_digits
+    aliases.install()
+    sys.argv = [options.script] + options.args
+    sys.path.insert(0, os.path.dirname(script))
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except SystemExit:
+        raise
+    except BaseException as error:  # noqa: B036 (KeyboardInterrupt: the usual traceback)
+        line = explain(error)
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
+        return 1
+    return 0
+
+
+def explain(error):
+    """One line `FILE:LINE: what PyTorch API minigan lacks` for an error that is about
+    minigan's coverage of PyTorch, else None (the script's own error)."""
+    where = script_line(error.__traceback__)
+    if isinstance(error, (aliases.Unsupported, aliases.UnsupportedModule,
+                          aliases.CompatError)):
+        return f"{where}: {error}"
+    if isinstance(error, AttributeError) and error.obj is not None:
+        api = pytorch_name(error.obj, error.name)
+        if api is not None:
+            return f"{where}: {api} is a PyTorch API that minigan does not have"
+    if isinstance(error, TypeError) and "unexpected keyword argument" in str(error) \
+            and _raised_by_call_from_script(error.__traceback__):
+        return f"{where}: {error} (a PyTorch argument that minigan does not have)"
+    return None
+
+
+def pytorch_name(obj, attr):
+    """What the script asked for, as PyTorch names it (`torch.Tensor.attr`), when `obj` is
+    minigan's (a Tensor, a Module, an optimizer, ...); None for the script's own objects."""
+    if isinstance(obj, minigan.Tensor):
+        return f"torch.Tensor.{attr}"
+    if isinstance(obj, minigan.nn.Module):  # the script's subclass too: name what it lacks
+        return f"torch.nn.Module.{attr} (or an attribute the script never set)"
+    cls = type(obj)
+    if cls.__module__ == "minigan" or cls.__module__.startswith("minigan."):
+        module = cls.__module__.replace("minigan.compat.", "").replace("minigan", "torch", 1)
+        return f"{module.rsplit('.', 1)[0]}.{cls.__name__}.{attr}"
+    return None
+
+
+def script_line(tb):
+    """`FILE:LINE` of the innermost frame of the traceback that is not minigan's code or
+    Python's import machinery: the line of the script (or of its helper modules)."""
+    found = "<script>"
+    for frame, lineno in traceback.walk_tb(tb):
+        filename = frame.f_code.co_filename
+        if filename.startswith("<") or os.path.abspath(filename).startswith(MINIGAN_DIR) \
+                or filename == runpy.__file__:
+            continue
+        found = f"{os.path.relpath(filename)}:{lineno}"
+    return found
+
+
+def _raised_by_call_from_script(tb):
+    """True when the innermost frame is the script's: the call itself failed to bind its
+    arguments, rather than failing somewhere inside minigan."""
+    frames = list(traceback.walk_tb(tb))
+    filename = frames[-1][0].f_code.co_filename
+    return not filename.startswith("<") and not os.path.abspath(filename).startswith(MINIGAN_DIR)

@@ -9,6 +9,7 @@ status 1. Any other exception is the script's own and shows its usual traceback.
 """
 import argparse
 import os
+import re
 import runpy
 import sys
 import traceback
@@ -16,6 +17,8 @@ import traceback
 import minigan
 
 from . import aliases
+
+IMPORT_NAME = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 
 MINIGAN_DIR = os.path.dirname(os.path.abspath(minigan.__file__))
 
@@ -64,6 +67,10 @@ def explain(error):
     if isinstance(error, (aliases.Unsupported, aliases.UnsupportedModule,
                           aliases.CompatError)):
         return f"{where}: {error}"
+    imported = IMPORT_NAME.match(str(error)) if isinstance(error, ImportError) else None
+    if imported and aliases.minigan_name(imported.group(2)) is not None:  # from torch import X
+        api = f"{imported.group(2)}.{imported.group(1)}"
+        return f"{where}: {api} is a PyTorch API that minigan does not have"
     if isinstance(error, AttributeError) and error.obj is not None:
         api = pytorch_name(error.obj, error.name)
         if api is not None:
@@ -97,7 +104,8 @@ def script_line(tb):
         if filename.startswith("<") or os.path.abspath(filename).startswith(MINIGAN_DIR) \
                 or filename == runpy.__file__:
             continue
-        found = f"{os.path.relpath(filename)}:{lineno}"
+        relative = os.path.relpath(filename)
+        found = f"{filename if relative.startswith('..') else relative}:{lineno}"
     return found
 
 

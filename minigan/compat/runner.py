@@ -48,7 +48,7 @@ def main(argv=None):
     sys.argv = [options.script] + options.args
     sys.path.insert(0, os.path.dirname(script))
     try:
-        runpy.run_path(script, run_name="__main__")
+        runpy.run_path(options.script, run_name="__main__")  # argv[0] as typed, as python
     except SystemExit:
         raise
     except BaseException as error:  # noqa: B036 (KeyboardInterrupt: the usual traceback)

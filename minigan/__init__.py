@@ -10,17 +10,32 @@ notebooks/ come first). Where an op has a fast path, its textbook twin comes fir
     nn/ -> textbook/adam.py -> optim/ -> gradcheck.py -> theory.py
     models/ (mlp_gan.py, dcgan.py) -> updater.py -> train.py, extensions.py -> methods/
 """
+import numpy as _np
+
 from . import startup
 
 startup.begin()  # until the imports below are done: a Ctrl-C is one line
-from . import autograd, cuda, nn, optim, utils  # noqa: E402
-from .autograd import is_grad_enabled, no_grad
+from . import autograd, backends, cuda, nn, optim, utils  # noqa: E402
+from .autograd import is_grad_enabled, no_grad, set_grad_enabled
 from .backend import DeviceError, Generator, manual_seed
 from .creation import ones, rand, randn, tensor, zeros
+from .devices import device
 from .serialization import load, save
+from .functions import (abs, add, arange, argmax, clamp, clip, div, empty, empty_like, exp,
+                        eye, flatten, from_numpy, full, full_like, is_tensor, linspace, log,
+                        matmul, max, mean, mm, mul, norm, normal, numel, ones_like, permute,
+                        pow, rand_like, randint, randn_like, relu, reshape, set_default_dtype,
+                        sigmoid, sqrt, squeeze, stack, std, sub, sum, tanh, transpose,
+                        unsqueeze, var, where, zeros_like)
 from .gradcheck import directional_gradcheck, gradcheck, gradgradcheck
-from .tensor import Tensor, cat, float32, float64
+from .legacy import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor)
+from .tensor import Size, Tensor, cat, float32, float64
 from .threads import get_num_threads, set_num_threads
+
+# dtypes under PyTorch's names: NumPy's types, as minigan.float32 is (one dtype system)
+float, double = float32, float64  # noqa: A001 - torch.float, torch.double
+int64 = long = _np.int64
+int32, int16, int8, uint8, bool = _np.int32, _np.int16, _np.int8, _np.uint8, _np.bool_  # noqa: A001
 
 __version__ = "0.1.0"
 

@@ -115,7 +115,8 @@ def check_header(data, name):
     """The JSON header of the safetensors bytes `data`, checked against their size: every
     tensor a known dtype, its shape's bytes its range's, every range inside the file.
     A pickled PyTorch file (a zip, or a pickle stream) is refused in one line."""
-    if data[:4] == b"PK\x03\x04" or data[:1] == b"\x80":
+    looks_safe = data[8:9] == b"{"  # a header length, then the JSON header's "{"
+    if not looks_safe and (data[:4] == b"PK\x03\x04" or data[:1] == b"\x80"):
         raise ValueError(f"load: {name} is a pickled PyTorch file (torch.save); minigan never "
                          f"unpickles (a pickle can run code). Save it as safetensors in "
                          f"PyTorch: safetensors.torch.save_file(model.state_dict(), "

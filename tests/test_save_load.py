@@ -109,6 +109,20 @@ def test_a_pickle_is_never_unpickled(tmp_path, capsys):
     assert "UNPICKLED" not in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("key", ["w", "w" * 90])
+def test_a_header_length_that_starts_like_a_pickle_still_loads(tmp_path, key):
+    """A header of 128 + 256k bytes begins the file with 0x80, pickle's first byte."""
+    for pad in range(256):
+        obj = {key: minigan.ones(1), "pad": "x" * pad}
+        buffer = io.BytesIO()
+        minigan.save(obj, buffer)
+        if buffer.getvalue()[:1] == b"\x80":
+            break
+    assert buffer.getvalue()[:1] == b"\x80"
+    buffer.seek(0)
+    assert minigan.load(buffer)["pad"] == obj["pad"]
+
+
 def _file(header, body=b""):
     raw = header if isinstance(header, bytes) else __import__("json").dumps(header).encode()
     return struct.pack("<Q", len(raw)) + raw + body

@@ -173,3 +173,32 @@ def test_without_safetensors_the_error_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
     with pytest.raises(ImportError, match=r"minigan\[safetensors\]"):
         minigan.save({"a": minigan.ones(1)}, tmp_path / "x.safetensors")
+
+
+def test_a_training_checkpoint_with_optimizer_state_resumes_exactly(tmp_path):
+    """torch.save({"epoch", "model", "optimizer"}) as tutorials write it: the resumed step
+    equals the uninterrupted one."""
+    def setup():
+        minigan.manual_seed(0)
+        model = nn.Linear(3, 2)
+        return model, minigan.optim.Adam(model.parameters(), lr=0.1)
+
+    def step(model, optimizer, seed):
+        minigan.manual_seed(seed)
+        optimizer.zero_grad()
+        model(minigan.randn(4, 3)).pow(2).sum().backward()
+        optimizer.step()
+
+    model, optimizer = setup()
+    step(model, optimizer, 1)
+    minigan.save({"epoch": 1, "model_state_dict": model.state_dict(),
+                  "optimizer_state_dict": optimizer.state_dict()}, tmp_path / "ckpt.pth")
+    step(model, optimizer, 2)
+    resumed, resumed_optimizer = setup()
+    checkpoint = minigan.load(tmp_path / "ckpt.pth")
+    resumed.load_state_dict(checkpoint["model_state_dict"])
+    resumed_optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+    assert checkpoint["epoch"] == 1
+    step(resumed, resumed_optimizer, 2)
+    for a, b in zip(resumed.parameters(), model.parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -48,7 +48,7 @@ def save(obj, f):
     if hasattr(f, "write"):
         f.write(data)
         return
-    from .atomic import atomic_write
+    from .store.atomic import atomic_write
     with atomic_write(os.fspath(f)) as out:
         out.write(data)
 

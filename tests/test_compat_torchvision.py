@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 import minigan
-from minigan import data as minigan_data
+from minigan.data import datasets as minigan_data
 from minigan.compat import CompatError
 from minigan.compat.torchvision import datasets, transforms, utils
 

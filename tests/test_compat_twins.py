@@ -15,7 +15,6 @@ from PIL import Image
 
 import minigan
 from conftest import require_extra, require_torch
-from minigan import data
 
 SCRIPTS = os.path.join(os.path.dirname(__file__), "compat_scripts")
 ROOT = os.path.dirname(os.path.dirname(minigan.__file__))
@@ -43,7 +42,7 @@ CASES = {
 
 def _digits(folder, size):
     """The first N_IMAGES bundled digits, resized as transforms.Resize does, in [-1, 1]."""
-    with np.load(os.path.join(os.path.dirname(data.__file__), "assets", "mnist_5k.npz")) as npz:
+    with np.load(os.path.join(os.path.dirname(minigan.__file__), "assets", "mnist_5k.npz")) as npz:
         pixels, labels = npz["images"][:N_IMAGES], npz["labels"][:N_IMAGES]
     if size != 28:
         pixels = np.stack([np.asarray(Image.fromarray(p).resize((size, size),

@@ -28,7 +28,8 @@ def test_nested_structures_round_trip_with_their_types(tmp_path, device):
     obj = {"epoch": 3, "lr": 2.5e-4, "name": "dcgan", "done": False, "none": None,
            "G": {"w": minigan.randn(2, 3, dtype="float64", device=device),
                  "labels": minigan.tensor([1, 2, 3], device=device)},
-           "history": [1.5, minigan.ones(2, device=device)], "pair": (np.arange(3, dtype=np.int16), 7),
+           "history": [1.5, minigan.ones(2, device=device)],
+           "pair": (np.arange(3, dtype=np.int16), 7),
            0: {"step": 10, "exp_avg": minigan.zeros(2, device=device)}}
     minigan.save(obj, tmp_path / "x.safetensors")
     back = minigan.load(tmp_path / "x.safetensors", map_location=device)

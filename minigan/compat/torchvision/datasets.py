@@ -3,10 +3,10 @@
 Each sample is `(PIL image, int label)` passed through `transform` / `target_transform`,
 as torchvision gives it. MNIST and FashionMNIST read the IDX files from torchvision's
 layout under root (`root/MNIST/raw/train-images-idx3-ubyte[.gz]`, ...) or from minigan's
-own data folder (minigan.data.dataset_folder); without either, `download=True` downloads
-the training set through minigan.data.fetch (sha256-verified), and a failed download is
-one clear error. Under `python -m minigan.compat --bundled-digits`, an MNIST without a
-local copy is minigan's bundled 5,000 digits instead: no network.
+own data folder (minigan.data.datasets.dataset_folder); without either, `download=True`
+downloads the training set through minigan.data.datasets.fetch (sha256-verified), and a
+failed download is one clear error. Under `python -m minigan.compat --bundled-digits`, an
+MNIST without a local copy is minigan's bundled 5,000 digits instead: no network.
 """
 import os
 from importlib import resources
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ... import data as minigan_data
+from ...data import datasets as minigan_data
 from ...utils.data import Dataset
 from ..aliases import CompatError
 

@@ -3,13 +3,13 @@
 As torchvision: images are floats in [0, 1] (normalize=True first maps [min, max], or
 value_range, onto [0, 1]); make_grid puts nrow images per row with `padding` pixels of
 pad_value between them, repeating a gray channel into three. save_image writes the grid
-through minigan's image writer (minigan/images.py: atomic, pillow).
+through minigan's image writer (minigan/store/images.py: atomic, pillow).
 """
 import math
 
 import numpy as np
 
-from ... import images
+from ...store import images
 from ...tensor import Tensor
 
 

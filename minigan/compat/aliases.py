@@ -17,8 +17,6 @@ import types
 import minigan
 
 ROOTS = {"torch": "minigan", "torchvision": "minigan.compat.torchvision"}
-# torch names whose minigan module is elsewhere than the same path under minigan
-RENAMED = {}
 MARKER = "__minigan__"  # set on every facade: scripts and tests can tell which engine runs
 
 
@@ -47,8 +45,6 @@ def minigan_name(name):
     root, _, rest = name.partition(".")
     if root not in ROOTS:
         return None
-    if name in RENAMED:
-        return RENAMED[name]
     return ROOTS[root] + ("." + rest if rest else "")
 
 

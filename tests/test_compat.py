@@ -111,6 +111,20 @@ def test_the_scripts_own_errors_keep_their_traceback(tmp_path):
     assert "Traceback" in done.stderr and "ValueError: the script's own mistake" in done.stderr
 
 
+def test_a_bad_keyword_to_the_scripts_own_function_is_its_own_error(tmp_path):
+    done = run(tmp_path, """
+        import torch
+
+        def build(width):
+            return torch.nn.Linear(width, 1)
+
+        build(widht=3)
+    """)
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "unexpected keyword argument 'widht'" in done.stderr
+    assert "PyTorch argument" not in done.stderr
+
+
 def test_a_missing_script_is_one_line(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(minigan.__file__)))
     done = subprocess.run([sys.executable, "-m", "minigan.compat", "nope.py"], cwd=tmp_path,

@@ -12,6 +12,7 @@ import os
 import re
 import runpy
 import sys
+import sysconfig
 import traceback
 
 import minigan
@@ -20,7 +21,9 @@ from . import aliases
 
 IMPORT_NAME = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 
-MINIGAN_DIR = os.path.dirname(os.path.abspath(minigan.__file__))
+MINIGAN_DIR = os.path.dirname(os.path.abspath(minigan.__file__)) + os.sep
+LIBRARY_DIRS = tuple(os.path.abspath(sysconfig.get_paths()[key]) + os.sep
+                     for key in ("stdlib", "platstdlib", "purelib", "platlib"))
 
 
 def parse(argv):
@@ -76,7 +79,8 @@ def explain(error):
         if api is not None:
             return f"{where}: {api} is a PyTorch API that minigan does not have"
     if isinstance(error, TypeError) and "unexpected keyword argument" in str(error) \
-            and _raised_by_call_from_script(error.__traceback__):
+            and _raised_by_call_from_script(error.__traceback__) \
+            and _is_minigans(str(error).split("(")[0]):
         return f"{where}: {error} (a PyTorch argument that minigan does not have)"
     return None
 
@@ -95,14 +99,30 @@ def pytorch_name(obj, attr):
     return None
 
 
+def _is_minigans(qualname):
+    """Whether a callable named `qualname` in a TypeError ("Conv2d.__init__", "leaky_relu",
+    "Tensor.view") is minigan's: its first part is a name of minigan's public modules."""
+    first = qualname.strip().split(".")[0]
+    return any(hasattr(module, first) for module in (
+        minigan, minigan.nn, minigan.nn.functional, minigan.nn.init, minigan.optim,
+        minigan.utils.data, minigan.autograd))
+
+
+def _is_the_scripts(filename):
+    """A file of the script's (not minigan's, not Python's own library or site-packages)."""
+    if filename.startswith("<"):  # <frozen runpy>, <string>
+        return False
+    path = os.path.abspath(filename)
+    return not path.startswith((MINIGAN_DIR, *LIBRARY_DIRS))
+
+
 def script_line(tb):
-    """`FILE:LINE` of the innermost frame of the traceback that is not minigan's code or
-    Python's import machinery: the line of the script (or of its helper modules)."""
+    """`FILE:LINE` of the innermost frame of the traceback that is the script's (or one of
+    its helper modules'), not minigan's or a library's."""
     found = "<script>"
     for frame, lineno in traceback.walk_tb(tb):
         filename = frame.f_code.co_filename
-        if filename.startswith("<") or os.path.abspath(filename).startswith(MINIGAN_DIR) \
-                or filename == runpy.__file__:
+        if not _is_the_scripts(filename):
             continue
         relative = os.path.relpath(filename)
         found = f"{filename if relative.startswith('..') else relative}:{lineno}"
@@ -113,5 +133,4 @@ def _raised_by_call_from_script(tb):
     """True when the innermost frame is the script's: the call itself failed to bind its
     arguments, rather than failing somewhere inside minigan."""
     frames = list(traceback.walk_tb(tb))
-    filename = frames[-1][0].f_code.co_filename
-    return not filename.startswith("<") and not os.path.abspath(filename).startswith(MINIGAN_DIR)
+    return _is_the_scripts(frames[-1][0].f_code.co_filename)

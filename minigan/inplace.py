@@ -18,8 +18,9 @@ import numbers
 
 import numpy as np
 
-from . import autograd, backend, dtypes
+from . import autograd, backend
 from . import tensor as core  # (tensor.py builds Tensor on this file: use core.Tensor at call time)
+from .ops.elementwise import where
 
 # PyTorch's names for dtypes in its messages ("result type Float can't be cast to ... Long")
 TORCH_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
@@ -46,7 +47,8 @@ class InPlaceMethods:
     def _write(self, name, compute, *operands, cast=False):
         """self = compute(self) in place, by the rules in the module docstring; compute gets
         a Tensor and returns one. cast=True: the result is converted to self's dtype whatever
-        it is (fill_, copy_), as PyTorch does for those."""
+        it is; such an op overwrites (fill_, copy_, the random fills): recorded, its result
+        stays in the graph with a zero gradient for the old values, as PyTorch's."""
         check_writable(name, self)
         recording = autograd.is_grad_enabled() and (
             self.requires_grad or any(isinstance(t, core.Tensor) and t.requires_grad
@@ -62,6 +64,9 @@ class InPlaceMethods:
             old = core.Tensor(self._data.copy())  # the values the graph saw, for the op to save
             old.requires_grad, old._ctx = self.requires_grad, self._ctx
             out = compute(old)
+            if cast and old.requires_grad:  # overwritten: the old values get gradient 0
+                out = where(backend.xp_of(old._data).zeros(old.shape, dtype=bool),
+                            old, out.to(old.dtype))
         else:
             with autograd.no_grad():
                 out = compute(self)
@@ -176,13 +181,12 @@ class InPlaceMethods:
             raise RuntimeError("index assignment (t[index] = value) is not recorded by "
                                "minigan's autograd; build the tensor with minigan.where or "
                                "minigan.cat, or assign under minigan.no_grad()")
-        array = value._data if isinstance(value, core.Tensor) else value
-        if isinstance(value, core.Tensor) and value.device != self.device:
-            array = backend.to_device(array, self.device)
-        dtype = dtypes.result_type(self, value)
-        if KIND_RANK[dtype.kind] > KIND_RANK[self.dtype.kind]:
-            raise RuntimeError(f"index assignment: a {torch_name(dtype)} value can't be "
-                               f"written into a {torch_name(self.dtype)} tensor")
-        self._data[index] = array
+        # the value (a number, a list, an array, a Tensor) converted to self's dtype, as
+        # PyTorch's t[i] = v (a copy_) converts
+        array = value._data if isinstance(value, core.Tensor) else np.asarray(value)
+        if array.dtype.kind not in core.NUMERIC_KINDS:
+            raise TypeError(f"index assignment: cannot write {type(value).__name__} "
+                            f"{core.summary(value)} into a tensor")
+        self._data[index] = backend.to_device(array, self.device)
         self._version += 1
 

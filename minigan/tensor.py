@@ -8,7 +8,6 @@ walks it from the output back, asking each op for the gradients of its inputs an
 the gradients that meet at a node used more than once (the multivariate chain rule).
 First read minigan/textbook/backward.py: the same walk without the memory care, tested equal.
 """
-import collections
 import math
 import numbers
 
@@ -19,9 +18,9 @@ from .inplace import InPlaceMethods
 from .ops import cast
 from .ops import elementwise as ew
 from .ops import matmul as mm
-from .ops import reduce as red
 from .ops import shape as sh
 from .tensor_methods import TorchMethods
+from .tensor_reductions import ReductionMethods
 
 float32, float64 = np.float32, np.float64  # minigan.float32 is numpy's: one dtype system
 NUMERIC_KINDS = "biuf"  # the dtypes a tensor may hold: bool, signed and unsigned ints, floats
@@ -79,11 +78,12 @@ class Size(tuple):
         return f"minigan.Size({list(self)})"
 
 
-class Tensor(TorchMethods, InPlaceMethods):
+class Tensor(ReductionMethods, TorchMethods, InPlaceMethods):
     """An n-dimensional array that can record the operations applied to it.
 
-    The core is here; the rest of torch.Tensor's methods are in tensor_methods.py
-    (squeeze, expand, norm, std, type, ...) and inplace.py (fill_, mul_, clamp_, ...)."""
+    The core is here; the rest of torch.Tensor's methods are in tensor_reductions.py (sum,
+    mean, max, ...), tensor_methods.py (squeeze, expand, norm, std, type, ...) and
+    inplace.py (fill_, mul_, clamp_, ...)."""
 
     __array_ufunc__ = None  # numpy_array + tensor calls Tensor.__radd__, not numpy's loop
     __hash__ = object.__hash__  # == compares elementwise, so hash by identity
@@ -213,7 +213,8 @@ class Tensor(TorchMethods, InPlaceMethods):
         if self.device != "cpu":
             raise TypeError("can't convert cuda tensor to numpy. Use Tensor.cpu() to copy "
                             "the tensor to host memory first.")
-        return self._data if dtype is None else self._data.astype(dtype, copy=False)
+        array = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self._data else array
 
     # -- host and device -----------------------------------------------------------------
     def numpy(self):
@@ -310,65 +311,6 @@ class Tensor(TorchMethods, InPlaceMethods):
                 index = items + (Ellipsis,)
             return sh.GetItem.apply(self, index=index)._view_of(self)
         return sh.GetItem.apply(self, index=index)
-
-    # -- reductions --------------------------------------------------------------------
-    # PyTorch's names dim= and keepdim=; NumPy's axis= and keepdims= stay accepted.
-    def _axes(self, name, axis, keepdims):
-        """Check a reduction's arguments; the axes as red.normalize_axes returns them."""
-        items = axis if isinstance(axis, (tuple, list)) else (axis,)
-        if axis is not None and not all(is_int(a) for a in items):
-            raise TypeError(f"{name}: dim must be None, an int or a tuple of ints, got {axis!r}")
-        if not isinstance(keepdims, (bool, np.bool_)):
-            raise TypeError(f"{name}: keepdim must be True or False, got {keepdims!r}")
-        return red.normalize_axes(None if axis is None else tuple(int(a) for a in items),
-                                  self.ndim)
-
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
-        dim, keepdim = reduction_args("sum", dim, keepdim, axis, keepdims)
-        axes = self._axes("sum", dim, keepdim)
-        if dtype is not None:
-            return self.to(dtype).sum(dim, keepdim)
-        if self.dtype.kind in "biu":  # summed as int64, as PyTorch (NumPy gives uint8 uint64)
-            total = self._data.sum(axis=axes, keepdims=keepdim, dtype=np.int64)
-            return Tensor(backend.as_array(total, backend.xp_of(self._data)))
-        return red.Sum.apply(self, axes=axes, keepdims=keepdim)
-
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
-        dim, keepdim = reduction_args("mean", dim, keepdim, axis, keepdims)
-        if dtype is not None:
-            return self.to(dtype).mean(dim, keepdim)
-        if self.dtype.kind != "f":  # PyTorch, too, will not guess a mean's dtype
-            raise TypeError(f"mean(): the input must be a floating-point tensor, got dtype "
-                            f"{self.dtype}; convert it first, e.g. t.float().mean()")
-        return red.Mean.apply(self, axes=self._axes("mean", dim, keepdim), keepdims=keepdim)
-
-    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """Whether any element (over `dim`) is non-zero, as a bool tensor (as torch.any)."""
-        dim, keepdim = reduction_args("any", dim, keepdim, axis, keepdims)
-        axes = self._axes("any", dim, keepdim)
-        xp = backend.xp_of(self._data)
-        return Tensor(backend.as_array(xp.any(self._data, axis=axes, keepdims=keepdim), xp))
-
-    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """Whether every element (over `dim`) is non-zero, as a bool tensor (as torch.all)."""
-        dim, keepdim = reduction_args("all", dim, keepdim, axis, keepdims)
-        axes = self._axes("all", dim, keepdim)
-        xp = backend.xp_of(self._data)
-        return Tensor(backend.as_array(xp.all(self._data, axis=axes, keepdims=keepdim), xp))
-
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """The largest element; with dim= (PyTorch's form) a (values, indices) pair along
-        that one dimension, as torch.max; with axis= (NumPy's) the values over those axes."""
-        if dim is not None:
-            if axis is not None:
-                raise TypeError("max: give dim or axis, not both")
-            return max_along(self, dim, keepdim if keepdims is None else keepdims)
-        keepdim = keepdim if keepdims is None else keepdims
-        axes = self._axes("max", axis, keepdim)
-        if any(self.shape[a] == 0 for a in axes):  # a max of nothing has no value
-            raise ValueError(f"max: cannot reduce a tensor of shape {self.shape} over an empty "
-                             f"dimension (axis={axis})")
-        return red.Max.apply(self, axes=axes, keepdims=keepdim)
 
     # -- elementwise -------------------------------------------------------------------
     def exp(self):
@@ -506,36 +448,6 @@ class Tensor(TorchMethods, InPlaceMethods):
 
     def __ne__(self, other):
         return self._compare(other, lambda a, b: a != b)
-
-
-def reduction_args(name, dim, keepdim, axis, keepdims):
-    """(dim, keepdim) from PyTorch's names or NumPy's (not both)."""
-    if axis is not None:
-        if dim is not None:
-            raise TypeError(f"{name}: give dim or axis, not both")
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
-    if isinstance(dim, (tuple, list)) and len(dim) == 0:
-        dim = None  # sum(dim=()) reduces every dimension, as in PyTorch
-    return dim, keepdim
-
-
-MaxResult = collections.namedtuple("max", ["values", "indices"])  # as torch.return_types.max
-
-
-def max_along(t, dim, keepdim):
-    """torch.max(t, dim): the largest values along `dim` and where they are (the first)."""
-    dim = check_dim("max", dim, t.shape)
-    if t.ndim and t.shape[dim] == 0:
-        raise IndexError(f"max(): cannot reduce over dimension {dim} of size 0 (shape "
-                         f"{t.shape})")
-    values = red.Max.apply(t, axes=(dim,) if t.ndim else (), keepdims=keepdim)
-    xp = backend.xp_of(t._data)
-    indices = backend.as_array(xp.argmax(t._data, axis=dim if t.ndim else None), xp)
-    if keepdim and t.ndim:
-        indices = xp.expand_dims(indices, dim)
-    return MaxResult(values, Tensor(indices.astype(np.int64)))
 
 
 def as_dtype(t, dtype):

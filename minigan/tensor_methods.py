@@ -6,6 +6,7 @@ long, ...). Each is a few recorded Tensor operations, so each is differentiable 
 order) without a Function of its own; views (squeeze, unsqueeze, expand) share their
 base's version counter, as in PyTorch (Tensor._view_of).
 """
+import collections
 import math
 import numbers
 
@@ -198,6 +199,66 @@ class TorchMethods:
             np.int64)).reshape(*(1 if keepdim and i == dim else n
                                  for i, n in enumerate(self.shape) if keepdim or i != dim))
 
+    def min(self, dim=None, keepdim=False):
+        """The smallest element; with dim, a (values, indices) pair, as torch.min."""
+        if self.dtype.kind in "bu":  # -x would wrap around: computed as int64 (no gradient)
+            low = self.to(np.int64).min(dim, keepdim)
+            return low.to(self.dtype) if dim is None else \
+                MinResult(low.values.to(self.dtype), low.indices)
+        if dim is None:
+            return -(-self).max()
+        values, indices = (-self).max(dim, keepdim)  # the smallest is the largest of -x
+        return MinResult(-values, indices)
+
+    def t(self):
+        """The transpose of a matrix (as torch.Tensor.t; a vector is its own)."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D")
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    # -- comparisons as methods (bool tensors, no gradient) --------------------------------
+    def eq(self, other):
+        return self == other
+
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    # -- new tensors like this one (its dtype and device) ---------------------------------
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        from .creation import tensor  # noqa: PLC0415 - creation.py imports tensor.py
+
+        return tensor(data, dtype=self.dtype if dtype is None else dtype,
+                      device=self.device if device is None else device,
+                      requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from .functions import full  # noqa: PLC0415 - functions.py imports tensor.py
+
+        return full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device,
+                    requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        return self.new_full(size, 0, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        return self.new_full(size, 1, dtype, device, requires_grad)
+
     # -- devices and dtypes --------------------------------------------------------------
     is_cuda = property(lambda self: self.device == "cuda")
 
@@ -232,6 +293,9 @@ class TorchMethods:
 
     def tolist(self):
         return self.numpy().tolist()
+
+
+MinResult = collections.namedtuple("min", ["values", "indices"])  # as torch.return_types.min
 
 
 def bessel(name, unbiased, correction):

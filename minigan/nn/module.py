@@ -134,10 +134,14 @@ class Module:
         """Evaluation mode (BatchNorm uses its running statistics); returns self."""
         return self.train(False)
 
-    def zero_grad(self):
-        """Forget accumulated gradients (set them to None, as PyTorch does by default)."""
+    def zero_grad(self, set_to_none=True):
+        """Forget accumulated gradients: set them to None, as PyTorch does by default, or to
+        zeros in place with set_to_none=False."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad._data[...] = 0
 
     def _apply(self, convert):
         """Replace every parameter's and buffer's array by convert(array), in place."""

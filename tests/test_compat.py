@@ -36,6 +36,7 @@ def test_torch_names_are_minigan_objects_and_real_torch_is_never_imported(tmp_pa
         assert torch.Tensor is minigan.Tensor and torch.manual_seed is minigan.manual_seed
         assert torch.utils.data.TensorDataset is minigan.utils.data.TensorDataset
         assert sys.modules["torch"].__name__ == "torch" and hasattr(torch, "__minigan__")
+        assert torch.__version__ == minigan.__version__ and not hasattr(torch, "__wrapped__")
         real = [n for n, m in sys.modules.items()
                 if "site-packages/torch" in (getattr(m, "__file__", None) or "")]
         assert not real, real

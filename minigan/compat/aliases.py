@@ -57,8 +57,8 @@ class Facade(types.ModuleType):
         object.__setattr__(self, MARKER, minigan.__version__)
 
     def __getattr__(self, attr):
-        if attr.startswith("__") and attr.endswith("__"):
-            raise AttributeError(attr)  # dunder probes (__wrapped__, __path__...) stay quiet
+        if attr.startswith("__") and attr.endswith("__"):  # __version__, or a quiet probe
+            return getattr(self._target, attr)  # (__wrapped__...): a plain AttributeError
         name = f"{self.__name__}.{attr}"
         try:
             value = getattr(self._target, attr)

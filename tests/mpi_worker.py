@@ -147,7 +147,7 @@ def train_in_float64(model, steps, out, methods=()):
     In one process, or under mpiexec (SyncBatchNorm, averaged gradients), where it is the
     same computation up to float64 summation order. Returns each step's global losses and the
     final weights of G and D."""
-    from minigan import train, updater  # noqa: PLC0415
+    from minigan.training import train, updater  # noqa: PLC0415
 
     config = train.TrainConfig(model=model, steps=steps, batch_size=64, out=out, **dict(methods))
     run = train.setup(config)

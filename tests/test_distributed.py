@@ -300,7 +300,7 @@ def test_the_float64_proof_sees_a_rank_on_other_data(mpiexec, tmp_path, monkeypa
     (the seed of the batch order changed) is far outside its bound."""
     run_mpi(mpiexec, [os.path.join(HERE, "mpi_worker.py"), "float64_mlp_2", str(tmp_path)])
     two = dict(np.load(tmp_path / "rank0.npz"))
-    from minigan import updater  # noqa: PLC0415
+    from minigan.training import updater  # noqa: PLC0415
 
     original = updater.RealBatches.batch
     monkeypatch.setattr(updater.RealBatches, "batch", lambda self, b: original(self, b + 1))

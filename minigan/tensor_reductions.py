@@ -17,19 +17,21 @@ class ReductionMethods:
     """The reductions of Tensor (a base class of it)."""
 
     # PyTorch's names dim= and keepdim=; NumPy's axis= and keepdims= stay accepted.
-    def _axes(self, name, axis, keepdims):
-        """Check a reduction's arguments; the axes as red.normalize_axes returns them."""
+    def _axes(self, name, axis, keepdims, names=("dim", "keepdim")):
+        """Check a reduction's arguments (named as the caller named them); the axes as
+        red.normalize_axes returns them."""
         items = axis if isinstance(axis, (tuple, list)) else (axis,)
         if axis is not None and not all(core.is_int(a) for a in items):
-            raise TypeError(f"{name}: dim must be None, an int or a tuple of ints, got {axis!r}")
+            raise TypeError(f"{name}: {names[0]} must be None, an int or a tuple of ints, "
+                            f"got {axis!r}")
         if not isinstance(keepdims, (bool, np.bool_)):
-            raise TypeError(f"{name}: keepdim must be True or False, got {keepdims!r}")
+            raise TypeError(f"{name}: {names[1]} must be True or False, got {keepdims!r}")
         return red.normalize_axes(None if axis is None else tuple(int(a) for a in items),
                                   self.ndim)
 
     def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
-        dim, keepdim = reduction_args("sum", dim, keepdim, axis, keepdims)
-        axes = self._axes("sum", dim, keepdim)
+        dim, keepdim, names = reduction_args("sum", dim, keepdim, axis, keepdims)
+        axes = self._axes("sum", dim, keepdim, names)
         if dtype is not None:
             return self.to(dtype).sum(dim, keepdim)
         if self.dtype.kind in "biu":  # summed as int64, as PyTorch (NumPy gives uint8 uint64)
@@ -38,25 +40,26 @@ class ReductionMethods:
         return red.Sum.apply(self, axes=axes, keepdims=keepdim)
 
     def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
-        dim, keepdim = reduction_args("mean", dim, keepdim, axis, keepdims)
+        dim, keepdim, names = reduction_args("mean", dim, keepdim, axis, keepdims)
         if dtype is not None:
             return self.to(dtype).mean(dim, keepdim)
         if self.dtype.kind != "f":  # PyTorch, too, will not guess a mean's dtype
             raise TypeError(f"mean(): the input must be a floating-point tensor, got dtype "
                             f"{self.dtype}; convert it first, e.g. t.float().mean()")
-        return red.Mean.apply(self, axes=self._axes("mean", dim, keepdim), keepdims=keepdim)
+        axes = self._axes("mean", dim, keepdim, names)
+        return red.Mean.apply(self, axes=axes, keepdims=keepdim)
 
     def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Whether any element (over `dim`) is non-zero, as a bool tensor (as torch.any)."""
-        dim, keepdim = reduction_args("any", dim, keepdim, axis, keepdims)
-        axes = self._axes("any", dim, keepdim)
+        dim, keepdim, names = reduction_args("any", dim, keepdim, axis, keepdims)
+        axes = self._axes("any", dim, keepdim, names)
         xp = backend.xp_of(self._data)
         return core.Tensor(backend.as_array(xp.any(self._data, axis=axes, keepdims=keepdim), xp))
 
     def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Whether every element (over `dim`) is non-zero, as a bool tensor (as torch.all)."""
-        dim, keepdim = reduction_args("all", dim, keepdim, axis, keepdims)
-        axes = self._axes("all", dim, keepdim)
+        dim, keepdim, names = reduction_args("all", dim, keepdim, axis, keepdims)
+        axes = self._axes("all", dim, keepdim, names)
         xp = backend.xp_of(self._data)
         return core.Tensor(backend.as_array(xp.all(self._data, axis=axes, keepdims=keepdim), xp))
 
@@ -68,7 +71,7 @@ class ReductionMethods:
                 raise TypeError("max: give dim or axis, not both")
             return max_along(self, dim, keepdim if keepdims is None else keepdims)
         keepdim = keepdim if keepdims is None else keepdims
-        axes = self._axes("max", axis, keepdim)
+        axes = self._axes("max", axis, keepdim, ("axis", "keepdims"))
         if any(self.shape[a] == 0 for a in axes):  # a max of nothing has no value
             raise ValueError(f"max: cannot reduce a tensor of shape {self.shape} over an empty "
                              f"dimension (axis={axis})")
@@ -76,7 +79,10 @@ class ReductionMethods:
 
 
 def reduction_args(name, dim, keepdim, axis, keepdims):
-    """(dim, keepdim) from PyTorch's names or NumPy's (not both)."""
+    """(dim, keepdim) from PyTorch's names or NumPy's (not both), and the names used (for
+    the messages)."""
+    names = ("axis" if axis is not None else "dim", "keepdims" if keepdims is not None
+             else "keepdim")
     if axis is not None:
         if dim is not None:
             raise TypeError(f"{name}: give dim or axis, not both")
@@ -85,7 +91,7 @@ def reduction_args(name, dim, keepdim, axis, keepdims):
         keepdim = keepdims
     if isinstance(dim, (tuple, list)) and len(dim) == 0:
         dim = None  # sum(dim=()) reduces every dimension, as in PyTorch
-    return dim, keepdim
+    return dim, keepdim, names
 
 
 MaxResult = collections.namedtuple("max", ["values", "indices"])  # as torch.return_types.max

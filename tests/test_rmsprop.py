@@ -67,7 +67,8 @@ def test_state_dict_layout_matches_torch_and_resumes_from_it(torch):
     for model, opt, lib in ((mine, fresh, minigan), (theirs, opt_theirs, torch)):
         opt.zero_grad()
         loss_fn = nn.BCEWithLogitsLoss() if lib is minigan else torch.nn.BCEWithLogitsLoss()
-        loss_fn(model(lib.tensor(x, dtype=lib.float64)), lib.tensor(y, dtype=lib.float64)).backward()
+        loss = loss_fn(model(lib.tensor(x, dtype=lib.float64)), lib.tensor(y, dtype=lib.float64))
+        loss.backward()
         opt.step()
     assert_same_weights(mine, theirs, "float64")
 

@@ -156,7 +156,8 @@ def test_index_assignment(torch, device):
         lib_t[1] = 2.0
     np.testing.assert_array_equal(t.numpy(), ref.numpy())
     assert t._version == 2
-    longs, t_longs = minigan.zeros(3, dtype="int64", device=device), torch.zeros(3, dtype=torch.long)
+    longs = minigan.zeros(3, dtype="int64", device=device)
+    t_longs = torch.zeros(3, dtype=torch.long)
     for lib, lib_t in ((minigan, longs), (torch, t_longs)):
         lib_t[0] = 1.5  # converted, as copy_ converts
         lib_t[1:] = lib.tensor([4.0, 5.0])

@@ -116,6 +116,8 @@ class Upsample(Module):
         return interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
 
     def extra_repr(self):
-        what = f"size={self.size}" if self.size is not None else \
-            f"scale_factor={float(self.scale_factor) if isinstance(self.scale_factor, numbers.Real) else self.scale_factor}"
-        return f"{what}, mode='{self.mode}'"
+        if self.size is not None:
+            return f"size={self.size}, mode='{self.mode}'"
+        factor = self.scale_factor
+        factor = float(factor) if isinstance(factor, numbers.Real) else factor  # as PyTorch
+        return f"scale_factor={factor}, mode='{self.mode}'"

@@ -37,6 +37,8 @@ def test_torch_names_are_minigan_objects_and_real_torch_is_never_imported(tmp_pa
         assert torch.utils.data.TensorDataset is minigan.utils.data.TensorDataset
         assert sys.modules["torch"].__name__ == "torch" and hasattr(torch, "__minigan__")
         assert torch.__version__ == minigan.__version__ and not hasattr(torch, "__wrapped__")
+        x = torch.zeros(2)
+        assert not (x.is_cuda or x.is_xpu or x.is_mps)  # pytorch/examples' dcgan asks
         real = [n for n, m in sys.modules.items()
                 if "site-packages/torch" in (getattr(m, "__file__", None) or "")]
         assert not real, real

@@ -123,7 +123,7 @@ class Generator(nn.Module):
         self.main = nn.Sequential(*layers)
 
     def forward(self, input):
-        if input.is_cuda and self.ngpu > 1:
+        if (input.is_cuda or input.is_xpu) and self.ngpu > 1:
             output = nn.parallel.data_parallel(self.main, input, range(self.ngpu))
         else:
             output = self.main(input)
@@ -153,7 +153,7 @@ class Discriminator(nn.Module):
         self.main = nn.Sequential(*layers)
 
     def forward(self, input):
-        if input.is_cuda and self.ngpu > 1:
+        if (input.is_cuda or input.is_xpu) and self.ngpu > 1:
             output = nn.parallel.data_parallel(self.main, input, range(self.ngpu))
         else:
             output = self.main(input)

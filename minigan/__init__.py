@@ -20,12 +20,13 @@ import numpy as _np
 from .cli import startup
 
 startup.begin()  # until the imports below are done: a Ctrl-C is one line
-from . import autograd, backends, cuda, nn, optim  # noqa: E402
+from . import autograd, backends, cuda, nn, optim, utils  # noqa: E402
 from . import fast  # noqa: E402,F401  (registers the ops' faster versions: a later reading)
 from .autograd import is_grad_enabled, no_grad, set_grad_enabled
 from .backend import DeviceError, Generator, manual_seed
 from .creation import ones, rand, randn, tensor, zeros
 from .devices import device
+from .serialization import load, save
 from .functions import (abs, add, arange, argmax, clamp, clip, div, empty, empty_like, exp,
                         eye, flatten, from_numpy, full, full_like, is_tensor, linspace, log,
                         matmul, max, mean, mm, mul, norm, normal, numel, ones_like, permute,
@@ -47,6 +48,6 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "rand", "cat", "no_grad",
            "is_grad_enabled", "manual_seed", "Generator", "DeviceError", "cuda", "gradcheck",
            "gradgradcheck", "directional_gradcheck", "autograd", "float32", "float64",
-           "set_num_threads", "get_num_threads"]
+           "set_num_threads", "get_num_threads", "utils", "save", "load"]
 
 startup.end()

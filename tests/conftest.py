@@ -24,7 +24,7 @@ if FAKE_CUDA:  # before minigan: backend.py looks for cupy once, at import
 import minigan  # noqa: E402
 
 if FAKE_CUDA:
-    from minigan import kernels
+    from minigan.fast import kernels
 
     kernels.USE_FUSED = False  # CUDA C cannot run on the stand-in: the plain twins
 

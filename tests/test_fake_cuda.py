@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import backend, kernels
+from minigan import backend
+from minigan.fast import kernels
 from minigan.cli import main as cli
 from minigan.training.updater import GANUpdater
 

@@ -2,7 +2,7 @@
 
 A kernel is CUDA C compiled by NVRTC on a GPU; NumPy cannot run it. Building one is
 allowed (CuPy compiles lazily, on the first call), calling one raises KernelNotRunHere:
-under the stand-in minigan.kernels.USE_FUSED is off, so each op runs its plain twin,
+under the stand-in minigan.fast.kernels.USE_FUSED is off, so each op runs its plain twin,
 and the fused kernels are tested on a real GPU (tests/test_kernels.py, scripts/cuda_check.sh).
 """
 
@@ -18,7 +18,7 @@ class _Kernel:
     def __call__(self, *args, **kwargs):
         raise KernelNotRunHere(
             f"{type(self).__name__} {self.name!r} is not run here: the CuPy stand-in cannot "
-            "run CUDA C; set minigan.kernels.USE_FUSED = False (MINIGAN_FAKE_CUDA=1 does) "
+            "run CUDA C; set minigan.fast.kernels.USE_FUSED = False (MINIGAN_FAKE_CUDA=1 does) "
             "or run on a GPU")
 
 

@@ -4,6 +4,8 @@
     DIR/samples/step_NNNNNN.png   a grid (or scatter plot) from the run's fixed noise
     DIR/samples.gif, DIR/losses.png   made from those at the end
     DIR/checkpoints/last.npz   see checkpoint.py
+    DIR/checkpoints/best.npz   the best evaluation so far (--eval-every;
+                               training/extensions/best_snapshot.py)
     DIR/.minigan.lock          "PID HOST" of the run writing DIR, while it runs
 
 A run killed at any moment can be prepared again (RunFiles.prepare). A run folder is never
@@ -45,7 +47,7 @@ class RunFiles:
     LOCK = ".minigan.lock"
     # the temporary files atomic_write leaves for these, by folder (regular expressions)
     OWN_NAMES = {"out": r"metrics\.jsonl|samples\.gif|losses\.png", "samples": r"step_\d+\.png",
-                 "checkpoints": r"last\.npz"}
+                 "checkpoints": r"last\.npz|best\.npz"}
 
     def __init__(self, out):
         self.out = out
@@ -54,6 +56,7 @@ class RunFiles:
         self.gif = os.path.join(out, "samples.gif")
         self.losses_plot = os.path.join(out, "losses.png")
         self.checkpoint = os.path.join(out, "checkpoints", "last.npz")
+        self.best = os.path.join(out, "checkpoints", "best.npz")  # with --eval-every
         self.lock = os.path.join(out, self.LOCK)
 
     def sample(self, step):

@@ -261,6 +261,9 @@ class TorchMethods:
 
     # -- devices and dtypes --------------------------------------------------------------
     is_cuda = property(lambda self: self.device == "cuda")
+    # PyTorch's other accelerators, which minigan never runs on (pytorch/examples' dcgan
+    # asks `input.is_cuda or input.is_xpu`)
+    is_xpu = is_mps = property(lambda self: False)
 
     def cpu(self):
         return self.to("cpu")

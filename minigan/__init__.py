@@ -25,16 +25,18 @@ from . import fast  # noqa: E402,F401  (registers the ops' faster versions: a la
 from .autograd import is_grad_enabled, no_grad, set_grad_enabled
 from .backend import DeviceError, Generator, manual_seed
 from .creation import ones, rand, randn, tensor, zeros
-from .devices import device
-from .serialization import load, save
-from .functions import (abs, add, arange, argmax, clamp, clip, div, empty, empty_like, exp,
-                        eye, flatten, from_numpy, full, full_like, is_tensor, linspace, log,
-                        matmul, max, mean, mm, mul, norm, normal, numel, ones_like, permute,
-                        pow, rand_like, randint, randn_like, relu, reshape, set_default_dtype,
-                        sigmoid, sqrt, squeeze, stack, std, sub, sum, tanh, transpose,
-                        unsqueeze, var, where, zeros_like)
 from .gradcheck import directional_gradcheck, gradcheck, gradgradcheck
-from .legacy import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor)
+from .serialization import load, save
+from .tensor_api.devices import device
+from .tensor_api.functions import (abs, add, arange, argmax, clamp, clip, div, empty,
+                                   empty_like, exp, eye, flatten, from_numpy, full, full_like,
+                                   is_tensor, linspace, log, matmul, max, mean, mm, mul, norm,
+                                   normal, numel, ones_like, permute, pow, rand_like, randint,
+                                   randn_like, relu, reshape, set_default_dtype, sigmoid, sqrt,
+                                   squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze,
+                                   var, where, zeros_like)
+from .tensor_api.legacy import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor,
+                                LongTensor)
 from .tensor import Size, Tensor, cat, float32, float64
 from .threads import get_num_threads, set_num_threads
 

@@ -403,4 +403,4 @@ def leads_to(order, wanted):
 
 # At the end: tensor.py imports the ops, which import Function from this file (defined above).
 from .tensor import Tensor  # noqa: E402
-from .legacy import Variable  # noqa: E402, F401 - torch.autograd.Variable, for old tutorials
+from .tensor_api.legacy import Variable  # noqa: E402, F401 - torch.autograd.Variable, for old tutorials

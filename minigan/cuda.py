@@ -2,7 +2,7 @@
 legacy tensor types on it (minigan.cuda.FloatTensor, ...: on a machine without a GPU they
 exist, as in PyTorch, and making a tensor with one fails with one clear line)."""
 from .backend import cuda_available, manual_seed, synchronize
-from .legacy import CUDA_TYPES
+from .tensor_api.legacy import CUDA_TYPES
 
 FloatTensor, DoubleTensor, LongTensor = (CUDA_TYPES[n] for n in
                                          ("FloatTensor", "DoubleTensor", "LongTensor"))

@@ -12,14 +12,15 @@ import math
 
 import numpy as np
 
-from . import autograd, backend, devices, dtypes
-from .inplace import InPlaceMethods
+from . import autograd, backend, dtypes
 from .ops import cast
 from .ops import elementwise as ew
 from .ops import matmul as mm
 from .ops import shape as sh
-from .tensor_methods import TorchMethods
-from .tensor_reductions import ReductionMethods
+from .tensor_api import devices
+from .tensor_api.inplace import InPlaceMethods
+from .tensor_api.methods import TorchMethods
+from .tensor_api.reductions import ReductionMethods
 from .validators import check_dim, is_finite_number, is_int, summary  # noqa: F401
 
 float32, float64 = np.float32, np.float64  # minigan.float32 is numpy's: one dtype system
@@ -52,8 +53,8 @@ class Size(tuple):
 class Tensor(ReductionMethods, TorchMethods, InPlaceMethods):
     """An n-dimensional array that can record the operations applied to it.
 
-    The core is here; the rest of torch.Tensor's methods are in tensor_reductions.py (sum,
-    mean, max, ...), tensor_methods.py (squeeze, expand, norm, std, type, ...) and
+    The core is here; the rest of torch.Tensor's methods are in tensor_api/: reductions.py
+    (sum, mean, max, ...), methods.py (squeeze, expand, norm, std, type, ...) and
     inplace.py (fill_, mul_, clamp_, ...)."""
 
     __array_ufunc__ = None  # numpy_array + tensor calls Tensor.__radd__, not numpy's loop

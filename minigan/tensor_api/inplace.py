@@ -18,9 +18,9 @@ import numbers
 
 import numpy as np
 
-from . import autograd, backend
-from . import tensor as core  # (tensor.py builds Tensor on this file: use core.Tensor at call time)
-from .ops.elementwise import where
+from .. import autograd, backend
+from .. import tensor as core  # (tensor.py builds Tensor on this file: core.Tensor at call time)
+from ..ops.elementwise import where
 
 # PyTorch's names for dtypes in its messages ("result type Float can't be cast to ... Long")
 TORCH_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",

@@ -10,11 +10,11 @@ import numbers
 
 import numpy as np
 
-from . import backend
-from .creation import RANDOM_DTYPES, _check_dtype, _check_shape, _finish, rand, randn, tensor
-from .nn import functional as F
-from .ops.elementwise import where as _where
-from .tensor import Tensor, cat, resolve_dtype
+from .. import backend
+from ..creation import RANDOM_DTYPES, _check_dtype, _check_shape, _finish, rand, randn, tensor
+from ..nn import functional as F
+from ..ops.elementwise import where as _where
+from ..tensor import Tensor, cat, resolve_dtype
 
 
 def _tensor_arg(name, x):
@@ -210,7 +210,7 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False):
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
     """As torch.empty, but zeros: minigan never hands out uninitialised memory."""
-    from .creation import zeros  # noqa: PLC0415
+    from ..creation import zeros  # noqa: PLC0415
 
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 

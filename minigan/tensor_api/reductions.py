@@ -8,9 +8,9 @@ import collections
 
 import numpy as np
 
-from . import backend
-from . import tensor as core  # (tensor.py builds Tensor on this file: use core.Tensor at call time)
-from .ops import reduce as red
+from .. import backend
+from .. import tensor as core  # (tensor.py builds Tensor on this file: core.Tensor at call time)
+from ..ops import reduce as red
 
 
 class ReductionMethods:

@@ -9,8 +9,8 @@ tensor: t cut from its graph (sharing storage), requiring grad if asked.
 """
 import numpy as np
 
-from . import backend
-from .tensor import Size, Tensor, resolve_dtype
+from .. import backend
+from ..tensor import Size, Tensor, resolve_dtype
 
 # name -> dtype, as PyTorch's legacy types
 TYPES = {"FloatTensor": np.float32, "DoubleTensor": np.float64, "LongTensor": np.int64,
@@ -35,7 +35,7 @@ class LegacyType(type):
         if len(args) > 1:
             raise TypeError(f"{cls.__name__}: expected sizes (ints) or one sequence of data, "
                             f"got {len(args)} arguments")
-        from .creation import tensor  # noqa: PLC0415 - creation.py imports tensor.py too
+        from ..creation import tensor  # noqa: PLC0415 - creation.py imports tensor.py too
 
         data = args[0]
         if isinstance(data, Tensor):  # as PyTorch: a new tensor of that type, detached

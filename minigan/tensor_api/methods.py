@@ -12,11 +12,11 @@ import numbers
 
 import numpy as np
 
-from . import backend
-from . import tensor as core  # (tensor.py builds Tensor on this file: use core.Tensor at call time)
-from .ops import shape as sh
-from .ops.copy import Clone
-from .ops.elementwise import where
+from .. import backend
+from .. import tensor as core  # (tensor.py builds Tensor on this file: core.Tensor at call time)
+from ..ops import shape as sh
+from ..ops.copy import Clone
+from ..ops.elementwise import where
 
 
 def dims_of(name, dim, ndim):
@@ -113,17 +113,17 @@ class TorchMethods:
         return -self
 
     def tanh(self):
-        from .nn.functional import tanh  # noqa: PLC0415 - nn is built on this file
+        from ..nn.functional import tanh  # noqa: PLC0415 - nn is built on this file
 
         return tanh(self)
 
     def sigmoid(self):
-        from .nn.functional import sigmoid  # noqa: PLC0415
+        from ..nn.functional import sigmoid  # noqa: PLC0415
 
         return sigmoid(self)
 
     def relu(self):
-        from .nn.functional import relu  # noqa: PLC0415
+        from ..nn.functional import relu  # noqa: PLC0415
 
         return relu(self)
 
@@ -238,7 +238,7 @@ class TorchMethods:
 
     # -- new tensors like this one (its dtype and device) ---------------------------------
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        from .creation import tensor  # noqa: PLC0415 - creation.py imports tensor.py
+        from ..creation import tensor  # noqa: PLC0415 - creation.py imports tensor.py
 
         return tensor(data, dtype=self.dtype if dtype is None else dtype,
                       device=self.device if device is None else device,

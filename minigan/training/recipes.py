@@ -92,13 +92,13 @@ def recipe_config(name, **flags):
 
 
 def overrides(config):
-    """{field: (the recipe's value, the run's)} where a run differs from its recipe
-    (an empty dict for a run without one, or one that follows its recipe)."""
-    recipe = RECIPES.get(config.get("recipe")) if isinstance(config, dict) else \
-        RECIPES.get(config.recipe)
+    """{field: (the recipe's value, the run's)} where a run (a TrainConfig, or a config dict
+    as checkpoints store it) differs from its recipe; {} without a recipe or without
+    differences."""
+    values = config if isinstance(config, dict) else dataclasses.asdict(config)
+    recipe = RECIPES.get(values.get("recipe"))
     if recipe is None:
         return {}
-    values = config if isinstance(config, dict) else dataclasses.asdict(config)
     return {k: (v, values.get(k)) for k, v in recipe.settings.items() if values.get(k) != v}
 
 

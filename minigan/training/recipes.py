@@ -6,13 +6,14 @@ noise seed 0; real digits score IS 9.88, FD 12.5) with the CPU minutes of one co
 took. benchmarks/recipes.py reruns a recipe over seeds and writes the figures into
 benchmarks/QUALITY.md and the README; `minigan recipes` lists them.
 
-Flags given beside a recipe override its settings. The run records the recipe's name
-(TrainConfig.recipe, saved in every checkpoint) and its whole resolved configuration, so
-`overrides(config)` tells later (resume, eval) which settings differed from the recipe.
+Flags given beside a recipe override its settings (TrainConfig.from_recipe). The run
+records the recipe's name (TrainConfig.recipe, saved in every checkpoint) and its whole
+resolved configuration, so `overrides(config)` tells later (resume, eval) which settings
+differed from the recipe.
 """
 import dataclasses
 
-__all__ = ["Recipe", "RECIPES", "recipe_config", "overrides", "listing"]
+__all__ = ["Recipe", "RECIPES", "recipe_settings", "overrides", "listing"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,14 +82,12 @@ RECIPES = {r.name: r for r in [
 ]}
 
 
-def recipe_config(name, **flags):
-    """The TrainConfig of recipe `name` with `flags` (TrainConfig fields) overriding it;
-    the run records the recipe's name."""
-    from .config import TrainConfig  # noqa: PLC0415 - config imports this registry
-
+def recipe_settings(name, **flags):
+    """The TrainConfig fields of recipe `name` with `flags` (fields) overriding it, and the
+    recipe's name recorded (TrainConfig.from_recipe makes the config)."""
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}: choose one of {', '.join(RECIPES)}")
-    return TrainConfig(**{**RECIPES[name].settings, **flags, "recipe": name})
+    return {**RECIPES[name].settings, **flags, "recipe": name}
 
 
 def overrides(config):

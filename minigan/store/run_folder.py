@@ -376,9 +376,10 @@ class FirstBadStep:
     def get(self):
         return int(self.first)
 
-    def check(self, paths):
-        """Raise NonFiniteLossError if a step went bad."""
-        first = self.get()
+    def check(self, paths, first=None):
+        """Raise NonFiniteLossError if a step went bad (`first`: get()'s value, if the
+        caller has read it already: each read waits for the device)."""
+        first = self.get() if first is None else first
         if first:
             paths.release()
             kept = (f"the last good checkpoint is {paths.checkpoint}"

@@ -122,10 +122,12 @@ class Trainer:
 
 
 def check_finite(bad, run):
-    """FirstBadStep.check, with the first bad step agreed by every data-parallel rank."""
-    bad.first = bad.xp.asarray(run.parallel.first_bad_step(bad.get()))
+    """FirstBadStep.check, with the first bad step agreed by every data-parallel rank;
+    one host read."""
+    first = run.parallel.first_bad_step(bad.get())
+    bad.first = bad.xp.asarray(first)
     try:
-        bad.check(run.paths)
+        bad.check(run.paths, first)
     except NonFiniteLossError as err:
         err.agreed = True  # every rank raises it at the same step
         raise

@@ -45,8 +45,8 @@ RECIPES = {r.name: r for r in [
     Recipe("r1", "the original GAN with the R1 penalty on the MLP GAN, digits: the cheapest "
            "strong method", "Mescheder et al. 2018 (gamma 10)",
            dict(model="mlp", dataset="mnist-sample", steps=2000, r1=10.0),
-           "FD 430, IS 6.87 at 2,000 steps (seed 0; FD 812 at 1,000)",
-           "1.1 min for 2,000 steps"),
+           "FD 540 (525-559), IS 6.41 at 2,000 steps (seeds 0-2, 2026-12-05; seed 0 had FD "
+           "430 on 2026-12-02's code and machine)", "1.2 min"),
     Recipe("projection", "the conditional MLP GAN with the projection discriminator",
            "Miyato & Koyama 2018 (G with conditional BatchNorm)",
            dict(model="cmlp", dataset="mnist-sample", conditioning="projection", steps=8000),

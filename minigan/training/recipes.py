@@ -77,8 +77,8 @@ RECIPES = {r.name: r for r in [
            "Miyato & Koyama 2018; Yazici et al. 2019 (EMA)",
            dict(model="cmlp", dataset="mnist-sample", conditioning="projection", steps=12000,
                 ema=0.999, eval_every=1000),
-           "best.npz: FD 44.6 (42.5-46.7), IS 9.82, label accuracy 0.991, worst digit 0.968 "
-           "(seeds 0 and 1; benchmarks/QUALITY.md)", "6.8-7.0 min"),
+           "best.npz, seeds 0-2: FD 41.0 (33.7-46.7), IS 9.82, label accuracy 0.990 "
+           "(0.989-0.991), worst digit 0.961 (0.948-0.968)", "7.0 min (6.8-7.1)"),
 ]}
 
 

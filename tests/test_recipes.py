@@ -7,7 +7,7 @@ import pytest
 
 from minigan.cli import main as cli
 from minigan.store.checkpoint import read_checkpoint
-from minigan.training.recipes import RECIPES, listing, overrides, recipe_config
+from minigan.training.recipes import RECIPES, listing, overrides
 from minigan.training import TrainConfig
 
 REQUIRED = {"default", "wgan-gp", "wgan-gp-dcgan", "r1", "projection", "acgan", "ring8",
@@ -19,7 +19,7 @@ def test_the_required_recipes_exist_and_each_is_a_valid_configuration():
     assert REQUIRED <= set(RECIPES)
     for name, recipe in RECIPES.items():
         assert set(recipe.settings) <= FIELDS, name
-        config = recipe_config(name).validate()
+        config = TrainConfig.from_recipe(name).validate()
         assert config.recipe == name
         assert all(getattr(config, k) == v for k, v in recipe.settings.items()), name
         assert overrides(config) == {}
@@ -27,7 +27,7 @@ def test_the_required_recipes_exist_and_each_is_a_valid_configuration():
 
 
 def test_the_default_recipe_is_the_run_with_no_flags():
-    plain, recipe = TrainConfig().to_dict(), recipe_config("default").to_dict()
+    plain, recipe = TrainConfig().to_dict(), TrainConfig.from_recipe("default").to_dict()
     plain.pop("recipe"), recipe.pop("recipe")
     assert recipe == {**plain, "steps": recipe["steps"]} and recipe["steps"] == 4000
 
@@ -52,7 +52,7 @@ def test_an_unknown_recipe_is_a_one_line_error(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "invalid choice: 'best-ever'" in err[0] and "digits" in err[0]
     with pytest.raises(ValueError, match="unknown recipe 'best-ever'"):
-        recipe_config("best-ever")
+        TrainConfig.from_recipe("best-ever")
     with pytest.raises(ValueError, match="unknown recipe 'best-ever'"):
         TrainConfig(recipe="best-ever").validate()
 

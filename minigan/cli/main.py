@@ -46,7 +46,6 @@ from ..store.checkpoint import CheckpointError
 from ..threads import set_num_threads
 from ..training import (RESUME_OVERRIDES, SECTIONS, NonFiniteLossError, TrainConfig,
                         TrainingInterrupted, config_for_resume, recipes, train)
-from ..training.recipes import recipe_config
 from .flags import add_config_flags, flag, given_settings
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -124,7 +123,7 @@ def run_train(args):
         check_repeated_flags({k: v for k, v in given.items() if k not in RESUME_OVERRIDES},
                              config, resume)
     elif args.recipe is not None:
-        config = recipe_config(given.pop("recipe"), **given)
+        config = TrainConfig.from_recipe(given.pop("recipe"), **given)
     else:
         config = TrainConfig(**given)
     try:

@@ -17,7 +17,7 @@ from ..methods import CONDITIONINGS, LOSSES, PENALTIES, check_method_settings
 from ..models import MODELS, model_entry
 from ..models.registry import MAX_IMAGE_SIZE
 from ..tensor import is_finite_number
-from .recipes import RECIPES
+from .recipes import RECIPES, recipe_settings
 
 DEFAULT_STEPS = 4000  # mlp on mnist-sample: recognisable digits in a few minutes on 2 cores
 # batch_size and lr when not given, by data kind. Images: DCGAN's (Radford et al. 2015);
@@ -125,7 +125,7 @@ class TrainConfig:
                                 "; ".join(f"{name} ({c.help})" for name, c in
                                           CONDITIONINGS.items()),
                                 choices=lambda: CONDITIONINGS, section=METHODS)
-    # the recipe the run was made from (recipes.py; recipe_config applies its settings): a
+    # the recipe the run was made from (recipes.py; from_recipe applies its settings): a
     # record, so that resume and eval can tell what differs from the recipe
     recipe: str | None = setting(
         None, "start from a named, measured configuration (minigan recipes lists them); "
@@ -207,6 +207,12 @@ class TrainConfig:
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_recipe(cls, name, **flags):
+        """The config of recipe `name` (training/recipes.py), `flags` (fields) overriding
+        it; the run records the recipe's name."""
+        return cls(**recipe_settings(name, **flags))
 
     @classmethod
     def from_dict(cls, values):

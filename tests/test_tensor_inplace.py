@@ -117,10 +117,9 @@ def test_an_in_place_change_inside_a_graph_is_differentiated_as_in_pytorch(torch
     x0, c0 = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
     grads = []
     for lib in (minigan, torch):
-        x = lib.tensor(x0, requires_grad=True, dtype=lib.float64)
-        c = lib.tensor(c0, requires_grad=True, dtype=lib.float64)
-        if lib is minigan:
-            x, c = x.to(device), c.to(device)
+        on = {"device": device} if lib is minigan else {}  # leaves made there: .to() of a
+        x = lib.tensor(x0, requires_grad=True, dtype=lib.float64, **on)  # leaf is no leaf
+        c = lib.tensor(c0, requires_grad=True, dtype=lib.float64, **on)
         h = x * 2
         if op == "mul_":
             h.mul_(c)

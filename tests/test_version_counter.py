@@ -50,7 +50,7 @@ def test_a_loss_from_a_view_then_a_step_then_backward_raises_as_in_pytorch(torch
         if view == "detach":  # d gets no gradient: change w and backward through d's graph
             loss = (v * make(np.ones(6))).sum()
         opt = (optim if lib is minigan else lib.optim).SGD([w], lr=0.1)
-        w.grad = lib.ones(6, dtype=w.dtype) if lib is minigan else lib.ones(6, dtype=w.dtype)
+        w.grad = lib.ones(6, dtype=w.dtype, device=w.device)
         opt.step()
         loss.backward()
 

@@ -11,8 +11,8 @@ speed or memory, its textbook twin comes first; faster versions (fast/) come las
     textbook/batchnorm.py -> ops/batchnorm.py
     nn/ -> textbook/adam.py -> optim/ -> gradcheck.py -> evaluation/theory.py
     models/ (mlp_gan.py, dcgan.py) -> textbook/gan_step.py -> training/ (updater.py ->
-    train.py, extensions.py) -> methods/ -> data parallel (distributed.py,
-    nn/sync_batchnorm.py, parallel/) -> store/, evaluation/, cli/ -> fast/, kernels.py
+    trainer.py, extensions/) -> methods/ -> data parallel (distributed.py,
+    nn/sync_batchnorm.py, parallel/) -> store/, evaluation/, cli/ -> fast/ (with kernels.py)
     (validators.py: the shared argument checks)
 """
 import numpy as _np

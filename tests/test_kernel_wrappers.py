@@ -1,6 +1,6 @@
 """The Python around the fused CUDA kernels, tested on the CPU.
 
-The CUDA C in minigan/kernels.py runs only on a GPU (tests/test_kernels.py checks it
+The CUDA C in minigan/fast/kernels.py runs only on a GPU (tests/test_kernels.py checks it
 there), and CI has none. What can run everywhere is the Python around each kernel: which
 arrays go in, in which order, in which memory order (the kernels run on the stored-order
 view), which axes a reduction sums, how the outputs come back. Here each compiled kernel
@@ -14,7 +14,8 @@ import pytest
 
 import minigan
 import minigan.nn.functional as F
-from minigan import autograd, backend, kernels, nn, optim
+from minigan import autograd, backend, nn, optim
+from minigan.fast import kernels
 
 
 # ------------------------------------------------------------------ the NumPy stand-ins

@@ -26,7 +26,7 @@ from .autograd import is_grad_enabled, no_grad, set_grad_enabled
 from .backend import DeviceError, Generator, manual_seed
 from .creation import ones, rand, randn, tensor, zeros
 from .devices import device
-from .serialization import load, save
+from .store.serialization import load, save
 from .functions import (abs, add, arange, argmax, clamp, clip, div, empty, empty_like, exp,
                         eye, flatten, from_numpy, full, full_like, is_tensor, linspace, log,
                         matmul, max, mean, mm, mul, norm, normal, numel, ones_like, permute,

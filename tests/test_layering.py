@@ -9,7 +9,8 @@ no import cycle exists outside the engine.
     parallel    a training step over N processes
     evaluation  metrics, the digit classifier, samples of a trained G, theory
     training    config, setup, updater, trainer, extensions, triggers
-    cli         the command line
+    cli         the command line (and compat/: `python -m minigan.compat`, a command line
+                that runs PyTorch scripts, in the same top room)
 The package's __init__.py and __main__.py are the doors to the house and may import any room;
 only the top room (the cli, for minigan.__version__) may import the door.
 Lazy imports (inside functions) count: they are dependencies all the same.
@@ -25,6 +26,7 @@ LAYERS = ["engine", "methods", "models", "store", "data", "parallel", "evaluatio
 ROOMS = {  # a module's folder (or its own name) -> its layer; everything else is the engine
     "methods": "methods", "models": "models", "store": "store", "data": "data",
     "parallel": "parallel", "evaluation": "evaluation", "training": "training", "cli": "cli",
+    "compat": "cli",
 }
 DOORS = {"minigan", "minigan.__main__"}
 

@@ -22,7 +22,7 @@ from . import aliases
 IMPORT_NAME = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 
 MINIGAN_DIR = os.path.dirname(os.path.abspath(minigan.__file__)) + os.sep
-SERIALIZATION = os.path.join(MINIGAN_DIR, "serialization.py")  # its errors are one line each
+SERIALIZATION = os.path.join(MINIGAN_DIR, "store", "serialization.py")  # one-line errors
 LIBRARY_DIRS = tuple(os.path.abspath(sysconfig.get_paths()[key]) + os.sep
                      for key in ("stdlib", "platstdlib", "purelib", "platlib"))
 

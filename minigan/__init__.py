@@ -26,7 +26,7 @@ from .autograd import is_grad_enabled, no_grad, set_grad_enabled
 from .backend import DeviceError, Generator, manual_seed
 from .creation import ones, rand, randn, tensor, zeros
 from .gradcheck import directional_gradcheck, gradcheck, gradgradcheck
-from .serialization import load, save
+from .store.serialization import load, save
 from .tensor_api.devices import device
 from .tensor_api.functions import (abs, add, arange, argmax, clamp, clip, div, empty,
                                    empty_like, exp, eye, flatten, from_numpy, full, full_like,

@@ -83,6 +83,23 @@ def test_what_minigan_lacks_is_one_line_naming_the_api_and_the_script_line(tmp_p
     assert done.stderr.startswith("script.py:5: ") and api in done.stderr, done.stderr
 
 
+@pytest.mark.parametrize("line, message", [
+    ("torch.save(torch.nn.Linear(2, 2), 'model.pth')", "cannot save a Linear"),
+    ("torch.load('model.pth')", "is a pickled PyTorch file (torch.save); minigan never "
+                                "unpickles"),
+])
+def test_what_torch_save_and_load_refuse_is_one_line(tmp_path, line, message):
+    (tmp_path / "model.pth").write_bytes(b"PK\x03\x04" + bytes(60))  # a zip: torch.save's
+    done = run(tmp_path, f"""
+        import torch
+
+        {line}
+    """)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("script.py:4: ")
+    assert message in done.stderr, done.stderr
+
+
 def test_the_line_is_the_scripts_even_when_a_helper_module_fails(tmp_path):
     done = run(tmp_path, "import helper\nhelper.build()\n",
                helper="import torch\n\n\ndef build():\n    return torch.nn.LSTM(2, 2)\n")

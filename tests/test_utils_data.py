@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan.utils.data import DataLoader, Dataset, TensorDataset, default_collate
+from minigan.utils.data import (ConcatDataset, DataLoader, Dataset, Subset, TensorDataset,
+                                default_collate, random_split)
 
 
 class Squares(Dataset):
@@ -116,3 +117,26 @@ def test_bad_arguments_are_refused_as_pytorch_refuses_them(kwargs, error, match)
 def test_batch_size_none_yields_samples_one_by_one():
     ds = TensorDataset(minigan.tensor(np.arange(3)))
     assert [s[0].item() for s in DataLoader(ds, batch_size=None)] == [0, 1, 2]
+
+
+def test_subset_and_concat_index_as_pytorch(torch):
+    ours = ConcatDataset([Subset(Squares(), [5, 1]), Squares()])
+    theirs = torch.utils.data.ConcatDataset([torch.utils.data.Subset(Squares(), [5, 1]),
+                                            Squares()])
+    assert len(ours) == len(theirs) == 9
+    for i in (0, 1, 2, 8, -1, -9):
+        assert ours[i][1] == theirs[i][1]
+    assert len(Squares() + Squares()) == 14
+    with pytest.raises(IndexError):
+        ours[9]
+
+
+@pytest.mark.parametrize("lengths", [[3, 4], [0.5, 0.5], [0.2, 0.3, 0.5]])
+def test_random_split_sizes_match_pytorch_and_the_parts_partition_the_data(torch, lengths):
+    ours = random_split(Squares(), lengths, generator=minigan.Generator().manual_seed(0))
+    theirs = torch.utils.data.random_split(Squares(), lengths)
+    assert [len(part) for part in ours] == [len(part) for part in theirs]
+    seen = sorted(sample[1] for part in ours for sample in part)
+    assert seen == list(range(7))
+    with pytest.raises(ValueError, match="Sum of input lengths"):
+        random_split(Squares(), [3, 3])

@@ -22,6 +22,7 @@ from . import aliases
 IMPORT_NAME = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 
 MINIGAN_DIR = os.path.dirname(os.path.abspath(minigan.__file__)) + os.sep
+SERIALIZATION = os.path.join(MINIGAN_DIR, "store", "serialization.py")  # one-line errors
 LIBRARY_DIRS = tuple(os.path.abspath(sysconfig.get_paths()[key]) + os.sep
                      for key in ("stdlib", "platstdlib", "purelib", "platlib"))
 
@@ -69,6 +70,9 @@ def explain(error):
     where = script_line(error.__traceback__)
     if isinstance(error, (aliases.Unsupported, aliases.UnsupportedModule,
                           aliases.CompatError)):
+        return f"{where}: {error}"
+    if isinstance(error, (TypeError, ValueError, ImportError)) and \
+            _innermost_file(error.__traceback__) == SERIALIZATION:  # torch.save/load's refusals
         return f"{where}: {error}"
     imported = IMPORT_NAME.match(str(error)) if isinstance(error, ImportError) else None
     if imported and aliases.minigan_name(imported.group(2)) is not None:  # from torch import X
@@ -127,6 +131,11 @@ def script_line(tb):
         relative = os.path.relpath(filename)
         found = f"{filename if relative.startswith('..') else relative}:{lineno}"
     return found
+
+
+def _innermost_file(tb):
+    frames = list(traceback.walk_tb(tb))
+    return os.path.abspath(frames[-1][0].f_code.co_filename) if frames else None
 
 
 def _raised_by_call_from_script(tb):

@@ -23,6 +23,69 @@ class Dataset:
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order (as torch.utils.data.Subset)."""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, list(indices)
+
+    def __getitem__(self, index):
+        if isinstance(index, list):
+            return self.dataset[[self.indices[i] for i in index]]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """The datasets one after another (as torch.utils.data.ConcatDataset)."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if index < 0:
+            if -index > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index += len(self)
+        part = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        if part == len(self.datasets):
+            raise IndexError(f"index {index} is out of range for a dataset of {len(self)}")
+        start = self.cumulative_sizes[part - 1] if part else 0
+        return self.datasets[part][index - start]
+
+
+def random_split(dataset, lengths, generator=None):
+    """Subsets of the given lengths (or fractions summing to 1, the remainder handed out
+    one by one from the first, as PyTorch does) over one random permutation, drawn from
+    `generator` or the default generator."""
+    n = len(dataset)
+    if all(isinstance(x, float) and 0 <= x <= 1 for x in lengths) and \
+            abs(sum(lengths) - 1) < 1e-6 and sum(lengths) != n:
+        sizes = [int(math.floor(n * fraction)) for fraction in lengths]
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        lengths = sizes
+    if sum(lengths) != n:
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    order = list(RandomSampler(range(n), generator))
+    subsets, start = [], 0
+    for length in lengths:
+        subsets.append(Subset(dataset, order[start:start + length]))
+        start += length
+    return subsets
+
 
 class TensorDataset(Dataset):
     """Sample i is `(t[i] for t in tensors)` (as torch.utils.data.TensorDataset); every
@@ -213,5 +276,5 @@ def _no_collate(sample):
     return sample
 
 
-__all__ = ["Dataset", "TensorDataset", "DataLoader", "SequentialSampler", "RandomSampler",
-           "BatchSampler", "default_collate"]
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
+           "SequentialSampler", "RandomSampler", "BatchSampler", "default_collate"]

@@ -16,8 +16,8 @@ import struct
 
 import numpy as np
 
-from . import backend
-from .tensor import Tensor
+from .. import backend
+from ..tensor import Tensor
 
 EXTRA = "pip install 'minigan[safetensors]'"
 HEADER_LIMIT = 100 * 2 ** 20  # bytes of JSON header accepted (safetensors' own limit)
@@ -48,7 +48,7 @@ def save(obj, f):
     if hasattr(f, "write"):
         f.write(data)
         return
-    from .store.atomic import atomic_write
+    from .atomic import atomic_write
     with atomic_write(os.fspath(f)) as out:
         out.write(data)
 

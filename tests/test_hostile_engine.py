@@ -1,0 +1,75 @@
+"""The engine API tried as a careless user would (issue 27): each case behaves as PyTorch.
+
+- a custom Function's backward returning too few, too many or wrong-shaped gradients raises
+  PyTorch's RuntimeError (it was accepted silently, or an AssertionError that `python -O`
+  dropped);
+"""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minigan
+from minigan.autograd import Function
+
+
+# ------------------------------------------------- a custom Function's backward (item 9)
+def custom(backward, n_inputs=1):
+    """A Function x*2 (or x*y) whose backward is `backward(self, grad_out)`."""
+    class Custom(Function):
+        def forward(self, *arrays):
+            return arrays[0] * 2 if n_inputs == 1 else arrays[0] * arrays[1]
+
+    Custom.backward = backward
+    return Custom
+
+
+def torch_custom(torch, backward, n_inputs=1):
+    class Custom(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, *xs):
+            return xs[0] * 2 if n_inputs == 1 else xs[0] * xs[1]
+
+    Custom.backward = staticmethod(lambda ctx, g: backward(None, g))
+    return Custom
+
+
+@pytest.mark.parametrize("backward, n_inputs, words", [
+    (lambda self, g: (g,), 2, "returned an incorrect number of gradients (expected 2, got 1)"),
+    (lambda self, g: (g, g), 1, "returned an incorrect number of gradients (expected 1, got 2)"),
+    (lambda self, g: (g[0],), 1, "returned an invalid gradient at index 0 - got [3] but "
+                                 "expected shape"),
+])
+def test_a_backward_with_the_wrong_gradients_raises_as_pytorch(torch, backward, n_inputs,
+                                                                words):
+    x = minigan.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError) as ours:
+        custom(backward, n_inputs).apply(*[x] * n_inputs).sum().backward()
+    assert words in str(ours.value)
+    tx = torch.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError) as theirs:
+        torch_custom(torch, backward, n_inputs).apply(*[tx] * n_inputs).sum().backward()
+    assert words in str(theirs.value)
+
+
+def test_extra_trailing_nones_and_a_bare_tensor_are_accepted_as_pytorch():
+    x = minigan.ones(2, 3, requires_grad=True)
+    custom(lambda self, g: (g * 2, None, None)).apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0))
+    x.grad = None
+    custom(lambda self, g: g * 2).apply(x).sum().backward()  # not a tuple: one gradient
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0))
+
+
+def test_the_shape_check_holds_under_python_dash_o():
+    code = ("import minigan\nfrom minigan.autograd import Function\n"
+            "class C(Function):\n"
+            "    def forward(self, x): return x * 2\n"
+            "    def backward(self, g): return (g[0],)\n"
+            "x = minigan.ones(2, 3, requires_grad=True)\n"
+            "try:\n    C.apply(x).sum().backward()\n"
+            "except RuntimeError as e:\n    print('refused:', e)\n")
+    out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert "refused: Function C.backward returned an invalid gradient" in out.stdout, out.stderr

@@ -3,14 +3,17 @@
 - a custom Function's backward returning too few, too many or wrong-shaped gradients raises
   PyTorch's RuntimeError (it was accepted silently, or an AssertionError that `python -O`
   dropped);
+- nn.Embedding's backward costs the table and the rows picked, not a (K, K) identity matrix;
 """
 import subprocess
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
 
 import minigan
+from minigan import nn
 from minigan.autograd import Function
 
 
@@ -73,3 +76,27 @@ def test_the_shape_check_holds_under_python_dash_o():
     out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert "refused: Function C.backward returned an invalid gradient" in out.stdout, out.stderr
+
+
+# ------------------------------------------------- Embedding's backward (item 12)
+def test_embedding_backward_memory_is_the_table_not_an_identity_matrix():
+    """3 indices into 5,000 rows: the gradient is one (K, D) table (80 KB); an identity
+    matrix of the table size would be 100 MB (10 GB at 50,000 rows)."""
+    emb = nn.Embedding(5000, 4)
+    out = emb(minigan.tensor(np.array([3, 4999, 3])))
+    tracemalloc.start()
+    try:
+        out.sum().backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 5000 * 4 * 4, peak  # a few tables' worth at most
+    expected = np.zeros((5000, 4), dtype=np.float32)
+    expected[3], expected[4999] = 2, 1  # a repeated index adds up
+    np.testing.assert_array_equal(emb.weight.grad.numpy(), expected)
+
+
+def test_embedding_of_two_million_rows_differentiates():
+    emb = nn.Embedding(2_000_000, 4)
+    emb(minigan.tensor(np.array([0, 1_999_999]))).sum().backward()
+    assert emb.weight.grad.numpy().sum() == 8

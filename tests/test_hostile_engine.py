@@ -100,3 +100,78 @@ def test_embedding_of_two_million_rows_differentiates():
     emb = nn.Embedding(2_000_000, 4)
     emb(minigan.tensor(np.array([0, 1_999_999]))).sum().backward()
     assert emb.weight.grad.numpy().sum() == 8
+
+
+# ------------------------------------------------- Optimizer.load_state_dict (item 17)
+def stepped(opt_class, **kwargs):
+    p = minigan.ones(2, 3, requires_grad=True)
+    opt = opt_class([p], lr=0.1, **kwargs)
+    p.grad = minigan.ones(2, 3)
+    opt.step()
+    return p, opt
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda s: s.pop("exp_avg"), "lacks ['exp_avg']"),
+    (lambda s: s.pop("step"), "lacks ['step']"),
+    (lambda s: s.update(step=-5), "'step' of parameter 0 must be an integer >= 0, got -5"),
+    (lambda s: s.update(step="x"), "'step' of parameter 0 must be an integer >= 0, got 'x'"),
+    (lambda s: s.update(step=2.5), "'step' of parameter 0 must be an integer >= 0, got 2.5"),
+    (lambda s: s.update(step=True), "'step' of parameter 0 must be an integer >= 0, got True"),
+    (lambda s: s.update(step=float("nan")), "'step' of parameter 0 must be an integer >= 0, got nan"),
+    (lambda s: s.update(exp_avg=np.array(0.5, dtype=np.float32)),
+     "'exp_avg' of parameter 0 has shape (), the parameter (2, 3): it must be an array"),
+    (lambda s: s.update(exp_avg_sq=0.5), "'exp_avg_sq' of parameter 0 has float"),
+    (lambda s: s.update(exp_avg=np.full((2, 3), "a")), "'exp_avg' of parameter 0 holds <U1, not numbers"),
+])
+def test_adam_state_that_step_could_not_use_is_refused_and_changes_nothing(change, words):
+    p, opt = stepped(minigan.optim.Adam)
+    saved, before = opt.state_dict(), opt.state_dict()
+    change(saved["state"][0])
+    with pytest.raises(ValueError, match="Adam.load_state_dict: state ") as err:
+        opt.load_state_dict(saved)
+    assert words in str(err.value)
+    after = opt.state_dict()
+    assert after["state"][0]["step"] == before["state"][0]["step"]
+    np.testing.assert_array_equal(after["state"][0]["exp_avg"], before["state"][0]["exp_avg"])
+
+
+def test_adam_state_as_pytorch_saves_it_loads_and_steps_as_pytorch(torch):
+    """PyTorch keeps Adam's step as a float tensor, tensor(1.): as a 0-d array it loads."""
+    tp = torch.nn.Parameter(torch.ones(2, 3, dtype=torch.float64))
+    topt = torch.optim.Adam([tp], lr=0.1)
+    tp.grad = torch.full((2, 3), 0.5, dtype=torch.float64)
+    topt.step()
+    saved = {"state": {0: {k: v.numpy() for k, v in topt.state_dict()["state"][0].items()}},
+             "param_groups": [{"lr": 0.1, "params": [0]}]}
+    p = minigan.tensor(tp.detach().numpy(), requires_grad=True)
+    opt = minigan.optim.Adam([p], lr=0.1)
+    opt.load_state_dict(saved)
+    assert opt.state_dict()["state"][0]["step"] == 1
+    for _ in range(2):
+        p.grad = minigan.tensor(np.full((2, 3), 0.25))
+        tp.grad = torch.full((2, 3), 0.25, dtype=torch.float64)
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-14)
+
+
+def test_sgd_momentum_buffer_of_none_as_pytorch_stores_it_starts_a_fresh_buffer(torch):
+    p, opt = stepped(minigan.optim.SGD, momentum=0.9)
+    opt.load_state_dict({"state": {0: {"momentum_buffer": None}},
+                         "param_groups": [{"lr": 0.1, "momentum": 0.9, "params": [0]}]})
+    tp = torch.nn.Parameter(torch.tensor(p.numpy()))
+    topt = torch.optim.SGD([tp], lr=0.1, momentum=0.9)
+    topt.load_state_dict({"state": {0: {"momentum_buffer": None}},
+                          "param_groups": [{**topt.state_dict()["param_groups"][0]}]})
+    p.grad = minigan.ones(2, 3)
+    tp.grad = torch.ones(2, 3)
+    opt.step()
+    topt.step()
+    np.testing.assert_array_equal(p.numpy(), tp.detach().numpy())
+    np.testing.assert_array_equal(opt.state_dict()["state"][0]["momentum_buffer"],
+                                  np.ones((2, 3)))
+    bad = {"state": {0: {"momentum_buffer": np.zeros(3)}},
+           "param_groups": [{"lr": 0.1, "momentum": 0.9, "params": [0]}]}
+    with pytest.raises(ValueError, match=r"'momentum_buffer' of parameter 0 has shape \(3,\)"):
+        opt.load_state_dict(bad)

@@ -243,7 +243,7 @@ class Tensor:
                                   self.ndim)
 
     def sum(self, axis=None, keepdims=False):
-        axes = self._axes("sum", axis, keepdims)
+        axes = self._axes("sum", all_if_empty(axis), keepdims)
         if self.dtype.kind in "biu":  # summed as int64, as PyTorch (NumPy gives uint8 uint64)
             total = self._data.sum(axis=axes, keepdims=keepdims, dtype=np.int64)
             return Tensor(backend.as_array(total, backend.xp_of(self._data)))
@@ -253,7 +253,8 @@ class Tensor:
         if self.dtype.kind != "f":  # PyTorch, too, will not guess a mean's dtype
             raise TypeError(f"mean(): the input must be a floating-point tensor, got dtype "
                             f"{self.dtype}; convert it first, e.g. t.float().mean()")
-        return red.Mean.apply(self, axes=self._axes("mean", axis, keepdims), keepdims=keepdims)
+        return red.Mean.apply(self, axes=self._axes("mean", all_if_empty(axis), keepdims),
+                              keepdims=keepdims)
 
     def any(self, axis=None, keepdims=False):
         """Whether any element (over `axis`) is non-zero, as a bool tensor (as torch.any)."""
@@ -452,6 +453,12 @@ def check_matmul_dtypes(a_dtype, b_dtype):
         raise TypeError(f"matmul: expected both operands to have the same dtype, got "
                         f"{a_dtype} and {b_dtype}; convert one with .to(dtype)")
     check_not_bool("matmul", a_dtype)
+
+
+def all_if_empty(axis):
+    """sum's and mean's axis: an empty tuple or list means every dimension, as PyTorch's
+    dim=() (NumPy's axis=() reduces none)."""
+    return None if isinstance(axis, (tuple, list)) and not axis else axis
 
 
 def summary(value, width=40):

@@ -4,6 +4,10 @@
   PyTorch's RuntimeError (it was accepted silently, or an AssertionError that `python -O`
   dropped);
 - nn.Embedding's backward costs the table and the rows picked, not a (K, K) identity matrix;
+- Optimizer.load_state_dict refuses state its step() cannot use, and loads what PyTorch saves;
+- empty batches through Flatten, BatchNorm (training) and cross_entropy give PyTorch's empty
+  or NaN results; BatchNorm's momentum=None, set_num_threads(np.int64(1)), an unbatched
+  cross_entropy and sum(()) are accepted as PyTorch; set_num_threads is bounded as torch's.
 """
 import subprocess
 import sys
@@ -175,3 +179,109 @@ def test_sgd_momentum_buffer_of_none_as_pytorch_stores_it_starts_a_fresh_buffer(
            "param_groups": [{"lr": 0.1, "momentum": 0.9, "params": [0]}]}
     with pytest.raises(ValueError, match=r"'momentum_buffer' of parameter 0 has shape \(3,\)"):
         opt.load_state_dict(bad)
+
+
+# ------------------------------------------------- empty batches (item 18)
+def test_flatten_of_an_empty_batch_is_empty_as_pytorch(torch):
+    x = np.zeros((0, 3, 4, 5), dtype=np.float32)
+    ours = nn.Flatten()(minigan.tensor(x))
+    assert ours.shape == tuple(torch.nn.Flatten()(torch.tensor(x)).shape) == (0, 60)
+    assert nn.Flatten(0, 1)(minigan.tensor(x)).shape == (0, 4, 5)
+
+
+@pytest.mark.parametrize("layer, shape", [("BatchNorm1d", (0, 3)), ("BatchNorm2d", (0, 3, 4, 4)),
+                                          ("BatchNorm2d", (2, 3, 0, 4))])
+def test_batch_norm_of_an_empty_batch_in_training_is_empty_as_pytorch(torch, layer, shape):
+    ours, theirs = getattr(nn, layer)(3), getattr(torch.nn, layer)(3)
+    ours.running_mean._data[...] = theirs.running_mean.data[...] = 0.5
+    x = minigan.zeros(*shape, requires_grad=True)
+    tx = torch.zeros(*shape, requires_grad=True)
+    out, tout = ours(x), theirs(tx)
+    assert out.shape == tuple(tout.shape) == shape
+    out.sum().backward()
+    tout.sum().backward()
+    assert x.grad.shape == shape
+    np.testing.assert_array_equal(ours.weight.grad.numpy(), theirs.weight.grad.numpy())
+    np.testing.assert_array_equal(ours.bias.grad.numpy(), theirs.bias.grad.numpy())
+    for name in ("running_mean", "running_var"):  # untouched, no NaN
+        np.testing.assert_array_equal(getattr(ours, name).numpy(),
+                                      getattr(theirs, name).numpy())
+
+
+def test_one_value_per_channel_in_training_is_still_refused_as_pytorch():
+    with pytest.raises(ValueError, match="expected more than 1 value per channel"):
+        nn.BatchNorm2d(3)(minigan.zeros(1, 3, 1, 1))
+
+
+def test_cross_entropy_of_an_empty_batch_is_nan_with_an_empty_gradient(torch):
+    import warnings
+    x = minigan.zeros(0, 3, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's "Mean of empty slice" was printed
+        loss = minigan.nn.functional.cross_entropy(x, minigan.tensor(np.zeros(0, np.int64)))
+        loss.backward()
+    tloss = torch.nn.functional.cross_entropy(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long))
+    assert np.isnan(loss.item()) and np.isnan(tloss.item())
+    assert x.grad.shape == (0, 3)
+
+
+# ------------------------------------------------- PyTorch accepts, so does minigan (item 23)
+def test_unbatched_cross_entropy_on_k_logits_as_pytorch(torch):
+    logits = np.array([1.0, 2.0, 0.5])
+    x = minigan.tensor(logits, requires_grad=True)
+    loss = minigan.nn.functional.cross_entropy(x, minigan.tensor(np.int64(1)))
+    loss.backward()
+    tx = torch.tensor(logits, requires_grad=True)
+    tloss = torch.nn.functional.cross_entropy(tx, torch.tensor(1))
+    tloss.backward()
+    assert loss.shape == ()
+    np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-15)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("empty", [(), []])
+def test_sum_and_mean_over_no_dimensions_reduce_all_as_pytorch(torch, empty):
+    values = np.arange(6.0).reshape(2, 3)
+    t, tt = minigan.tensor(values), torch.tensor(values)
+    assert t.sum(empty).item() == tt.sum(dim=empty).item() == 15
+    assert t.mean(empty).item() == tt.mean(dim=empty).item() == 2.5
+
+
+def test_batch_norm_with_momentum_none_keeps_the_cumulative_average_as_pytorch(torch):
+    rng = np.random.default_rng(0)
+    ours, theirs = nn.BatchNorm2d(3, momentum=None).double(), \
+        torch.nn.BatchNorm2d(3, momentum=None).double()
+    for scale in (1.0, 3.0, 0.5):
+        x = rng.normal(size=(4, 3, 2, 2)) * scale + scale
+        ours(minigan.tensor(x))
+        theirs(torch.tensor(x))
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(getattr(ours, name).numpy(),
+                                   getattr(theirs, name).numpy(), rtol=1e-13)
+    assert int(ours.num_batches_tracked.item()) == 3
+    state = {k: v.numpy() for k, v in theirs.state_dict().items()}  # its count is kept
+    fresh = nn.BatchNorm2d(3, momentum=None).double()
+    fresh.load_state_dict(state)
+    assert int(fresh.num_batches_tracked.item()) == 3
+    ours.eval()  # eval uses the running statistics and counts nothing
+    ours(minigan.tensor(rng.normal(size=(4, 3, 2, 2))))
+    assert int(ours.num_batches_tracked.item()) == 3
+    with pytest.raises(ValueError, match="momentum must be a number in \\[0, 1\\] or None"):
+        nn.BatchNorm2d(3, momentum="0.1")
+
+
+def test_set_num_threads_takes_numpy_ints_and_is_bounded_as_torch():
+    before = minigan.get_num_threads()
+    try:
+        minigan.set_num_threads(np.int64(1))
+        assert minigan.get_num_threads() == 1 and type(minigan.get_num_threads()) is int
+        for n in (2 ** 31, 2 ** 63, 2 ** 64, 0, -1):
+            with pytest.raises(ValueError, match=r"set_num_threads: n must be a positive number "
+                                                 r"of threads, got -?\d+ \(at most 2147483647"):
+                minigan.set_num_threads(n)
+        for n in (1.0, True, "2", np.float64(2)):
+            with pytest.raises(TypeError, match="set_num_threads: n must be an int"):
+                minigan.set_num_threads(n)
+        assert minigan.get_num_threads() == 1  # a refused value changes nothing
+    finally:
+        minigan.set_num_threads(before)

@@ -116,9 +116,6 @@ def test_eval_prints_one_json_line_through_python_dash_m(tmp_path):
 
 
 def test_eval_of_digits_includes_the_classifier_scores(mlp_run, capsys):
-    from minigan import classifier
-    if not os.path.exists(os.path.join(REPO, "minigan", "assets", classifier.ASSET)):
-        pytest.skip("the digit classifier's weights are not in this checkout yet")
     assert cli.main(["eval", "--checkpoint", str(mlp_run), "--n", "20"]) == 0
     scores = json.loads(capsys.readouterr().out)
     assert {"pixel_mean", "class_entropy", "inception_score"} <= scores.keys()

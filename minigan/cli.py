@@ -39,7 +39,7 @@ from .backend import DeviceError
 from .checkpoint import CheckpointError
 from .methods import CONDITIONINGS, LOSSES
 from .sampling import draw_samples, generator_from_checkpoint, save_picture
-from .threads import set_num_threads
+from .threads import available_cores, set_num_threads
 from .train import (DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS, RESUME_OVERRIDES,
                     NonFiniteLossError, TrainConfig, TrainingInterrupted, config_for_resume,
                     train)
@@ -118,9 +118,10 @@ def build_parser():
     t.add_argument("--skip-nonfinite", action="store_true", default=None, help="skip the "
                    "updates of a step whose loss is NaN/inf instead of stopping (costs a host "
                    "read per step)")
-    t.add_argument("--tensorboard", action="store_true", default=None, help="also write "
-                   "TensorBoard event files to DIR/tensorboard (needs minigan[tensorboard]; "
-                   "view with: tensorboard --logdir runs)")
+    t.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=None,
+                   help="also write TensorBoard event files to DIR/tensorboard (needs "
+                   "minigan[tensorboard]; view with: tensorboard --logdir runs); "
+                   "--no-tensorboard turns a resumed run's off")
     t.add_argument("--threads", type=int, metavar="N", help="CPU threads for minigan's ops "
                    "(minigan.set_num_threads; default: every core). Not saved with the run: "
                    "a resumed run may use another count")
@@ -200,8 +201,10 @@ def run_train(args):
     except ValueError as err:
         raise UsageError(str(err)) from None
     if args.threads is not None:
-        if args.threads < 1:
-            raise UsageError(f"--threads must be at least 1, got {args.threads}")
+        cores = available_cores()  # more threads than cores only wait for each other
+        if not 1 <= args.threads <= cores:
+            raise UsageError(f"--threads must be at least 1 and at most the {cores} cores this "
+                             f"process may use, got {args.threads}")
         set_num_threads(args.threads)
     summary = train(config, progress=not args.no_progress, resume=resume)
     if not is_main_process():

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 import minigan
-from minigan import cli
-from minigan.checkpoint import read_checkpoint
+from minigan.cli import main as cli
+from minigan.store.checkpoint import read_checkpoint
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan import cli, data, train
-from minigan.checkpoint import read_checkpoint
+from minigan.cli import main as cli
+from minigan.data import datasets as data
+from minigan.store.checkpoint import read_checkpoint
 
 RING = ["train", "--dataset", "ring8", "--batch-size", "8", "--no-progress",
         "--sample-every", "1", "--log-every", "1"]

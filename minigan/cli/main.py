@@ -193,7 +193,8 @@ def run_train(args):
     resume = None
     if args.resume is not None:
         changes = {k: v for k, v in given.items() if k in RESUME_OVERRIDES}
-        config, resume = config_for_resume(args.resume, **changes)
+        config, resume = config_for_resume(args.resume, dataset=given.get("dataset"),
+                                           **changes)
         check_repeated_flags({k: v for k, v in given.items() if k not in RESUME_OVERRIDES},
                              config, resume)
     else:

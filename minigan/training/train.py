@@ -117,6 +117,12 @@ class TrainConfig:
                                                   not self.dataset.startswith("folder:")):
             names = ", ".join(data.DATASETS)
             raise ValueError(f"unknown dataset {self.dataset!r}: choose one of {names}")
+        if self.dataset.startswith("folder:") and self.out is not None and \
+                same_folder(self.out, self.dataset[len("folder:"):]):
+            raise ValueError(f"--out {self.out} is the dataset folder itself: the run's grids "
+                             f"and plots would join its images (and change its fingerprint, "
+                             f"so the run could never be resumed); choose an --out outside "
+                             f"it, or a subfolder (run folders are left out of a dataset)")
         positive_ints = ["batch_size", "d_steps", "sample_every", "checkpoint_every", "log_every"]
         positive_ints += [name for name in ("steps", "image_size", "channels", "nz")
                           if getattr(self, name) is not None]
@@ -177,6 +183,12 @@ class TrainConfig:
         return cls(**values)
 
 
+def same_folder(a, b):
+    """Whether two paths name one folder (after ~, links and relative parts)."""
+    resolve = lambda p: os.path.realpath(os.path.expanduser(p))  # noqa: E731
+    return resolve(a) == resolve(b)
+
+
 def check_int(name, value, minimum, maximum=INT64_MAX):
     """An int in [minimum, maximum]; the default maximum is what a checkpoint can store."""
     flag = name.replace("_", "-")
@@ -200,16 +212,22 @@ def resolve_steps(config, batches_per_epoch):
     return DEFAULT_STEPS
 
 
-def config_for_resume(path, **overrides):
+def config_for_resume(path, dataset=None, **overrides):
     """(TrainConfig, checkpoint path) to continue the run saved at `path`.
 
-    The saved config is used as it was; only the fields in RESUME_OVERRIDES may be
-    changed (None means "not given")."""
+    The saved config is used as it was, checked as a whole first (a value no flag can give
+    is the file's fault, and named so); only the fields in RESUME_OVERRIDES may be changed
+    (None means "not given"). `dataset` is the dataset typed with --resume: a run on a
+    folder: dataset needs it, since minigan reads no path that a checkpoint names (the file
+    may come from anyone; the folder's fingerprint in meta/data is then checked)."""
     ckpt = checkpoint.read_checkpoint(path)
     try:
         config = TrainConfig.from_dict(ckpt.config)
+        # device and tensorboard depend on this machine, not on the file: checked below
+        dataclasses.replace(config, device="cpu", tensorboard=False).validate()
     except (TypeError, ValueError) as err:
         raise checkpoint.refuse(ckpt.path, f"its saved config is unusable ({err})") from None
+    check_resumed_dataset(ckpt, config.dataset, dataset)
     for name, value in overrides.items():
         if name not in RESUME_OVERRIDES:
             raise ValueError(f"--{name.replace('_', '-')} cannot be changed when resuming (the "
@@ -226,6 +244,23 @@ def config_for_resume(path, **overrides):
     return config, ckpt.path
 
 
+
+
+def check_resumed_dataset(ckpt, saved, typed):
+    """The dataset a resume may read: a saved folder: dataset only when typed again (the
+    same folder), and only with the fingerprint the run recorded."""
+    if typed is not None and data.absolute_name(typed) != saved:
+        raise ValueError(f"--dataset {typed} (the run has {saved}) cannot be changed when "
+                         f"resuming: a resumed run keeps its saved settings")
+    if not saved.startswith("folder:"):
+        return
+    if typed is None:
+        raise ValueError(f"{ckpt.path} was trained on {saved}; minigan reads no folder that "
+                         f"a checkpoint names: resume with --dataset {saved} (its fingerprint "
+                         f"is checked)")
+    if ckpt.data is None:
+        raise checkpoint.refuse(ckpt.path, f"it names {saved} but holds no fingerprint of it "
+                                           f"(meta/data)")
 
 
 # ----------------------------------------------------------------------------- the setup

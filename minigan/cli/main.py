@@ -32,14 +32,13 @@ import os
 import sys
 import traceback
 
-import numpy as np
-
-from .. import distributed
+from .. import distributed, limits
 from ..backend import DeviceError
 from ..data import datasets as data
-from ..evaluation.sampling import draw_samples, generator_from_checkpoint, save_picture
+from ..evaluation.sampling import (draw_samples, generator_from_checkpoint, sample_shape,
+                                  save_picture, write_samples_npy)
 from ..methods import CONDITIONINGS, LOSSES
-from ..store import atomic, checkpoint
+from ..store import atomic, checkpoint, run_folder
 from ..store.checkpoint import CheckpointError
 from ..threads import available_cores, set_num_threads
 from ..training.train import (DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS, RESUME_OVERRIDES,
@@ -261,12 +260,41 @@ def check_sample_args(args):
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
 
 
+MAX_PLOT_POINTS = 100_000  # a scatter plot of more shows nothing more, slowly
+
+
+def out_suffix(out):
+    """".npy" or ".png" (any case) for sample --out; ".npy" alone names a file too."""
+    name = os.path.basename(out).lower()
+    suffix = name if name in (".npy", ".png") else os.path.splitext(name)[1]
+    if suffix not in (".npy", ".png"):
+        raise UsageError(f"--out {out}: the file must end in .npy (raw samples) or "
+                         f".png (a picture), not {suffix or 'nothing'!r}")
+    return suffix
+
+
+def check_sample_sizes(args, suffix, ckpt):
+    """Refuse an --n the output cannot hold before anything is drawn: a picture beyond
+    the pixels minigan reads (or a scatter plot beyond MAX_PLOT_POINTS), a .npy beyond the
+    free disk."""
+    shape = sample_shape(ckpt)
+    if suffix == ".png" and len(shape) == 3:
+        pixels = args.n * (shape[1] + 2) * (shape[2] + 2)  # each image and its 2-pixel border
+        if pixels > data.MAX_IMAGE_PIXELS:
+            raise UsageError(f"--n {args.n} makes a grid of {pixels} pixels, more than the "
+                             f"{data.MAX_IMAGE_PIXELS} of a picture minigan writes; write a "
+                             f".npy for that many samples")
+    elif suffix == ".png" and args.n > MAX_PLOT_POINTS:
+        raise UsageError(f"--n {args.n} is more points than a scatter plot shows (at most "
+                         f"{MAX_PLOT_POINTS}); write a .npy for that many samples")
+    elif suffix == ".npy":
+        limits.check_fits_disk(f"--n {args.n}", args.n * math.prod(shape) * 4, args.out)
+
+
 def run_sample(args):
     check_sample_args(args)
-    suffix = os.path.splitext(args.out)[1].lower()
-    if suffix not in (".npy", ".png"):
-        raise UsageError(f"--out {args.out}: the file must end in .npy (raw samples) or "
-                         f".png (a picture), not {suffix or 'nothing'!r}")
+    suffix = out_suffix(args.out)
+    run_folder.check_not_in_use(args.out)
     G, ckpt = generator_from_checkpoint(args.checkpoint, args.device)
     if args.label is not None:
         if not G.conditional:
@@ -274,13 +302,14 @@ def run_sample(args):
                              f"{ckpt.path} holds a {ckpt.model_spec.get('model')} model")
         if not 0 <= args.label < G.num_classes:
             raise UsageError(f"--label must be in 0..{G.num_classes - 1}, got {args.label}")
-    samples, _ = draw_samples(G, args.n, args.seed, args.device, args.label)
+    check_sample_sizes(args, suffix, ckpt)
     try:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        if suffix == ".npy":  # a file object: np.save adds no ".npy" (X.NPY stays X.NPY)
+        if suffix == ".npy":  # a file object: no ".npy" added (X.NPY stays X.NPY); streamed
             with atomic.atomic_write(args.out) as f:
-                np.save(f, samples)
+                write_samples_npy(G, args.n, args.seed, args.device, args.label, f)
         else:  # classes in turn: with K columns, each column is one class
+            samples, _ = draw_samples(G, args.n, args.seed, args.device, args.label)
             nrow = G.num_classes if G.conditional and args.label is None else None
             save_picture(samples, args.out, ckpt.model_spec.get("data_kind"),
                          ckpt.config.get("dataset"), nrow=nrow)
@@ -288,7 +317,7 @@ def run_sample(args):
         reason = (f"{err.filename} is a file, not a folder" if isinstance(err, FileExistsError)
                   else atomic.reason(err))
         raise OSError(f"cannot write {args.out}: {reason}") from err
-    print(f"wrote {len(samples)} samples {tuple(samples.shape[1:])} from step {ckpt.step}"
+    print(f"wrote {args.n} samples {sample_shape(ckpt)} from step {ckpt.step}"
           f"{ema_note(ckpt)} to {args.out}")
     return 0
 
@@ -299,6 +328,8 @@ def run_eval(args):
         raise UsageError(f"--n must be at least 2 for eval (the statistics of one sample are "
                          f"undefined), got {args.n}")
     G, ckpt = generator_from_checkpoint(args.checkpoint, args.device)
+    # the samples, and about as much again while they are scored, are held at once
+    limits.check_fits_memory(f"--n {args.n}", 2 * args.n * math.prod(sample_shape(ckpt)) * 4)
     if ckpt.has_ema:
         print(f"minigan eval: scoring{ema_note(ckpt)}", file=sys.stderr)
     samples, labels = draw_samples(G, args.n, args.seed, args.device)
@@ -355,6 +386,8 @@ def run_command(argv):
         return report(err, "minigan: interrupted", EXIT_INTERRUPTED)
     except (CheckpointError, data.DatasetError, NonFiniteLossError, DeviceError, ValueError,
             OSError, distributed.DistributedError) as err:
+        return fail(err, EXIT_ERROR)
+    except limits.SizeError as err:  # a size given, refused before it was allocated
         return fail(err, EXIT_ERROR)
     except MemoryError as err:  # sizes beyond this machine: numpy says how much it wanted
         return fail(f"out of memory ({err}); try a smaller --image-size, --batch-size, --nz "

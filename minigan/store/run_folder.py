@@ -284,6 +284,25 @@ def read_regular_file(path, limit=4096):
         os.close(fd)
 
 
+def check_not_in_use(path):
+    """Refuse to write `path` inside a run folder that another live process is training
+    (the lock of the file's folder or of any folder above it): `minigan sample --out
+    RUN/x.png` beside a running `minigan train --out RUN`."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while True:
+        lock = os.path.join(folder, RunFiles.LOCK)
+        if os.path.lexists(lock):
+            owner = read_lock(lock)
+            if owner is not None and not lock_is_stale(*owner):
+                raise RunFolderError(f"{folder} is in use by another minigan run (pid "
+                                     f"{owner[0]} on {owner[1]}); write {path} elsewhere, or "
+                                     f"wait for that run to end")
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return
+        folder = parent
+
+
 def lock_is_stale(pid, host):
     if host != socket.gethostname():
         return False

@@ -313,6 +313,17 @@ def test_an_unreadable_checkpoint_names_its_file(ring, capsys, monkeypatch):
     assert "last.npz" in err and "Input/output error" in err
 
 
+def test_output_to_a_full_device_names_standard_output(ring):
+    """Was: "minigan: error: [Errno 28] No space left on device", naming nothing."""
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([sys.executable, "-m", "minigan", "eval", "--checkpoint",
+                              str(ring), "--n", "20"], stdout=full, stderr=subprocess.PIPE,
+                             text=True, timeout=120, env=dict(os.environ, PYTHONPATH=REPO))
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [
+        "minigan: error: cannot write to standard output: No space left on device"]
+
+
 def test_a_lock_that_is_a_directory_names_it(tmp_path, capsys):
     (tmp_path / "R" / ".minigan.lock").mkdir(parents=True)
     err = one_line_error(capsys, RING + ["--steps", "1", "--out", tmp_path / "R"])

@@ -25,6 +25,7 @@ from . import startup
 
 startup.begin()  # ended at the bottom of this module
 import argparse  # noqa: E402
+import contextlib
 import dataclasses
 import json
 import math
@@ -211,11 +212,11 @@ def run_train(args):
     summary = train(config, progress=not args.no_progress, resume=resume)
     if not is_main_process():
         return 0
-    print(f"trained steps {summary['start_step'] + 1}-{summary['step']} in "
+    say(f"trained steps {summary['start_step'] + 1}-{summary['step']} in "
           f"{summary['seconds']:.1f} s ({summary['steps_per_second']:.1f} steps/s); "
           f"D loss {summary['loss_d']:.3f}, G loss {summary['loss_g']:.3f}, "
           f"D(x) {summary['d_real']:.2f}, D(G(z)) {summary['d_fake']:.2f}")
-    print(f"wrote {summary['samples']}{os.sep}, {summary['gif']}, {summary['losses_plot']}, "
+    say(f"wrote {summary['samples']}{os.sep}, {summary['gif']}, {summary['losses_plot']}, "
           f"{summary['metrics']} and {summary['checkpoint']}")
     return 0
 
@@ -317,7 +318,7 @@ def run_sample(args):
         reason = (f"{err.filename} is a file, not a folder" if isinstance(err, FileExistsError)
                   else atomic.reason(err))
         raise OSError(f"cannot write {args.out}: {reason}") from err
-    print(f"wrote {args.n} samples {sample_shape(ckpt)} from step {ckpt.step}"
+    say(f"wrote {args.n} samples {sample_shape(ckpt)} from step {ckpt.step}"
           f"{ema_note(ckpt)} to {args.out}")
     return 0
 
@@ -337,7 +338,7 @@ def run_eval(args):
     from ..evaluation import metrics  # noqa: PLC0415 - loads the classifier only when eval runs
 
     scores = metrics.evaluate_samples(samples, kind, dataset, labels=labels)
-    print(json.dumps({k: json_number(v) for k, v in scores.items()}))
+    say(json.dumps({k: json_number(v) for k, v in scores.items()}))
     return 0
 
 
@@ -392,6 +393,19 @@ def run_command(argv):
     except MemoryError as err:  # sizes beyond this machine: numpy says how much it wanted
         return fail(f"out of memory ({err}); try a smaller --image-size, --batch-size, --nz "
                     f"or --n", EXIT_ERROR)
+
+
+def say(line):
+    """Print a verb's result on stdout, flushed: an OSError there (a full disk, a closed
+    pipe) names standard output (it had no name: "[Errno 28] No space left on device"), and
+    stdout then points at os.devnull, so that Python's own flush at exit does not fail a
+    second time with a traceback."""
+    try:
+        print(line, flush=True)
+    except OSError as err:
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise OSError(f"cannot write to standard output: {atomic.reason(err)}") from None
 
 
 def fail(err, status):

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from .. import backend
+from .. import backend, limits
 from ..data import datasets as data
 from ..evaluation.sampling import build_models, fixed_batch
 from ..methods import build_method, check_method_settings, uses_penalty
@@ -36,6 +36,7 @@ from ..store.run_folder import (DeferredInterrupt, FirstBadStep, NonFiniteLossEr
                                 TrainingInterrupted, default_out, interrupted, write_failed)
 from ..tensor import is_finite_number
 from .extensions import Evaluate, LogMetrics, SampleGrid, Snapshot, log_line
+from .tensorboard import FOLDER as TENSORBOARD_FOLDER
 from .tensorboard import TensorBoard, summary_writer_class
 from .updater import GANUpdater, RealBatches
 
@@ -248,12 +249,13 @@ def config_for_resume(path, dataset=None, **overrides):
 
 def check_resumed_dataset(ckpt, saved, typed):
     """The dataset a resume may read: a saved folder: dataset only when typed again (the
-    same folder), and only with the fingerprint the run recorded."""
+    same folder), and only with the fingerprint the run recorded. (Other datasets are
+    names, not paths: a different one typed is refused with the other flags, by the CLI.)"""
+    if not saved.startswith("folder:"):
+        return
     if typed is not None and data.absolute_name(typed) != saved:
         raise ValueError(f"--dataset {typed} (the run has {saved}) cannot be changed when "
                          f"resuming: a resumed run keeps its saved settings")
-    if not saved.startswith("folder:"):
-        return
     if typed is None:
         raise ValueError(f"{ckpt.path} was trained on {saved}; minigan reads no folder that "
                          f"a checkpoint names: resume with --dataset {saved} (its fingerprint "
@@ -363,6 +365,7 @@ def build_run(config, resume, progress, parallel):
             G_ema, _ = build_models(model_spec, config.device, config.seed)
             G_ema.load_state_dict(G.state_dict())
     model_spec["nz"] = G.nz
+    check_step_inputs_fit(config, dataset, G.nz)
     opt_g, opt_d = make_optimizers(G, D, config)
 
     start, skipped = 0, 0
@@ -376,6 +379,11 @@ def build_run(config, resume, progress, parallel):
     parallel.prepare(G, D, G_ema)  # data-parallel: SyncBatchNorm, rank 0's weights everywhere
 
     paths = RunFiles(config.out)
+    tensorboard_folder = os.path.join(config.out, TENSORBOARD_FOLDER)
+    if config.tensorboard and os.path.lexists(tensorboard_folder) and \
+            not os.path.isdir(tensorboard_folder):  # found now, not at the first log step
+        raise ValueError(f"{tensorboard_folder} is a file, not a folder: --tensorboard writes "
+                         f"its event files there; move it, or choose another --out")
     if parallel.is_main:  # the ranks' runs are one: rank 0 alone writes the folder
         paths.prepare(resumed_at=None if ckpt is None else start,
                       resumed_from=None if ckpt is None else ckpt.path)
@@ -383,6 +391,16 @@ def build_run(config, resume, progress, parallel):
     return Run(config, dataset, real, model_spec, G, D, G_ema, opt_g, opt_d,
                build_method(config, G, D, G_ema), paths, start, skipped, fixed_z, fixed_labels,
                parallel)
+
+
+def check_step_inputs_fit(config, dataset, nz):
+    """A step draws all its d_steps D batches (real examples and noise) before the first D
+    update (updater.draw): refuse a --d-steps whose batches the memory cannot hold, before
+    any is drawn (1,000,000 of them would fill the machine)."""
+    example = math.prod(dataset.x.shape[1:]) * dataset.x.itemsize
+    per_batch = config.batch_size * (example + nz * 4 + 8)  # x, z (float32), a label
+    limits.check_fits_memory(f"--d-steps {config.d_steps} (with --batch-size "
+                             f"{config.batch_size})", config.d_steps * per_batch)
 
 
 def periodic_actions(config):

@@ -189,7 +189,9 @@ ERRORS = [  # (arguments, exit status, words of the message)
     (["sample", "--checkpoint", "{run}", "--out", "{tmp}/corrupt.npz/x.npy"], 1,
      ["cannot write", "corrupt.npz is a file, not a folder"]),
     (["sample", "--checkpoint", "{run}", "--n", "99999999999999", "--out", "{tmp}/x.npy"], 1,
-     ["out of memory", "Unable to allocate", "--n"]),
+     ["--n 99999999999999 makes a file of", "free where"]),  # (streamed: the disk is the bound)
+    (["eval", "--checkpoint", "{run}", "--n", "99999999999999"], 1,
+     ["--n 99999999999999 needs", "more than this machine can spare"]),
     (["eval", "--checkpoint", "{run}", "--n", "1"], 2, ["--n must be at least 2 for eval"]),
     (["train", "--epochs", "0"], 2, ["epochs must be a positive number"]),
     (["train", "--epochs", "nan"], 2, ["epochs must be a positive number"]),

@@ -337,7 +337,8 @@ def test_sample_out_named_just_npy_is_written(ring, tmp_path, capsys):
 
 
 def test_a_leftover_pmi_size_does_not_blame_mpiexec(tmp_path):
-    pytest.importorskip("mpi4py")
+    from conftest import require_extra
+    require_extra("mpi4py", "mpi")
     out = minigan_subprocess(RING + ["--steps", "1", "--out", tmp_path / "R"], PMI_SIZE="2",
                              timeout=120)
     assert out.returncode == 1

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from minigan.methods import hooks
-from minigan.training.train import TrainConfig
+from minigan.training import TrainConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # benchmarks/ (the twins) lives at the repository root

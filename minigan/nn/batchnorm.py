@@ -8,9 +8,7 @@ PyTorch's num_batches_tracked is kept only with momentum=None, where the running
 are the cumulative average of every batch so far (momentum 1/count at the count-th batch);
 otherwise load_state_dict ignores it.
 """
-import numbers
-
-from .. import creation
+from .. import creation, validators
 from . import functional as F
 from .module import Module, Parameter
 
@@ -21,16 +19,14 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
         layer = type(self).__name__
-        if not isinstance(num_features, numbers.Integral) or isinstance(num_features, bool) \
-                or num_features <= 0:
-            raise ValueError(f"{layer}: num_features must be a positive integer, "
-                             f"got {num_features!r}")
-        if momentum is not None and not (isinstance(momentum, numbers.Real) and
-                                         0 <= momentum <= 1):
-            raise ValueError(f"{layer}: momentum must be a number in [0, 1] or None, got "
-                             f"{momentum!r}")
-        num_features = int(num_features)
-        eps = F.check_real(layer, "eps", eps, minimum=0)
+        num_features = validators.positive_int(layer, "num_features", num_features)
+        if momentum is not None:  # None: PyTorch's cumulative average (num_batches_tracked)
+            try:
+                momentum = validators.fraction(layer, "momentum", momentum)
+            except ValueError:
+                raise ValueError(f"{layer}: momentum must be a number in [0, 1] or None, got "
+                                 f"{momentum!r}") from None
+        eps = validators.finite_real(layer, "eps", eps, minimum=0)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(creation.ones(num_features))
         self.bias = Parameter(creation.zeros(num_features))

@@ -1,7 +1,7 @@
 """Sequential (modules applied in order, named "0", "1", ...) and Flatten, as torch.nn."""
 import math
 
-from ..tensor import check_dim, is_int
+from ..validators import check_dim, is_int
 from .module import Module
 
 

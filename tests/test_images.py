@@ -31,11 +31,11 @@ def test_grid_layout_and_pixel_mapping():
 
 
 # torchvision.utils.make_grid(images, nrow=2, padding=1, pad_value=1.0) of three RGB images
-# of 1x2 pixels, worked out from its source (torchvision/utils.py, 0.11 to 0.20 alike):
+# of 1x2 pixels, worked out from its source (torchvision/utils.py, pytorch/vision 0002677):
 # xmaps = min(nrow, 3) = 2 columns, ymaps = ceil(3 / 2) = 2 rows of cells (1 + 1) x (2 + 1),
 # a (3, 2 * 2 + 1, 3 * 2 + 1) canvas of pad_value, image k copied to row 2 (k // 2) + 1,
 # column 3 (k % 2) + 1; the fourth cell stays padding. (A fixed reference: torchvision is
-# in no extra, and does not import beside torch 2.13 on this project's machines.)
+# in no extra, so a live comparison always skipped in CI.)
 TORCHVISION_LAYOUT = ["PPPPPPP",
                       "P00P11P",
                       "PPPPPPP",

@@ -32,13 +32,13 @@ import os
 import sys
 import traceback
 
-from .. import __version__, distributed, limits
+from .. import __version__, distributed
 from ..backend import DeviceError
 from ..data import datasets as data
 from ..evaluation.sampling import (draw_samples, generator_from_checkpoint, sample_shape,
                                   save_picture, write_samples_npy)
 from ..models.registry import conditional_models
-from ..store import atomic, checkpoint, run_folder
+from ..store import atomic, checkpoint, limits, run_folder
 from ..store.checkpoint import CheckpointError
 from ..threads import available_cores, set_num_threads
 from ..training import (RESUME_OVERRIDES, SECTIONS, NonFiniteLossError, TrainConfig,

@@ -20,7 +20,6 @@ import dataclasses
 import math
 import os
 
-from .. import limits
 from ..data import datasets as data
 from ..data.batches import RealBatches
 from ..evaluation.sampling import fixed_batch
@@ -28,7 +27,7 @@ from ..methods import build_method, uses_penalty
 from ..models import build_models, model_entry
 from ..optim import Adam
 from ..parallel.data_parallel import SingleProcess, data_parallel
-from ..store import checkpoint
+from ..store import checkpoint, limits
 from ..store.run_folder import RunFiles, default_out
 from .config import DEFAULT_STEPS, INT64_MAX, RESUME_OVERRIDES, TrainConfig
 from .extensions.tensorboard import FOLDER as TENSORBOARD_FOLDER

@@ -272,13 +272,17 @@ def twin_samples(twin_g, nz, labels):
 # ----------------------------------------------------------------------------- the checks
 def exactness(config, steps=3):
     """Both engines for `steps` steps in float64 from the same start: the largest
-    difference of their losses (every step), and of their parameters at the end."""
+    difference of their losses (every step), and of their parameters at the end (G, D and,
+    with --ema, the EMA copy of G that sample and eval use)."""
     setup = prepare(dataclasses.replace(config, steps=steps))
     runs = {e: train_engine(e, setup, np.float64, snapshot_steps=()) for e in ("minigan", "torch")}
     m, t = runs["minigan"], runs["torch"]
     loss_diff = float(np.abs(m["losses"] - t["losses"]).max())
     (mg, md), (tg, td) = m["snapshots"][steps], t["snapshots"][steps]
     param_diff = float(max(np.abs(mg - tg).max(), np.abs(md - td).max()))
+    if config.ema is not None:
+        ema_diff = np.abs(parameter_vector(m["G_sample"]) - parameter_vector(t["G_sample"]))
+        param_diff = max(param_diff, float(ema_diff.max()))
     return {"steps": steps, "max_loss_diff": loss_diff, "max_param_diff": param_diff,
             "losses_minigan": m["losses"].tolist(), "losses_torch": t["losses"].tolist()}
 

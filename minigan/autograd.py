@@ -321,21 +321,41 @@ def _walk(outputs, seeds, retain_graph, create_graph, inputs):
             if useful is not None and id(fn) not in useful:
                 continue  # autograd.grad: nothing it was asked for lies behind this op
             fast = FAST_BACKWARD.get((type(fn), device_kind(g._data), create_graph))
-            input_grads = fast(fn, g) if fast else fn.backward(g)  # (fast: minigan/fast/)
+            input_grads = checked_count(fn, fast(fn, g) if fast else fn.backward(g))  # (fast:
+            # minigan/fast/)
             if not retain_graph:
                 fn._saved = None  # free what forward kept, as PyTorch does
-            for parent, (shape, dtype), g_in in zip(fn.parents, fn.input_specs, input_grads):
+            for i, (parent, (shape, dtype), g_in) in enumerate(
+                    zip(fn.parents, fn.input_specs, input_grads)):
                 if g_in is None or parent is None:
                     continue
                 if not isinstance(g_in, Tensor):  # a reader's op may return raw arrays
                     g_in = Tensor(g_in)
                 array = g_in._data
-                assert array.shape == shape, (f"{type(fn).__name__}.backward gave a gradient of "
-                                              f"shape {array.shape} for an input of shape {shape}")
+                if array.shape != shape:  # (a forgotten unbroadcast, in an op of ours too)
+                    raise RuntimeError(f"Function {type(fn).__name__}.backward returned an "
+                                       f"invalid gradient at index {i} "
+                                       f"- got {list(array.shape)} but expected shape "
+                                       f"{list(shape)}")
                 if array.dtype != dtype:  # e.g. float32 input in a float64 expression
                     g_in = cast(g_in, dtype)
                 grads[id(parent)] = grads[id(parent)] + g_in if id(parent) in grads else g_in
     return found
+
+
+def checked_count(fn, input_grads):
+    """backward's gradients as a tuple of one per input, as PyTorch checks them: a single
+    Tensor counts as a tuple of one, extra trailing Nones are dropped, any other count is an
+    error (zip would silently drop the missing or extra ones)."""
+    if not isinstance(input_grads, (tuple, list)):
+        input_grads = (input_grads,)
+    expected = len(fn.parents)
+    if len(input_grads) > expected and all(g is None for g in input_grads[expected:]):
+        input_grads = input_grads[:expected]
+    if len(input_grads) != expected:
+        raise RuntimeError(f"function {type(fn).__name__}.backward returned an incorrect "
+                           f"number of gradients (expected {expected}, got {len(input_grads)})")
+    return input_grads
 
 
 def accumulate_leaf_grad(leaf, g, create_graph, given, seeds):

@@ -156,10 +156,14 @@ def init_process_group(device="cpu"):
                                f"were started): {INSTALL_HINT} ({err})") from None
     size = MPI.COMM_WORLD.Get_size()
     if launched > 1 and size != launched:
-        raise DistributedError(f"the launcher started {launched} processes but MPI sees "
-                               f"{size}: this mpiexec belongs to another MPI than mpi4py's "
-                               f"({MPI.Get_library_version().splitlines()[0].strip()}); use "
-                               f"the mpiexec installed with minigan[mpi]")
+        names = [f"{size_var}={os.environ[size_var]}" for _, size_var in LAUNCHER_ENV
+                 if os.environ.get(size_var, "").isdigit()]
+        raise DistributedError(
+            f"the environment says {launched} processes were started ({', '.join(names)}) "
+            f"but MPI sees {size}: either that variable is left over from another job (unset "
+            f"it to train in one process), or the mpiexec used belongs to another MPI than "
+            f"mpi4py's ({MPI.Get_library_version().splitlines()[0].strip()}; use the mpiexec "
+            f"installed with minigan[mpi])")
     _group = ProcessGroup(MPI, device)
     return _group
 

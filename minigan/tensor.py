@@ -466,6 +466,12 @@ def check_matmul_dtypes(a_dtype, b_dtype):
     check_not_bool("matmul", a_dtype)
 
 
+def all_if_empty(axis):
+    """sum's and mean's axis: an empty tuple or list means every dimension, as PyTorch's
+    dim=() (NumPy's axis=() reduces none)."""
+    return None if isinstance(axis, (tuple, list)) and not axis else axis
+
+
 def check_matmul_shapes(name, a_shape, b_shape):
     """A clear error for a @ b whose inner dimensions differ (instead of numpy's message)."""
     if len(a_shape) == 0 or len(b_shape) == 0:

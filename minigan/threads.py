@@ -12,8 +12,10 @@ itself starts, unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS asked for fewer bef
 numpy was imported; get_num_threads() then reads back what the BLAS uses. On the GPU
 (CuPy) the number has no effect.
 """
+import numbers
 import os
 
+MAX_THREADS = 2 ** 31 - 1  # a C int, as torch.set_num_threads takes (ctypes would overflow)
 _num_threads = None  # what set_num_threads asked for; None: the BLAS's own default
 
 
@@ -35,10 +37,12 @@ def _blas_pools():
 def set_num_threads(n):
     """Let minigan's ops use n CPU threads (numpy's BLAS pool), as torch.set_num_threads."""
     global _num_threads
-    if isinstance(n, bool) or not isinstance(n, int):
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):  # NumPy ints accepted
         raise TypeError(f"set_num_threads: n must be an int, got {type(n).__name__} {n!r}")
-    if n < 1:
-        raise ValueError(f"set_num_threads: n must be a positive number of threads, got {n}")
+    n = int(n)
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"set_num_threads: n must be a positive number of threads, got {n} "
+                         f"(at most {MAX_THREADS}, a C int as torch's)")
     _blas_pools().limit(limits=n)
     _num_threads = n
 

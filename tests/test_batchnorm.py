@@ -168,10 +168,10 @@ def test_layers_name_themselves_and_the_shape_in_errors():
 
 
 def test_momentum_must_be_a_number_in_0_1():
-    """PyTorch's momentum=None (a cumulative average) is not supported: it needs the
-    num_batches_tracked counter that minigan does not keep."""
+    """(The layers' momentum=None, PyTorch's cumulative average, is accepted:
+    test_hostile_engine.py::test_batch_norm_with_momentum_none_keeps_the_cumulative_average...)"""
     with pytest.raises(ValueError, match=r"BatchNorm2d: momentum must be a number in \[0, 1\]"):
-        nn.BatchNorm2d(4, momentum=None)
+        nn.BatchNorm2d(4, momentum=1.5)
     with pytest.raises(ValueError, match=r"batch_norm: momentum must be a number in \[0, 1\]"):
         F.batch_norm(minigan.randn(4, 3), None, None, training=True, momentum=1.5)
 

@@ -180,12 +180,21 @@ def test_a_checkpoint_resaved_with_savez_compressed_loads_the_same(good, tmp_pat
 
 
 def test_big_endian_arrays_load_as_native(good, tmp_path):
-    arrays = arrays_of(good)
+    original = arrays_of(good)
     arrays = {k: (v.astype(v.dtype.newbyteorder(">")) if v.dtype.kind == "f" else v)
-              for k, v in arrays.items()}
+              for k, v in original.items()}
+    assert any(not v.dtype.isnative for v in arrays.values())  # the file really is big-endian
     ckpt = read_checkpoint(resave(arrays, tmp_path / "big.npz"))
     G2, D2, opt_g2, opt_d2 = trained_state(seed=2)
     ckpt.load_into(G2, D2, opt_g2, opt_d2)
+    for prefix, module in (("G/", G2), ("D/", D2)):
+        for name, t in list(module.named_parameters()) + list(module.named_buffers()):
+            assert t._data.dtype.isnative, name  # native order: BLAS and the ops expect it
+            np.testing.assert_array_equal(t.numpy(), original[prefix + name], err_msg=name)
+    for prefix, opt in (("optG/", opt_g2), ("optD/", opt_d2)):
+        for i, state in opt.state_dict()["state"].items():
+            for key in ("exp_avg", "exp_avg_sq"):
+                np.testing.assert_array_equal(state[key], original[f"{prefix}state/{i}/{key}"])
 
 
 # ----------------------------------------------------------------------------- optimizer state

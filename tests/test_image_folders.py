@@ -146,7 +146,7 @@ def test_a_relative_folder_is_stored_absolute_and_resumes_from_anywhere(tmp_path
     (elsewhere / "imgs").mkdir(parents=True)
     Image.new("RGB", (8, 8)).save(elsewhere / "imgs" / "other.png")
     monkeypatch.chdir(elsewhere)
-    config, path = training.config_for_resume(out, steps=2)
+    config, path = training.config_for_resume(out, dataset=f"folder:{imgs}", steps=2)
     assert config.dataset == f"folder:{imgs}"
     training.train(config, progress=False, resume=path)
 
@@ -161,7 +161,7 @@ def test_a_changed_dataset_is_refused_on_resume(tmp_path, monkeypatch, change):
         (imgs / "0.png").unlink()
     else:
         Image.new("RGB", (9, 9)).save(imgs / "1.png")
-    config, path = training.config_for_resume(out, steps=2)
+    config, path = training.config_for_resume(out, dataset=f"folder:{imgs}", steps=2)
     with pytest.raises(ValueError, match="the dataset changed since .* files of .* bytes then"):
         training.train(config, progress=False, resume=path)
 

@@ -154,6 +154,28 @@ def test_gradient_penalty_flattens_each_example_before_the_norm():
     assert r1_penalty(D, real, None, 4.0).item() == pytest.approx(4.0 / 2 * 3)
 
 
+def test_gradient_penalty_is_taken_where_x_hat_lies():
+    """D(x) = sum(x^2) / 2 has grad x: the penalty reads ||x_hat|| of each example, so it
+    sees where x_hat = eps * real + (1 - eps) * fake lies (a linear D, whose gradient is the
+    same everywhere, cannot: swapping eps and 1 - eps, or using real alone, passes it)."""
+    class Quadratic(nn.Module):
+        def forward(self, x, labels=None):
+            return (x * x).sum(axis=(1, 2, 3)) / 2
+
+    gen = minigan.Generator("cpu", seed=4)
+    real = minigan.randn(5, 1, 3, 4, dtype=np.float64, generator=gen)
+    fake = minigan.randn(5, 1, 3, 4, dtype=np.float64, generator=gen) * 0.2
+    eps = minigan.rand(5, dtype=np.float64, generator=gen)
+
+    def expected(e):
+        x_hat = e[:, None, None, None] * real.numpy() + (1 - e[:, None, None, None]) * fake.numpy()
+        return 2.0 * np.mean((np.sqrt((x_hat ** 2).reshape(5, -1).sum(axis=1)) - 1) ** 2)
+
+    value = gradient_penalty(Quadratic(), real, fake, None, eps, 2.0).item()
+    assert value == pytest.approx(expected(eps.numpy()), rel=1e-12)
+    assert value != pytest.approx(expected(1 - eps.numpy()), rel=1e-3)  # the test can fail
+
+
 # ----------------------------------------------------------------------------- hooks
 def test_ema_hook_moves_towards_g_and_copies_buffers():
     minigan.manual_seed(0)

@@ -193,11 +193,11 @@ def test_sample_out_npy_is_written_atomically_under_the_name_given(done, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix.lower() == ".npy") == ["x.NPY"]
     first = np.load(target)
 
-    def killed(f, arr):
+    def killed(G, n, seed, device, label, f):  # the streamed write, cut short by a full disk
         f.write(b"\x93NUMPY half")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(np, "save", killed)
+    monkeypatch.setattr(cli, "write_samples_npy", killed)
     assert cli.main(["sample", "--checkpoint", str(done), "--out", str(target),
                      "--seed", "1"]) == 1
     monkeypatch.undo()

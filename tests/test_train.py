@@ -149,7 +149,9 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path, image_folder, model):
         run = lambda out, **c: tiny(out, model="cmlp", image_size=8, sample_every=3, **c)  # noqa
     training.train(run(tmp_path / "straight", steps=4), progress=False)
     training.train(run(tmp_path / "split", steps=2), progress=False)
-    config, path = training.config_for_resume(tmp_path / "split", steps=4)
+    # a folder: dataset is named again on resume (no path is read from a checkpoint)
+    typed = f"folder:{image_folder}" if model == "mlp" else None
+    config, path = training.config_for_resume(tmp_path / "split", dataset=typed, steps=4)
     assert config.out == str(tmp_path / "split")
     training.train(config, progress=False, resume=path)
     assert_same_arrays(checkpoint_arrays(tmp_path / "straight"),
@@ -183,8 +185,8 @@ def test_saturating_generator_loss_is_log_one_minus_d(tmp_path):
 def test_resume_refuses_settings_that_would_change_the_run(tmp_path, image_folder):
     training.train(small(tmp_path, image_folder, steps=1), progress=False)
     with pytest.raises(ValueError, match="--lr cannot be changed when resuming"):
-        training.config_for_resume(tmp_path, lr=0.1)
-    config, path = training.config_for_resume(tmp_path, steps=1)
+        training.config_for_resume(tmp_path, dataset=f"folder:{image_folder}", lr=0.1)
+    config, path = training.config_for_resume(tmp_path, dataset=f"folder:{image_folder}", steps=1)
     with pytest.raises(ValueError, match="already reaches --steps 1"):
         training.train(config, progress=False, resume=path)
 
@@ -274,7 +276,8 @@ def test_ctrl_c_saves_the_finished_step_and_the_run_resumes_exactly(tmp_path, im
     assert info.value.step == 2 and read_checkpoint(tmp_path / "split").step == 2
     monkeypatch.setattr(images, "save_image_grid", save_grid)
     assert signal.getsignal(signal.SIGINT) is handler_before  # train restored the handler
-    config, path = training.config_for_resume(tmp_path / "split", steps=4)
+    config, path = training.config_for_resume(tmp_path / "split", dataset=f"folder:{image_folder}",
+                                           steps=4)
     training.train(config, progress=False, resume=path)
     training.train(small(tmp_path / "straight", image_folder, steps=4), progress=False)
     assert_same_arrays(checkpoint_arrays(tmp_path / "straight"),

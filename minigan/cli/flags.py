@@ -1,11 +1,13 @@
 """`minigan train`'s flags, made from TrainConfig's fields (minigan/training/config.py).
 
 Each field becomes `--field-name` with the help, metavar and choices its metadata carries;
-a bool field is a switch, an `int | None` field takes an int. Every flag defaults to None
+a bool field is a switch (with its --no- form where --resume may change it: a resumed
+`--tensorboard` run can leave it off), an `int | None` field takes an int. Every flag defaults to None
 ("not given"), so that the command line can tell a typed value from a default (--resume
 accepts a repeated flag only with its saved value). A setting added to TrainConfig gets its
 flag here without an edit, and no flag can drift from the setting it sets.
 """
+import argparse
 import dataclasses
 import typing
 
@@ -47,8 +49,9 @@ def add_config_flags(parser, config_class, sections=None):
                 exclusive[meta["exclusive"]] = target.add_mutually_exclusive_group()
             target = exclusive[meta["exclusive"]]
         options = {"help": help_text(field), "default": None}
-        if value_type(field) is bool:
-            options["action"] = "store_true"
+        if value_type(field) is bool:  # a switch; one --resume may change also turns off
+            options["action"] = argparse.BooleanOptionalAction if meta["resume"] \
+                else "store_true"
         else:
             options["type"] = value_type(field)
             if meta["choices"] is not None:

@@ -27,23 +27,23 @@ from . import startup
 
 startup.begin()  # ended at the bottom of this module
 import argparse  # noqa: E402
+import contextlib
 import json
 import math
 import os
 import sys
 import traceback
 
-import numpy as np
-
 from .. import __version__, distributed
 from ..backend import DeviceError
 from ..data import datasets as data
 from ..evaluation.metrics import N_SAMPLES
-from ..evaluation.sampling import draw_samples, generator_from_checkpoint, save_picture
+from ..evaluation.sampling import (draw_samples, generator_from_checkpoint, sample_shape,
+                                  save_picture, write_samples_npy)
 from ..models.registry import conditional_models
-from ..store import atomic, checkpoint
+from ..store import atomic, checkpoint, limits, run_folder
 from ..store.checkpoint import CheckpointError
-from ..threads import set_num_threads
+from ..threads import available_cores, set_num_threads
 from ..training import (RESUME_OVERRIDES, SECTIONS, NonFiniteLossError, TrainConfig,
                         TrainingInterrupted, config_for_resume, recipes, train)
 from .flags import add_config_flags, flag, given_settings
@@ -119,7 +119,8 @@ def run_train(args):
     resume = None
     if args.resume is not None:
         changes = {k: v for k, v in given.items() if k in RESUME_OVERRIDES}
-        config, resume = config_for_resume(args.resume, **changes)
+        config, resume = config_for_resume(args.resume, dataset=given.get("dataset"),
+                                           **changes)
         check_repeated_flags({k: v for k, v in given.items() if k not in RESUME_OVERRIDES},
                              config, resume)
     elif args.recipe is not None:
@@ -131,19 +132,21 @@ def run_train(args):
     except ValueError as err:
         raise UsageError(str(err)) from None
     if args.threads is not None:
-        if args.threads < 1:
-            raise UsageError(f"--threads must be at least 1, got {args.threads}")
+        cores = available_cores()  # more threads than cores only wait for each other
+        if not 1 <= args.threads <= cores:
+            raise UsageError(f"--threads must be at least 1 and at most the {cores} cores this "
+                             f"process may use, got {args.threads}")
         set_num_threads(args.threads)
     if config.recipe is not None and is_main_process():
         print(f"minigan train: recipe {config.recipe}{overrides_note(config.to_dict())}")
     summary = train(config, progress=not args.no_progress, resume=resume)
     if not is_main_process():
         return 0
-    print(f"trained steps {summary['start_step'] + 1}-{summary['step']} in "
+    say(f"trained steps {summary['start_step'] + 1}-{summary['step']} in "
           f"{summary['seconds']:.1f} s ({summary['steps_per_second']:.1f} steps/s); "
           f"D loss {summary['loss_d']:.3f}, G loss {summary['loss_g']:.3f}, "
           f"D(x) {summary['d_real']:.2f}, D(G(z)) {summary['d_fake']:.2f}")
-    print(f"wrote {summary['samples']}{os.sep}, {summary['gif']}, {summary['losses_plot']}, "
+    say(f"wrote {summary['samples']}{os.sep}, {summary['gif']}, {summary['losses_plot']}, "
           f"{summary['metrics']} and {summary['checkpoint']}")
     return 0
 
@@ -199,12 +202,41 @@ def check_sample_args(args):
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
 
 
+MAX_PLOT_POINTS = 100_000  # a scatter plot of more shows nothing more, slowly
+
+
+def out_suffix(out):
+    """".npy" or ".png" (any case) for sample --out; ".npy" alone names a file too."""
+    name = os.path.basename(out).lower()
+    suffix = name if name in (".npy", ".png") else os.path.splitext(name)[1]
+    if suffix not in (".npy", ".png"):
+        raise UsageError(f"--out {out}: the file must end in .npy (raw samples) or "
+                         f".png (a picture), not {suffix or 'nothing'!r}")
+    return suffix
+
+
+def check_sample_sizes(args, suffix, ckpt):
+    """Refuse an --n the output cannot hold before anything is drawn: a picture beyond
+    the pixels minigan reads (or a scatter plot beyond MAX_PLOT_POINTS), a .npy beyond the
+    free disk."""
+    shape = sample_shape(ckpt)
+    if suffix == ".png" and len(shape) == 3:
+        pixels = args.n * (shape[1] + 2) * (shape[2] + 2)  # each image and its 2-pixel border
+        if pixels > data.MAX_IMAGE_PIXELS:
+            raise UsageError(f"--n {args.n} makes a grid of {pixels} pixels, more than the "
+                             f"{data.MAX_IMAGE_PIXELS} of a picture minigan writes; write a "
+                             f".npy for that many samples")
+    elif suffix == ".png" and args.n > MAX_PLOT_POINTS:
+        raise UsageError(f"--n {args.n} is more points than a scatter plot shows (at most "
+                         f"{MAX_PLOT_POINTS}); write a .npy for that many samples")
+    elif suffix == ".npy":
+        limits.check_fits_disk(f"--n {args.n}", args.n * math.prod(shape) * 4, args.out)
+
+
 def run_sample(args):
     check_sample_args(args)
-    suffix = os.path.splitext(args.out)[1].lower()
-    if suffix not in (".npy", ".png"):
-        raise UsageError(f"--out {args.out}: the file must end in .npy (raw samples) or "
-                         f".png (a picture), not {suffix or 'nothing'!r}")
+    suffix = out_suffix(args.out)
+    run_folder.check_not_in_use(args.out)
     G, ckpt = generator_from_checkpoint(args.checkpoint, args.device)
     if args.label is not None:
         if not G.conditional:
@@ -213,13 +245,14 @@ def run_sample(args):
                              f"{ckpt.path} holds a {ckpt.model_spec.get('model')} model")
         if not 0 <= args.label < G.num_classes:
             raise UsageError(f"--label must be in 0..{G.num_classes - 1}, got {args.label}")
-    samples, _ = draw_samples(G, args.n, args.seed, args.device, args.label)
+    check_sample_sizes(args, suffix, ckpt)
     try:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        if suffix == ".npy":  # a file object: np.save adds no ".npy" (X.NPY stays X.NPY)
+        if suffix == ".npy":  # a file object: no ".npy" added (X.NPY stays X.NPY); streamed
             with atomic.atomic_write(args.out) as f:
-                np.save(f, samples)
+                write_samples_npy(G, args.n, args.seed, args.device, args.label, f)
         else:  # classes in turn: with K columns, each column is one class
+            samples, _ = draw_samples(G, args.n, args.seed, args.device, args.label)
             nrow = G.num_classes if G.conditional and args.label is None else None
             save_picture(samples, args.out, ckpt.model_spec.get("data_kind"),
                          ckpt.config.get("dataset"), nrow=nrow)
@@ -227,7 +260,7 @@ def run_sample(args):
         reason = (f"{err.filename} is a file, not a folder" if isinstance(err, FileExistsError)
                   else atomic.reason(err))
         raise OSError(f"cannot write {args.out}: {reason}") from err
-    print(f"wrote {len(samples)} samples {tuple(samples.shape[1:])} from step {ckpt.step}"
+    say(f"wrote {args.n} samples {sample_shape(ckpt)} from step {ckpt.step}"
           f"{ema_note(ckpt)} to {args.out}")
     return 0
 
@@ -238,6 +271,8 @@ def run_eval(args):
         raise UsageError(f"--n must be at least 2 for eval (the statistics of one sample are "
                          f"undefined), got {args.n}")
     G, ckpt = generator_from_checkpoint(args.checkpoint, args.device)
+    # the samples, and about as much again while they are scored, are held at once
+    limits.check_fits_memory(f"--n {args.n}", 2 * args.n * math.prod(sample_shape(ckpt)) * 4)
     if ckpt.has_ema:
         print(f"minigan eval: scoring{ema_note(ckpt)}", file=sys.stderr)
     if ckpt.config.get("recipe") is not None:
@@ -248,7 +283,7 @@ def run_eval(args):
     from ..evaluation import metrics  # noqa: PLC0415 - loads the classifier only when eval runs
 
     scores = metrics.evaluate_samples(samples, kind, dataset, labels=labels)
-    print(json.dumps({k: json_number(v) for k, v in scores.items()}))
+    say(json.dumps({k: json_number(v) for k, v in scores.items()}))
     return 0
 
 
@@ -299,9 +334,24 @@ def run_command(argv):
     except (CheckpointError, data.DatasetError, NonFiniteLossError, DeviceError, ValueError,
             OSError, distributed.DistributedError) as err:
         return fail(err, EXIT_ERROR)
+    except limits.SizeError as err:  # a size given, refused before it was allocated
+        return fail(err, EXIT_ERROR)
     except MemoryError as err:  # sizes beyond this machine: numpy says how much it wanted
         return fail(f"out of memory ({err}); try a smaller --image-size, --batch-size, --nz "
                     f"or --n", EXIT_ERROR)
+
+
+def say(line):
+    """Print a verb's result on stdout, flushed: an OSError there (a full disk, a closed
+    pipe) names standard output (it had no name: "[Errno 28] No space left on device"), and
+    stdout then points at os.devnull, so that Python's own flush at exit does not fail a
+    second time with a traceback."""
+    try:
+        print(line, flush=True)
+    except OSError as err:
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise OSError(f"cannot write to standard output: {atomic.reason(err)}") from None
 
 
 def fail(err, status):

@@ -358,9 +358,13 @@ def absolute_name(name):
 
 
 def is_run_folder(folder):
-    """Whether a folder holds a minigan run (its lock, log or checkpoint)."""
-    return any(os.path.exists(os.path.join(folder, marker)) for marker in
-               (".minigan.lock", "metrics.jsonl", os.path.join("checkpoints", "last.npz")))
+    """Whether a folder holds a minigan run: its lock, its checkpoint, or its log beside
+    its samples/ folder (a log alone is not enough: a file named metrics.jsonl among
+    someone's pictures does not make their folder a run)."""
+    def has(*parts):
+        return os.path.exists(os.path.join(folder, *parts))
+    return has(".minigan.lock") or has("checkpoints", "last.npz") or (
+        has("metrics.jsonl") and os.path.isdir(os.path.join(folder, "samples")))
 
 
 def image_files(folder):
@@ -369,7 +373,11 @@ def image_files(folder):
     folder:.`) must not train on its sample grids and plots."""
     found = []
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not is_run_folder(os.path.join(root, d)))
+        runs = {d for d in dirs if is_run_folder(os.path.join(root, d))}
+        for run in sorted(runs):  # said, never silent: the user may not expect it
+            print(f"minigan: left out {os.path.join(root, run)}: a minigan run folder inside "
+                  f"the dataset (its grids and plots are not training images)", file=sys.stderr)
+        dirs[:] = sorted(d for d in dirs if d not in runs)
         found += [Path(root) / f for f in files if Path(f).suffix.lower() in IMAGE_EXTENSIONS]
     return sorted(p for p in found if p.is_file())
 

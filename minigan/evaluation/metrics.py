@@ -237,6 +237,9 @@ def evaluate_samples(samples, kind, dataset_name, labels=None):
     """
     samples = asnumpy(samples)  # a host copy if the generator ran on the GPU
     labels = None if labels is None else asnumpy(labels)
+    if not np.isfinite(samples).all():  # a diverged G: no score is defined (null in JSON);
+        keys = evaluate_samples(np.zeros_like(samples), kind, dataset_name, labels)  # (the
+        return {key: math.nan for key in keys}  # keys as always; eigh would fail on NaN)
     if kind == "points":
         from ..data.datasets import mixture_modes, mixture_std  # noqa: PLC0415 - points only
 

@@ -95,6 +95,36 @@ def draw_samples(G, n, seed, device, label=None):
     return generate(G, z, device_labels), labels
 
 
+SAMPLE_CHUNK = 2_000  # samples drawn and written at a time by write_samples_npy
+
+
+def sample_shape(ckpt):
+    """The shape of one sample of the checkpoint's generator: (C, H, W) or (2,)."""
+    shape = ckpt.model_spec.get("image_shape")
+    return (2,) if shape is None else tuple(shape)
+
+
+def write_samples_npy(G, n, seed, device, label, f):
+    """draw_samples(G, n, ...)'s samples as a .npy file written to the file object f,
+    SAMPLE_CHUNK at a time: memory holds one chunk, whatever n is. The noise is drawn in
+    chunks from the same stream, which on the CPU gives the very numbers of one draw."""
+    gen = Generator(device, seed=seed)
+    for start in range(0, n, SAMPLE_CHUNK):
+        count = min(SAMPLE_CHUNK, n - start)
+        z = randn(count, G.nz, device=device, generator=gen)
+        labels = None
+        if G.conditional:
+            labels = np.full(count, label, np.int64) if label is not None else \
+                np.arange(start, start + count, dtype=np.int64) % G.num_classes
+            labels = Tensor(backend.to_device(labels, device))
+        chunk = generate(G, z, labels)
+        if start == 0:  # the header holds the whole file's shape: (n, *one sample's)
+            header = np.lib.format.header_data_from_array_1_0(chunk)
+            header["shape"] = (n, *chunk.shape[1:])
+            np.lib.format.write_array_header_1_0(f, header)
+        f.write(np.ascontiguousarray(chunk).tobytes())
+
+
 def save_picture(samples, path, kind, dataset_name, nrow=None):
     """Images as a grid PNG; 2-D points as a scatter plot with the mixture's modes."""
     if kind == "image":

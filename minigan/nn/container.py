@@ -1,4 +1,6 @@
 """Sequential (modules applied in order, named "0", "1", ...) and Flatten, as torch.nn."""
+import math
+
 from ..validators import check_dim, is_int
 from .module import Module
 
@@ -50,4 +52,5 @@ class Flatten(Module):
         if start > end:
             raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim "
                              f"{self.end_dim} for an input of shape {x.shape}")
-        return x.reshape(*x.shape[:start], -1, *x.shape[end + 1:])  # (N, C*H*W) by default
+        merged = math.prod(x.shape[start:end + 1])  # not -1: of 0 elements it is ambiguous
+        return x.reshape(*x.shape[:start], merged, *x.shape[end + 1:])  # (N, C*H*W) by default

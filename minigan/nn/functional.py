@@ -156,9 +156,11 @@ def mse_loss(input, target):
 
 def cross_entropy(logits, target):
     """mean over rows of -log softmax(logits)[target], logits (N, K), target int (N,),
-    as F.cross_entropy."""
+    as F.cross_entropy; one unbatched example, logits (K,) and target (), as one row."""
     check_tensor("cross_entropy", logits)
     target = target._data if isinstance(target, Tensor) else target
+    if logits.ndim == 1 and getattr(target, "shape", None) == ():  # unbatched, as PyTorch
+        logits, target = logits.reshape(1, -1), target.reshape(1)  # (1, K), (1,)
     if logits.ndim != 2 or getattr(target, "shape", None) != (logits.shape[0],):
         raise ValueError(f"cross_entropy: expected logits (N, K) and integer target (N,), got "
                          f"{logits.shape} and {getattr(target, 'shape', type(target).__name__)}")
@@ -292,7 +294,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     validators.fraction(name, "momentum", momentum)
     eps = validators.finite_real(name, "eps", eps, minimum=0)
     use_batch_stats = training or running_mean is None  # as PyTorch without running stats
-    if use_batch_stats and x.numel() // max(c, 1) <= 1:
+    if use_batch_stats and c and x.numel() // c == 1:  # (N * H * W == 1, as PyTorch)
         raise ValueError(f"{name}: expected more than 1 value per channel when training, "
                          f"got input of shape {x.shape}")
     # A missing weight or bias is a constant 1 or 0: exact in float, and no gradient is
@@ -300,6 +302,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     xp = xp_of(x._data)
     weight = weight if weight is not None else Tensor(xp.ones(c, dtype=x.dtype))
     bias = bias if bias is not None else Tensor(xp.zeros(c, dtype=x.dtype))
+    if x.numel() == 0:  # no statistics to take or use: an empty output, running stats kept
+        view = (1, c) + (1,) * (x.ndim - 2)  # as PyTorch; weight and bias get zero gradients
+        return x * weight.reshape(*view) + bias.reshape(*view)
     return bn_ops.BatchNorm.apply(
         x, weight, bias,
         running_mean=None if running_mean is None else running_mean._data,

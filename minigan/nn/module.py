@@ -14,7 +14,8 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor
 
-IGNORED_KEYS = ("num_batches_tracked",)  # PyTorch's BatchNorm counter: minigan keeps none
+# PyTorch's BatchNorm counter: minigan keeps one only for momentum=None (a cumulative average)
+IGNORED_KEYS = ("num_batches_tracked",)
 # what load_state_dict returns, as PyTorch's _IncompatibleKeys
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -217,7 +218,8 @@ class Module:
 
         Every key, shape and dtype is checked before anything is assigned, so a
         mismatching file leaves the module unchanged. PyTorch's num_batches_tracked is
-        accepted and ignored. strict=False loads the keys both sides have and tolerates
+        accepted and ignored, except by a BatchNorm with momentum=None, which counts on it.
+        strict=False loads the keys both sides have and tolerates
         missing and unexpected ones; either way the result names them, as PyTorch's
         (missing_keys, unexpected_keys).
         """
@@ -227,8 +229,9 @@ class Module:
                             f"{type(state_dict).__name__}")
         own = dict(self.named_parameters())
         own.update(self.named_buffers())
-        given = {k: v for k, v in state_dict.items()
-                 if not (isinstance(k, str) and k.rsplit(".", 1)[-1] in IGNORED_KEYS)}
+        given = {k: v for k, v in state_dict.items()  # (kept where a layer has one)
+                 if not (isinstance(k, str) and k.rsplit(".", 1)[-1] in IGNORED_KEYS
+                         and k not in own)}
         missing = [k for k in own if k not in given]
         unexpected = [k for k in given if k not in own]
         problems = []

@@ -77,6 +77,8 @@ class CrossEntropy(Function):
         rows = xp.arange(x.shape[0])
         self.target = target
         self.save_for_backward(x)  # backward computes log_softmax again (the same size)
+        if x.shape[0] == 0:  # the mean of no rows is NaN, as PyTorch's (without NumPy's warning)
+            return xp.full((), xp.nan, dtype=x.dtype)
         return -log_softmax[rows, target].mean()
 
     def backward(self, grad_out):
@@ -88,4 +90,4 @@ class CrossEntropy(Function):
         onehot = xp.zeros(x.shape, dtype=x.dtype)
         onehot[xp.arange(n), self.target] = 1
         # d/dx = softmax(x) - onehot(target), over n
-        return ((log_softmax.exp() - onehot) * (grad_out / n),)
+        return ((log_softmax.exp() - onehot) * (grad_out / max(n, 1)),)  # (no rows: empty)

@@ -23,6 +23,8 @@ FAST_UPDATES = {}  # "cpu" or "cuda" -> a faster adam_update (minigan/fast/adam.
 
 
 class Adam(Optimizer):
+    state_arrays, state_counters = ("exp_avg", "exp_avg_sq"), ("step",)
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 

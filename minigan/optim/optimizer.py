@@ -15,6 +15,13 @@ from ..validators import is_finite_number
 
 
 class Optimizer:
+    # What one parameter's saved state holds (each update rule names its own), so that
+    # load_state_dict refuses what step() could not use, as a careful loader should
+    # (PyTorch's own accepts it, and its step() then fails or computes nonsense):
+    state_arrays = ()  # required, each of the parameter's shape (Adam: exp_avg, exp_avg_sq)
+    optional_arrays = ()  # may be absent or None: not made yet (SGD's momentum_buffer)
+    state_counters = ()  # required, each an integer >= 0 (Adam: step)
+
     def __init__(self, params, defaults):
         name = type(self).__name__
         if isinstance(params, Tensor):  # iterating a tensor would give its rows
@@ -120,17 +127,7 @@ class Optimizer:
                 raise ValueError(f"{name}: state entry {i!r} must be a dict for one of the "
                                  f"{len(params)} parameters, numbered 0..{len(params) - 1}")
             p = params[index]
-            entry = {}
-            for k, v in saved.items():
-                if hasattr(v, "shape") and np.ndim(v) > 0:
-                    if tuple(v.shape) != p.shape:
-                        raise ValueError(f"{name}: state {k!r} of parameter {i} has shape "
-                                         f"{tuple(v.shape)}, the parameter {p.shape}")
-                    v = backend.to_device(np.asarray(v, dtype=p.dtype), p.device).copy()
-                elif hasattr(v, "shape"):
-                    v = v.item()
-                entry[k] = v
-            new_state[p] = entry
+            new_state[p] = self.state_entry(name, i, saved, p)
         new_groups = []
         for group, saved in zip(self.param_groups, groups):
             new_group = dict(group)
@@ -140,3 +137,50 @@ class Optimizer:
             new_groups.append(new_group)
         self.param_groups = new_groups
         self.state = new_state
+
+    def state_entry(self, name, i, saved, p):
+        """One parameter's saved state, checked against what this update rule reads (see
+        state_arrays) and converted: arrays to p's dtype and device, counters to ints.
+        Other keys are kept as they are, as PyTorch does."""
+        present = {k for k, v in saved.items() if v is not None or k not in self.optional_arrays}
+        missing = [k for k in self.state_arrays + self.state_counters if k not in present]
+        if missing:
+            raise ValueError(f"{name}: state of parameter {i} lacks {missing} (it has "
+                             f"{sorted(map(str, saved))})")
+        entry = {}
+        for k, v in saved.items():
+            if k in self.state_counters:
+                v = checked_counter(f"{name}: state {k!r} of parameter {i}", v)
+            elif k in self.state_arrays or k in self.optional_arrays:
+                if v is None:  # PyTorch's SGD stores a momentum_buffer of None
+                    continue
+                v = checked_array(f"{name}: state {k!r} of parameter {i}", v, p)
+            elif hasattr(v, "shape") and np.ndim(v) > 0:
+                v = backend.to_device(np.array(backend.asnumpy(v)), p.device)
+            elif hasattr(v, "shape"):
+                v = v.item()
+            entry[k] = v
+        return entry
+
+
+def checked_counter(where, v):
+    """A step count: an integer >= 0 (an int, a NumPy integer, or an integral float or 0-d
+    array as PyTorch saves its step, tensor(3.))."""
+    if hasattr(v, "shape") and np.ndim(v) == 0:
+        v = v.item()
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not is_finite_number(v) \
+            or v != int(v) or v < 0:
+        raise ValueError(f"{where} must be an integer >= 0, got {v!r}")
+    return int(v)
+
+
+def checked_array(where, v, p):
+    """A state array: numbers of the parameter's shape, as a copy on its device and dtype."""
+    if not hasattr(v, "shape") or tuple(v.shape) != p.shape:
+        got = f"shape {tuple(v.shape)}" if hasattr(v, "shape") else type(v).__name__
+        raise ValueError(f"{where} has {got}, the parameter {p.shape}: it must be an "
+                         f"array of the parameter's shape")
+    a = np.asarray(backend.asnumpy(v))
+    if a.dtype.kind not in "biuf":
+        raise ValueError(f"{where} holds {a.dtype}, not numbers")
+    return backend.to_device(a.astype(p.dtype), p.device)  # (astype copies)

@@ -9,6 +9,8 @@ from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
+    optional_arrays = ("momentum_buffer",)  # made at the first step with momentum
+
     def __init__(self, params, lr, momentum=0.0):
         super().__init__(params, dict(lr=lr, momentum=momentum))
 

@@ -36,6 +36,7 @@ import contextlib
 import json
 import math
 import os
+import stat
 import zipfile
 import zlib
 
@@ -232,8 +233,13 @@ class Checkpoint:
 def read_checkpoint(path):
     """Read and check a checkpoint file (or run directory); raises CheckpointError."""
     path = resolve_checkpoint_path(path)
-    with open(path, "rb") as f:
-        head = f.read(4)
+    if not stat.S_ISREG(os.stat(path).st_mode):  # open() of a FIFO would wait forever
+        raise refuse(path, "it is not a regular file (a FIFO, a device or a socket)")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as err:
+        raise OSError(f"cannot read {path}: {reason(err)}") from None
     if head != ZIP_SIGNATURE:
         raise refuse(path, "not an .npz archive (it does not start with the zip signature)")
     arrays = read_arrays(path)
@@ -295,6 +301,10 @@ def read_arrays(path):
                 arrays[key] = array if dtype.isnative else array.astype(dtype.newbyteorder("="))
     except CheckpointError:
         raise
+    except OSError as err:
+        if err.errno is not None:  # the system could not read the file (EIO, EACCES, ...)
+            raise OSError(f"cannot read {path}: {reason(err)}") from None
+        raise refuse(path, f"the .npz archive is truncated or corrupt ({err})") from None
     # NotImplementedError: a compression zipfile lacks; RuntimeError: an encrypted member
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError,
             NotImplementedError, RuntimeError) as err:
@@ -482,6 +492,14 @@ def group_problems(name, groups, optimizer):
             optimizer.check_hyperparameters(merged)
         except (TypeError, ValueError) as err:
             problems.append(f"{where}: {err}")
+            continue
+        # the optimizer was built from the saved config: a hyper-parameter the groups give
+        # otherwise (an lr of 0.5 beside a config of 2e-4) would silently win over it
+        contradicted = [k for k in group if k != "params" and merged[k] != mine[k]]
+        if contradicted:
+            problems.append(f"{where} gives " + ", ".join(
+                f"{k} {group[k]} where the saved config gives {mine[k]}" for k in contradicted)
+                + ": the file contradicts itself")
     return problems
 
 

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import socket
+import stat
 import time
 
 from . import images
@@ -94,6 +95,7 @@ class RunFiles:
         last line is dropped, and the temporary files of writes cut short are removed."""
         try:
             os.makedirs(self.out, exist_ok=True)
+            self.check_no_links()
             acquire_lock(self.lock)
             try:
                 self.check_not_another_run(resumed_at, resumed_from)
@@ -115,6 +117,20 @@ class RunFiles:
         except OSError as err:
             raise OSError(f"cannot write the run folder {self.out}: {reason(err)}; "
                           f"choose another --out") from err
+
+    def check_no_links(self):
+        """Refuse a run folder whose entries minigan writes or cleans are symbolic links:
+        through a link to a shared folder, the cleanup of grids above a resumed step and
+        of temporary files would delete there, and the log would grow there. Only the
+        run folder itself may be a link (the user chose it as --out)."""
+        for path in (self.samples, os.path.dirname(self.checkpoint), self.checkpoint,
+                     self.metrics, self.gif, self.losses_plot):
+            if os.path.islink(path):
+                raise RunFolderError(
+                    f"{path} is a symbolic link (to {os.readlink(path)}); minigan writes and "
+                    f"deletes only inside the run folder: replace the link by a real "
+                    f"{'file' if os.path.splitext(path)[1] else 'folder'}, or choose "
+                    f"another --out")
 
     def check_not_another_run(self, resumed_at, resumed_from):
         held = self.run_files()
@@ -189,6 +205,7 @@ def same_file(a, b):
 
 # ----------------------------------------------------------------------------- the lock
 _held_locks = set()  # lock files this process holds, released at exit
+MAX_PID = 2 ** 22  # Linux's largest pid_max; no process has a larger pid
 
 
 def acquire_lock(path):
@@ -231,16 +248,53 @@ def read_lock(path, patience_s=1.0):
     deadline = time.monotonic() + patience_s
     while True:
         try:
-            with open(path) as f:
-                text = f.read()
+            text = read_regular_file(path)
         except FileNotFoundError:
             return None
         parts = text.split()
-        if len(parts) == 2 and parts[0].isdigit():
+        if len(parts) == 2 and parts[0].isascii() and parts[0].isdigit():
             return int(parts[0]), parts[1]
         if time.monotonic() > deadline:
             return -1, socket.gethostname()  # garbled for too long: its writer is gone
         time.sleep(0.02)
+
+
+def read_regular_file(path, limit=4096):
+    """The first `limit` bytes of the regular file `path` as text. A FIFO, a device or a
+    folder at the lock's name is refused (opened without blocking: a FIFO with no writer
+    would wait forever), as is anything that cannot be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except IsADirectoryError:
+        raise RunFolderError(f"{path} is not a regular file (a folder); minigan keeps its "
+                             f"lock there: remove it, or choose another --out") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RunFolderError(f"{path} is not a regular file (a FIFO, a device or a "
+                                 f"folder); minigan keeps its lock there: remove it, or "
+                                 f"choose another --out")
+        return os.read(fd, limit).decode(errors="replace")
+    finally:
+        os.close(fd)
+
+
+def check_not_in_use(path):
+    """Refuse to write `path` inside a run folder that another live process is training
+    (the lock of the file's folder or of any folder above it): `minigan sample --out
+    RUN/x.png` beside a running `minigan train --out RUN`."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while True:
+        lock = os.path.join(folder, RunFiles.LOCK)
+        if os.path.lexists(lock):
+            owner = read_lock(lock)
+            if owner is not None and not lock_is_stale(*owner):
+                raise RunFolderError(f"{folder} is in use by another minigan run (pid "
+                                     f"{owner[0]} on {owner[1]}); write {path} elsewhere, or "
+                                     f"wait for that run to end")
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return
+        folder = parent
 
 
 def lock_is_stale(pid, host):
@@ -251,7 +305,7 @@ def lock_is_stale(pid, host):
 
 def pid_alive(pid):
     """Whether a process with this pid runs on this host (a zombie counts as dead)."""
-    if pid <= 0:
+    if not 0 < pid <= MAX_PID:  # (os.kill of a pid beyond a C int raises OverflowError)
         return False
     if os.name == "nt":
         return True  # no safe check without ctypes: never take over on Windows
@@ -284,7 +338,7 @@ def take_over(path, owner):
 def release_lock(path):
     if path in _held_locks:
         _held_locks.discard(path)
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, RunFolderError):
             if read_lock(path, patience_s=0) == (os.getpid(), socket.gethostname()):
                 os.remove(path)
 

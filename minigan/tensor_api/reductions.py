@@ -31,7 +31,7 @@ class ReductionMethods:
 
     def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
         dim, keepdim, names = reduction_args("sum", dim, keepdim, axis, keepdims)
-        axes = self._axes("sum", dim, keepdim, names)
+        axes = self._axes("sum", core.all_if_empty(dim), keepdim, names)
         if dtype is not None:
             return self.to(dtype).sum(dim, keepdim)
         if self.dtype.kind in "biu":  # summed as int64, as PyTorch (NumPy gives uint8 uint64)
@@ -46,7 +46,7 @@ class ReductionMethods:
         if self.dtype.kind != "f":  # PyTorch, too, will not guess a mean's dtype
             raise TypeError(f"mean(): the input must be a floating-point tensor, got dtype "
                             f"{self.dtype}; convert it first, e.g. t.float().mean()")
-        axes = self._axes("mean", dim, keepdim, names)
+        axes = self._axes("mean", core.all_if_empty(dim), keepdim, names)
         return red.Mean.apply(self, axes=axes, keepdims=keepdim)
 
     def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):

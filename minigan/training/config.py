@@ -8,6 +8,7 @@ being declared here. TrainConfig is frozen: a run's settings are resolved once (
 resolve_config) and never change while it trains.
 """
 import dataclasses
+import os
 
 import numpy as np
 
@@ -150,6 +151,12 @@ class TrainConfig:
         except data.DatasetError:
             names = ", ".join(data.DATASETS)
             raise ValueError(f"unknown dataset {self.dataset!r}: choose one of {names}") from None
+        if self.dataset.startswith("folder:") and self.out is not None and \
+                same_folder(self.out, self.dataset[len("folder:"):]):
+            raise ValueError(f"--out {self.out} is the dataset folder itself: the run's grids "
+                             f"and plots would join its images (and change its fingerprint, "
+                             f"so the run could never be resumed); choose an --out outside "
+                             f"it, or a subfolder (run folders are left out of a dataset)")
         positive_ints = ["batch_size", "d_steps", "sample_every", "checkpoint_every", "log_every"]
         positive_ints += [name for name in ("steps", "image_size", "channels", "nz")
                           if getattr(self, name) is not None]
@@ -229,6 +236,13 @@ RESUME_OVERRIDES = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.me
 
 def conditional_names():
     return [name for name, entry in MODELS.items() if entry.conditional]
+
+
+def same_folder(a, b):
+    """Whether two paths name one folder (after ~, links and relative parts)."""
+    def resolve(path):
+        return os.path.realpath(os.path.expanduser(path))
+    return resolve(a) == resolve(b)
 
 
 def check_int(name, value, minimum, maximum=INT64_MAX):

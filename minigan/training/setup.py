@@ -27,9 +27,10 @@ from ..methods import build_method, uses_penalty
 from ..models import build_models, model_entry
 from ..optim import Adam
 from ..parallel.data_parallel import SingleProcess, data_parallel
-from ..store import checkpoint
+from ..store import checkpoint, limits
 from ..store.run_folder import RunFiles, default_out
 from .config import DEFAULT_STEPS, INT64_MAX, RESUME_OVERRIDES, TrainConfig
+from .extensions.tensorboard import FOLDER as TENSORBOARD_FOLDER
 from .writer import writer_for
 
 
@@ -88,6 +89,7 @@ def build_run(config, resume, parallel):
             G_ema, _ = build_models(model_spec, config.device, config.seed)
             G_ema.load_state_dict(G.state_dict())
     model_spec["nz"] = G.nz
+    check_step_inputs_fit(config, dataset, G.nz)
     opt_g, opt_d = make_optimizers(G, D, config)
 
     start, skipped = 0, 0
@@ -101,6 +103,11 @@ def build_run(config, resume, parallel):
     parallel.prepare(G, D, G_ema)  # data-parallel: SyncBatchNorm, rank 0's weights everywhere
 
     paths = RunFiles(config.out)
+    tensorboard_folder = os.path.join(config.out, TENSORBOARD_FOLDER)
+    if config.tensorboard and os.path.lexists(tensorboard_folder) and \
+            not os.path.isdir(tensorboard_folder):  # found now, not at the first log step
+        raise ValueError(f"{tensorboard_folder} is a file, not a folder: --tensorboard writes "
+                         f"its event files there; move it, or choose another --out")
     writer = writer_for(paths, parallel)
     writer.prepare(resumed_at=None if ckpt is None else start,
                    resumed_from=None if ckpt is None else ckpt.path)
@@ -108,6 +115,16 @@ def build_run(config, resume, parallel):
     return Run(config, dataset, real, model_spec, G, D, G_ema, opt_g, opt_d,
                build_method(config, G, D, G_ema), paths, writer, start, skipped, fixed_z,
                fixed_labels, parallel)
+
+
+def check_step_inputs_fit(config, dataset, nz):
+    """A step draws all its d_steps D batches (real examples and noise) before the first D
+    update (updater.draw): refuse a --d-steps whose batches the memory cannot hold, before
+    any is drawn (1,000,000 of them would fill the machine)."""
+    example = math.prod(dataset.x.shape[1:]) * dataset.x.itemsize
+    per_batch = config.batch_size * (example + nz * 4 + 8)  # x, z (float32), a label
+    limits.check_fits_memory(f"--d-steps {config.d_steps} (with --batch-size "
+                             f"{config.batch_size})", config.d_steps * per_batch)
 
 
 def resolve_config(config, batches_per_epoch):
@@ -132,16 +149,22 @@ def resolve_steps(config, batches_per_epoch):
     return DEFAULT_STEPS
 
 
-def config_for_resume(path, **overrides):
+def config_for_resume(path, dataset=None, **overrides):
     """(TrainConfig, checkpoint path) to continue the run saved at `path`.
 
-    The saved config is used as it was; only the fields in RESUME_OVERRIDES may be
-    changed (None means "not given")."""
+    The saved config is used as it was, checked as a whole first (a value no flag can give
+    is the file's fault, and named so); only the fields in RESUME_OVERRIDES may be changed
+    (None means "not given"). `dataset` is the dataset typed with --resume: a run on a
+    folder: dataset needs it, since minigan reads no path that a checkpoint names (the file
+    may come from anyone; the folder's fingerprint in meta/data is then checked)."""
     ckpt = checkpoint.read_checkpoint(path)
     try:
         config = TrainConfig.from_dict(ckpt.config)
+        # device and tensorboard depend on this machine, not on the file: checked later
+        dataclasses.replace(config, device="cpu", tensorboard=False).validate()
     except (TypeError, ValueError) as err:
         raise checkpoint.refuse(ckpt.path, f"its saved config is unusable ({err})") from None
+    check_resumed_dataset(ckpt, config.dataset, dataset)
     for name in overrides:
         if name not in RESUME_OVERRIDES:
             raise ValueError(f"--{name.replace('_', '-')} cannot be changed when resuming (the "
@@ -156,6 +179,24 @@ def config_for_resume(path, **overrides):
         config = dataclasses.replace(config, out=os.path.dirname(folder) if in_checkpoints
                                      else folder)
     return config, ckpt.path
+
+
+def check_resumed_dataset(ckpt, saved, typed):
+    """The dataset a resume may read: a saved folder: dataset only when typed again (the
+    same folder), and only with the fingerprint the run recorded. (Other datasets are
+    names, not paths: a different one typed is refused with the other flags, by the CLI.)"""
+    if not saved.startswith("folder:"):
+        return
+    if typed is not None and data.absolute_name(typed) != saved:
+        raise ValueError(f"--dataset {typed} (the run has {saved}) cannot be changed when "
+                         f"resuming: a resumed run keeps its saved settings")
+    if typed is None:
+        raise ValueError(f"{ckpt.path} was trained on {saved}; minigan reads no folder that "
+                         f"a checkpoint names: resume with --dataset {saved} (its fingerprint "
+                         f"is checked)")
+    if ckpt.data is None:
+        raise checkpoint.refuse(ckpt.path, f"it names {saved} but holds no fingerprint of it "
+                                           f"(meta/data)")
 
 
 def make_optimizers(G, D, config):

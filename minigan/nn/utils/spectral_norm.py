@@ -128,7 +128,9 @@ def apply_spectral_norm(module, n_power_iterations=1, eps=1e-12):
     if not isinstance(module, Module):
         raise TypeError(f"apply_spectral_norm: expected a minigan.nn.Module, got "
                         f"{type(module).__name__}")
-    for layer in list(module.modules()):
-        if isinstance(layer, NORMALISED_LAYERS):
-            spectral_norm(layer, n_power_iterations=n_power_iterations, eps=eps)
+    layers = [layer for layer in module.modules() if isinstance(layer, NORMALISED_LAYERS)]
+    for layer in layers:  # every check first: a refusal leaves the whole model as it was
+        _check_arguments(layer, "weight", n_power_iterations, eps)
+    for layer in layers:
+        spectral_norm(layer, n_power_iterations=n_power_iterations, eps=eps)
     return module

@@ -28,7 +28,8 @@ def summary_writer_class():
         from tensorboardX import SummaryWriter  # noqa: PLC0415 - an optional extra
     except ImportError as err:
         raise ValueError(f"--tensorboard needs minigan[tensorboard] (pip install "
-                         f"'minigan[tensorboard]'): {err}") from None
+                         f"'minigan[tensorboard]'), or leave it off (--no-tensorboard, "
+                         f"also for a resumed run): {err}") from None
     return SummaryWriter
 
 

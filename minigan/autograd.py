@@ -50,6 +50,25 @@ def no_grad():
     return set_grad_enabled(False)
 
 
+_tape = None  # a list while tracing() runs: every op call is appended to it
+
+
+@contextlib.contextmanager
+def tracing():
+    """Inside this block every op call is appended, in the order the ops ran, to the list
+    this yields, as (Function, input Tensors, keyword parameters, output Tensor): a tape of
+    the forward pass (as torch.jit.trace records one). The recorded graph is not enough to
+    export a model: it keeps no constant input (a one-hot table, BatchNorm's ones), no
+    parameter such as a stride by name, and nothing computed from values that need no
+    gradient, such as a class label's lookup. minigan.onnx reads the tape."""
+    global _tape
+    previous, _tape = _tape, []
+    try:
+        yield _tape
+    finally:
+        _tape = previous
+
+
 _OUTPUT = object()  # in Function._saved: "the op's own output goes here"
 
 
@@ -144,6 +163,8 @@ class Function:
                                for t in inputs)
             fn.input_specs = tuple((t.shape, t.dtype) for t in inputs)
             fn._saved = tuple(saved_item(a, inputs, out_array) for a in fn._saved)
+        if _tape is not None:  # tracing(): keep the whole call
+            _tape.append((fn, inputs, params, out))
         return out
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from .. import atomic, backend
 from ..tensor import Tensor
 from .trace import ExportError, Value, trace
-from .translate import translate
+from .translate import OPS, translate
 
 OPSET = 17
 IR_VERSION = 8  # the IR of opset 17 (onnx 1.12), so older runtimes load the file
@@ -49,7 +49,7 @@ def export(module, example_input, path, input_names=None, output_names=None):
         argument_names(module, len(inputs))
     if len(input_names) != len(inputs):
         raise ValueError(f"export: {len(input_names)} input_names for {len(inputs)} inputs")
-    graph = trace(module, inputs, input_names)
+    graph = trace(module, inputs, input_names, supported=OPS)
     if output_names is None:
         output_names = ["output"] if len(graph.outputs) == 1 else \
             [f"output_{i}" for i in range(len(graph.outputs))]

@@ -67,9 +67,10 @@ class Trace:
         self.inputs, self.outputs, self.nodes, self.batch = inputs, outputs, nodes, batch
 
 
-def trace(module, example_inputs, input_names):
+def trace(module, example_inputs, input_names, supported):
     """The Trace of module(*example_inputs); the example inputs are Tensors (floats, or
-    integer labels) whose first axis is the batch."""
+    integer labels) whose first axis is the batch. supported: the names of the ops that
+    can be exported; any other op the outputs depend on stops the trace, naming it."""
     tape, outputs = run(module, example_inputs)
     names = leaf_names(module)  # now: spectral norm's weight is set by this run's forward
     try:
@@ -86,6 +87,10 @@ def trace(module, example_inputs, input_names):
                           f"batch size")
     builder = GraphBuilder(names, example_inputs, grown_shapes(example_inputs), input_names)
     for i in needed(tape, outputs):
+        op = type(tape[i][0]).__name__
+        if op not in supported:
+            raise ExportError(f"cannot export op {op}: minigan.onnx has no ONNX form for it "
+                              f"(it exports {', '.join(sorted(supported))})")
         builder.add(tape[i], tape2[i])
     outs = [builder.output_value(t, t2) for t, t2 in zip(outputs, outputs2)]
     return Trace(builder.inputs, outs, builder.nodes, len(example_inputs[0]))
@@ -167,6 +172,16 @@ def full_params(fn, n_inputs, params):
     return {**full, **params}
 
 
+def argument_names(fn, n_inputs):
+    """The names forward gives its n_inputs arrays ("x", "weight"; "arrays0", ... for *arrays)."""
+    names = []
+    for p in list(inspect.signature(type(fn).forward).parameters.values())[1:]:
+        if p.kind is p.VAR_POSITIONAL:
+            return names + [f"{p.name}{i}" for i in range(n_inputs - len(names))]
+        names.append(p.name)
+    return (names + [f"input{i}" for i in range(len(names), n_inputs)])[:n_inputs]
+
+
 def is_array(value):
     return isinstance(value, np.ndarray) or backend.is_cupy(value)
 
@@ -206,7 +221,8 @@ class GraphBuilder:
         fn, inputs, params, out = call
         fn2, inputs2, params2, out2 = call2
         op = type(fn).__name__
-        values = [self.value_of(t, t2, op) for t, t2 in zip(inputs, inputs2)]
+        values = [self.value_of(t, t2, op, f"{op}.{arg}") for t, t2, arg in
+                  zip(inputs, inputs2, argument_names(fn, len(inputs)))]
         params = full_params(fn, len(inputs), params)
         params2 = full_params(fn2, len(inputs2), params2)
         for key, value in params.items():
@@ -229,14 +245,15 @@ class GraphBuilder:
         self.values[id(out)] = output
         self.nodes.append(Node(op, values, params, params2, output))
 
-    def value_of(self, t, t2, op):
-        """The Value of input tensor t (t2: the same input in the second run)."""
+    def value_of(self, t, t2, op, default_name):
+        """The Value of input tensor t (t2: the same input in the second run); a constant
+        made inside forward is named after the op's argument it is ("BatchNorm.weight")."""
         if id(t) in self.values:
             return self.values[id(t)]
         name = self.names.get(id(t))
         if name is None:  # made inside forward: must not depend on the inputs
             check_constant(t._data, t2._data, op)
-        value = Value.constant(self.unique(name or "const"), t._data)
+        value = Value.constant(self.unique(name or default_name), t._data)
         self.values[id(t)] = value
         return value
 
@@ -256,7 +273,7 @@ class GraphBuilder:
 
     def output_value(self, t, t2):
         if id(t) not in self.values:  # an output that no op made: a constant
-            self.value_of(t, t2, "the output")
+            self.value_of(t, t2, "the output", "output")
         value = self.values[id(t)]
         value.shape2 = tuple(t2.shape)
         return value

@@ -13,7 +13,7 @@ notebooks/ come first). Where an op has a fast path, its textbook twin comes fir
 from . import startup
 
 startup.begin()  # until the imports below are done: a Ctrl-C is one line
-from . import autograd, cuda, nn, optim  # noqa: E402
+from . import autograd, cuda, nn, onnx, optim  # noqa: E402
 from .autograd import is_grad_enabled, no_grad
 from .backend import DeviceError, Generator, manual_seed
 from .creation import ones, rand, randn, tensor, zeros
@@ -26,6 +26,6 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "rand", "cat", "no_grad",
            "is_grad_enabled", "manual_seed", "Generator", "DeviceError", "cuda", "gradcheck",
            "gradgradcheck", "directional_gradcheck", "autograd", "float32", "float64",
-           "set_num_threads", "get_num_threads"]
+           "set_num_threads", "get_num_threads", "onnx"]
 
 startup.end()

@@ -9,6 +9,7 @@ notebooks/ come first). Where an op has a fast path, its textbook twin comes fir
     textbook/batchnorm.py -> ops/batchnorm.py
     nn/ -> textbook/adam.py -> optim/ -> gradcheck.py -> theory.py
     models/ (mlp_gan.py, dcgan.py) -> updater.py -> train.py, extensions.py -> methods/
+    onnx/ (trace.py -> translate.py -> export.py): a traced forward as an ONNX model
 """
 from . import startup
 

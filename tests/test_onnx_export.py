@@ -294,3 +294,36 @@ def test_the_op_table_names_minigans_op_classes():
     classes = op_classes()
     assert set(OPS) <= set(classes), set(OPS) - set(classes)
     assert set(classes) - set(OPS) == NOT_EXPORTED, set(classes) - set(OPS)
+
+
+class InPlaceAfterwards(nn.Module):
+    """Changes an op's output in place, as an in-place method (mul_) does: not traced."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 3)
+
+    def forward(self, x):
+        h = self.fc(x)
+        h._data *= 2  # what Tensor.mul_(2) does: the values, and the version counter
+        h._version += 1
+        return nn.Tanh()(h)
+
+
+def test_an_output_changed_in_place_stops_the_export(onnx, tmp_path):
+    x = np.zeros((2, 3), np.float32)
+    with pytest.raises(ExportError, match="output of op Linear was modified in place"):
+        minigan.onnx.export(InPlaceAfterwards(), x, tmp_path / "m.onnx")
+
+
+class BatchDependentGraph(nn.Module):
+    """Runs one more op for larger batches: no single graph."""
+
+    def forward(self, x):
+        return nn.Tanh()(x) if x.shape[0] < 3 else nn.Sigmoid()(x)
+
+
+def test_a_forward_that_changes_with_the_batch_size_stops_the_export(onnx, tmp_path):
+    with pytest.raises(ExportError, match="op 0: Tanh against Sigmoid"):
+        minigan.onnx.export(BatchDependentGraph(), np.zeros((2, 3), np.float32),
+                            tmp_path / "m.onnx")

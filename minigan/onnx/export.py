@@ -44,7 +44,7 @@ def export(module, example_input, path, input_names=None, output_names=None):
     ImportError without the onnx package (minigan[onnx]).
     """
     onnx = require_onnx()
-    inputs = as_inputs(example_input)
+    inputs = as_inputs(example_input, module_device(module))
     input_names = list(input_names) if input_names is not None else \
         argument_names(module, len(inputs))
     if len(input_names) != len(inputs):
@@ -62,8 +62,16 @@ def export(module, example_input, path, input_names=None, output_names=None):
     return model
 
 
-def as_inputs(example_input):
-    """The example input(s) as a list of Tensors (an int array stays int: labels)."""
+def module_device(module):
+    """The device of the module's first parameter or buffer ("cpu" if it has none)."""
+    for t in (*module.parameters(), *module.buffers()):
+        return t.device
+    return "cpu"
+
+
+def as_inputs(example_input, device):
+    """The example input(s) as a list of Tensors on `device` (an int array stays int:
+    labels)."""
     items = list(example_input) if isinstance(example_input, (tuple, list)) else [example_input]
     inputs = []
     for i, item in enumerate(items):
@@ -75,7 +83,7 @@ def as_inputs(example_input):
         if item.ndim == 0 or item.shape[0] < 1:
             raise ValueError(f"export: example input {i} needs a batch axis of at least one "
                              f"row first, got shape {item.shape}")
-        inputs.append(Tensor(item._data))  # a fresh leaf: the graph input
+        inputs.append(Tensor(backend.to_device(item._data, device)))  # a fresh leaf
     if len({t.shape[0] for t in inputs}) > 1:
         raise ValueError(f"export: the example inputs must share their batch size, got "
                          f"shapes {[t.shape for t in inputs]}")

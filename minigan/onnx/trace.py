@@ -81,16 +81,23 @@ def trace(module, example_inputs, input_names, supported):
                           f"as the ONNX model will") from err
     ops, ops2 = [type(call[0]).__name__ for call in tape], [type(c[0]).__name__ for c in tape2]
     if ops != ops2:
-        raise ExportError(f"the forward ran other ops for a batch of {len(example_inputs[0])} "
-                          f"and one of {len(example_inputs[0]) + 1} ({' '.join(ops)} | "
-                          f"{' '.join(ops2)}); the ONNX model must be one graph for every "
-                          f"batch size")
+        i = next((i for i, (a, b) in enumerate(zip(ops, ops2)) if a != b),
+                 min(len(ops), len(ops2)))  # the first op that differs
+        n = len(example_inputs[0])
+        raise ExportError(f"cannot export: the forward ran other ops for a batch of {n} and one "
+                          f"of {n + 1} (op {i}: {ops[i] if i < len(ops) else 'none'} against "
+                          f"{ops2[i] if i < len(ops2) else 'none'}); an ONNX model is one "
+                          f"graph for every batch size")
     builder = GraphBuilder(names, example_inputs, grown_shapes(example_inputs), input_names)
     for i in needed(tape, outputs):
         op = type(tape[i][0]).__name__
         if op not in supported:
             raise ExportError(f"cannot export op {op}: minigan.onnx has no ONNX form for it "
                               f"(it exports {', '.join(sorted(supported))})")
+        if tape[i][3]._version:  # the tape holds what the op computed, not what came after
+            raise ExportError(f"cannot export: the output of op {op} was modified in place "
+                              f"after it was computed, which the trace does not see; use "
+                              f"out-of-place operations (y = y * 2, not y.mul_(2))")
         builder.add(tape[i], tape2[i])
     outs = [builder.output_value(t, t2) for t, t2 in zip(outputs, outputs2)]
     return Trace(builder.inputs, outs, builder.nodes, len(example_inputs[0]))
@@ -106,7 +113,7 @@ def run(module, inputs):
             out = module(*inputs)
     finally:
         for m, mode in modes:
-            object.__setattr__(m, "training", mode)
+            m.training = mode
     outputs = list(out) if isinstance(out, (tuple, list)) else [out]
     for i, t in enumerate(outputs):
         if not isinstance(t, Tensor):

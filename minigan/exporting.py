@@ -94,13 +94,13 @@ def export_checkpoint(path, fmt, out, net="G", ema=True):
             "model": json.dumps(ckpt.model_spec), "step": str(ckpt.step)})
         count = len(network.state_dict())
         return f"wrote {which} of step {ckpt.step} ({count} tensors, PyTorch's keys) to {out}"
-    from . import onnx  # noqa: PLC0415 - imports the onnx package only when used
+    from . import onnx as minigan_onnx  # noqa: PLC0415 - only this format needs it
 
     inputs, names = example_inputs(network, net)
-    model = onnx.export(network, inputs, out, input_names=names,
+    model = minigan_onnx.export(network, inputs, out, input_names=names,
                         output_names=["images" if net == "G" and len(network.output_shape) == 3
                                       else "points" if net == "G" else "logits"])
-    return (f"wrote {which} of step {ckpt.step} as ONNX (opset {onnx.OPSET}) to {out}: "
+    return (f"wrote {which} of step {ckpt.step} as ONNX (opset {minigan_onnx.OPSET}) to {out}: "
             f"{signature(model)}")
 
 

@@ -202,6 +202,24 @@ def test_input_and_output_names_can_be_given(onnx, ort, tmp_path):
     assert proto.graph.input[1].type.tensor_type.elem_type == onnx.TensorProto.INT64
 
 
+def test_tracing_keeps_every_op_call_in_order_with_or_without_grad():
+    x = minigan.tensor([[1.0, -2.0]], requires_grad=True)
+    for recording in (True, False):
+        with minigan.autograd.set_grad_enabled(recording), minigan.autograd.tracing() as tape:
+            y = F.leaky_relu(x * 2, 0.1).sum()
+        assert [type(call[0]).__name__ for call in tape] == ["Mul", "LeakyReLU", "Sum"]
+        mul, leaky, total = tape
+        assert mul[1][0] is x and leaky[1][0] is mul[3] and total[3] is y
+        assert leaky[2] == {"negative_slope": 0.1}
+    with minigan.autograd.tracing() as outer:
+        with minigan.autograd.tracing() as inner:
+            F.relu(x)
+        F.tanh(x)
+    assert [type(c[0]).__name__ for c in inner] == ["ReLU"]
+    assert [type(c[0]).__name__ for c in outer] == ["Tanh"]
+    assert minigan.autograd._tape is None  # nothing is kept once the blocks end
+
+
 # ----------------------------------------------------------------------------- errors
 class WithLoss(nn.Module):
     def forward(self, x):

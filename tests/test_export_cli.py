@@ -78,6 +78,20 @@ def test_safetensors_of_every_built_in_model_loads_into_its_pytorch_twin(
         assert_close(twin_output(torch, twin, inputs), minigan_output(module, inputs))
 
 
+@pytest.mark.parametrize("model,conditioning", [("dcgan", "concat"), ("cmlp", "projection")])
+def test_safetensors_of_a_spectral_normed_discriminator_loads_into_pytorchs_spectral_norm(
+        safetensors_torch, tmp_path, model, conditioning):
+    """weight_orig, weight_u and weight_v, as torch.nn.utils.spectral_norm keys them."""
+    import torch
+
+    module = network(model, "image", (1, 28, 28), conditioning, "D", spectral_norm=True)
+    save_safetensors(module, tmp_path / "d.safetensors")
+    twin = twin_architecture(module)
+    twin.load_state_dict(safetensors_torch.load_file(str(tmp_path / "d.safetensors")))
+    inputs = inputs_for(module, "D", 3, seed=0)
+    assert_close(twin_output(torch, twin, inputs), minigan_output(module, inputs))
+
+
 def test_safetensors_holds_the_state_dict_under_pytorchs_keys(tmp_path):
     safetensors_numpy = require_extra("safetensors.numpy", "safetensors")
     module = network("cdcgan", "image", (1, 28, 28), "projection", "G")

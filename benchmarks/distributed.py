@@ -5,10 +5,10 @@ training").
 
 For each model (mlp and dcgan-28 at global batch 64 on mnist-sample, dcgan-64 with 3
 channels at 64), three ways to use N cores (N = 2 by default):
-    N processes x 1 thread   mpiexec -n N, OPENBLAS_NUM_THREADS=1 (minigan.data_parallel)
+    N processes x 1 thread   mpiexec -n N, OPENBLAS_NUM_THREADS=1 (minigan.parallel.data_parallel)
     1 process x N threads    OPENBLAS_NUM_THREADS=N (only BLAS runs threaded)
     1 process x 1 thread     the baseline
-Each sample is a fresh process (or job) that sets a run up through minigan.train.setup,
+Each sample is a fresh process (or job) that sets a run up through minigan.training.train.setup,
 takes 2 untimed steps, then times `steps` GANUpdater.update calls (real batches and noise
 drawn as in training). In the data-parallel runs every collective of the process group
 (the gradient all-reduce and SyncBatchNorm's statistics) is timed too: the share of the
@@ -36,8 +36,9 @@ WARMUP = 2
 
 def worker(name, out):
     """Time one sample in this process (and its ranks); rank 0 prints one JSON line."""
-    from minigan import distributed, train  # noqa: PLC0415
-    from minigan.updater import GANUpdater  # noqa: PLC0415
+    from minigan import distributed  # noqa: PLC0415
+    from minigan.training import train  # noqa: PLC0415
+    from minigan.training.updater import GANUpdater  # noqa: PLC0415
 
     settings, steps = MODELS[name]
     config = train.TrainConfig(**settings, steps=WARMUP + steps, batch_size=64, out=out)
@@ -73,8 +74,9 @@ def allreduce_worker(name):
     """The median time of all-reducing G's and D's gradients (as average_gradients does)."""
     import numpy as np  # noqa: PLC0415
 
-    from minigan import distributed, train  # noqa: PLC0415
-    from minigan.data import load_dataset  # noqa: PLC0415
+    from minigan import distributed  # noqa: PLC0415
+    from minigan.training import train  # noqa: PLC0415
+    from minigan.data.datasets import load_dataset  # noqa: PLC0415
     from minigan.models import build_gan  # noqa: PLC0415
 
     settings, _ = MODELS[name]

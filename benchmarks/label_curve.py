@@ -29,9 +29,9 @@ FIELDS = {"model": str, "dataset": str, "steps": int, "seed": int, "batch_size":
 
 def curve(config, every, out):
     """Train `config` and write a scored line to `out` every `every` steps."""
-    from minigan.extensions import evaluate
-    from minigan.train import setup
-    from minigan.updater import GANUpdater
+    from minigan.training.extensions import evaluate
+    from minigan.training.train import setup
+    from minigan.training.updater import GANUpdater
 
     run = setup(config)
     updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config, run.method)
@@ -58,7 +58,7 @@ def main(argv=None):
     parser.add_argument("--out", help="the run folder (default: runs/curve-...)")
     parser.add_argument("--json", help="write the lines here (default: stdout)")
     args = parser.parse_args(argv)
-    from minigan.train import TrainConfig
+    from minigan.training.train import TrainConfig
 
     fields = {k: getattr(args, k) for k in FIELDS if getattr(args, k) is not None}
     config = TrainConfig(out=args.out, **fields)

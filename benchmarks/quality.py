@@ -13,7 +13,7 @@ minigan train draws them (GANUpdater.draw: RealBatches, Generator seeded [seed, 
 draw_noise, WGAN-GP's interpolation weights), and handed to both engines as numpy arrays.
 The engine is the only difference. Each G (its EMA copy with --ema) is then scored as
 `minigan eval` scores a checkpoint: 2,500 samples from noise seeded 0, G in eval mode,
-minigan.metrics.evaluate_samples; the twin's weights are loaded back into a minigan G for
+minigan.evaluation.metrics.evaluate_samples; the twin's weights are loaded back into a minigan G for
 that, so the scoring code is one and the same.
 
 Float32 training is chaotic: rounding differences of 1e-7 grow until the two runs' weights
@@ -101,14 +101,15 @@ class Setup:
 
     config: object
     dataset: object
-    real: object  # minigan.train.RealBatches on the CPU
+    real: object  # minigan.training.train.RealBatches on the CPU
     spec: dict  # the build_gan arguments (train.model_spec_for)
 
 
 def prepare(config):
-    """The Setup of a run, as minigan.train.train prepares it (CPU, default dtype)."""
-    from minigan import data
-    from minigan.train import CONDITIONAL_MODELS, RealBatches, model_spec_for, resolve_steps
+    """The Setup of a run, as minigan.training.train.train prepares it (CPU, default dtype)."""
+    from minigan.data import datasets as data
+    from minigan.training.train import (CONDITIONAL_MODELS, RealBatches, model_spec_for,
+                                        resolve_steps)
 
     config = dataclasses.replace(config, device="cpu").validate()
     dataset = data.load_dataset(config.dataset, image_size=config.image_size,
@@ -121,7 +122,7 @@ def prepare(config):
 
 def build_minigan(setup):
     """Fresh G and D with minigan's initialisation for the run's seed (train.build_models)."""
-    from minigan.sampling import build_models
+    from minigan.evaluation.sampling import build_models
 
     spec = dict(setup.spec)
     if spec.get("image_shape") is not None:
@@ -134,7 +135,7 @@ def step_inputs(setup, G, step):
     it does), as numpy arrays: ([(x, real_labels, z, fake_labels, eps)] * d_steps,
     (z, fake_labels)); labels and eps may be None."""
     from minigan.methods import build_method
-    from minigan.updater import GANUpdater
+    from minigan.training.updater import GANUpdater
 
     def raw(t):
         return None if t is None else t.data
@@ -150,7 +151,7 @@ def step_inputs(setup, G, step):
 def minigan_step(updater, inputs, dtype):
     """One step of minigan train on given inputs: the GANUpdater's own D and G steps."""
     from minigan.tensor import Tensor
-    from minigan.updater import DBatch
+    from minigan.training.updater import DBatch
 
     def x_(a):
         return None if a is None else Tensor(a.astype(dtype, copy=False))
@@ -184,8 +185,8 @@ def train_engine(engine, setup, dtype=np.float32, snapshot_steps=SNAPSHOT_STEPS,
     two), losses [(loss_d, loss_g)] per step, snapshots {step: (G vector, D vector)}."""
     from minigan.methods import build_method
     from minigan.optim import Adam
-    from minigan.train import make_optimizers
-    from minigan.updater import GANUpdater
+    from minigan.training.train import make_optimizers
+    from minigan.training.updater import GANUpdater
 
     from .twins import TorchGAN, torch_twin
 
@@ -233,9 +234,9 @@ def train_engine(engine, setup, dtype=np.float32, snapshot_steps=SNAPSHOT_STEPS,
 # ----------------------------------------------------------------------------- scoring
 def score(G, setup):
     """minigan eval's numbers for G: 2,500 samples from noise seeded 0, G in eval mode."""
-    from minigan import metrics
-    from minigan.cli import DEFAULT_EVAL_SAMPLES
-    from minigan.sampling import draw_samples
+    from minigan.evaluation import metrics
+    from minigan.cli.main import DEFAULT_EVAL_SAMPLES
+    from minigan.evaluation.sampling import draw_samples
 
     samples, labels = draw_samples(G, DEFAULT_EVAL_SAMPLES, EVAL_SEED, "cpu")
     scores = metrics.evaluate_samples(samples, setup.dataset.kind, setup.config.dataset,
@@ -255,7 +256,7 @@ def twin_samples(twin_g, nz, labels):
     import torch
 
     from minigan.backend import Generator
-    from minigan.cli import DEFAULT_EVAL_SAMPLES
+    from minigan.cli.main import DEFAULT_EVAL_SAMPLES
     from minigan.creation import randn
 
     z = randn(DEFAULT_EVAL_SAMPLES, nz, generator=Generator("cpu", EVAL_SEED))  # as draw_samples
@@ -505,7 +506,7 @@ def main(argv=None):
         return 0
     import torch
 
-    from minigan.train import TrainConfig
+    from minigan.training.train import TrainConfig
 
     from .machine import machine_info, set_threads
 

@@ -2,7 +2,7 @@
 
     python examples/optimal_discriminator.py [--steps 2000] [--out optimal_discriminator.png]
 
-With p_data and p_g two known 1-D Gaussians (minigan/theory.py), the discriminator that a
+With p_data and p_g two known 1-D Gaussians (minigan/evaluation/theory.py), the discriminator that a
 GAN's D step climbs towards is D*(x) = p_data(x) / (p_data(x) + p_g(x)), and its value
 V(D*, G) = -log 4 + 2 JSD(p_data || p_g). This trains only D, prints how close it came,
 and draws the two densities (top) and D against D* (bottom) into one PNG with Pillow.
@@ -13,7 +13,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from minigan import theory
+from minigan.evaluation import theory
 
 COLORS = {"p_data": (31, 119, 180), "p_g": (255, 127, 14), "D*(x)": (0, 0, 0),
           "D(x), trained": (214, 39, 40)}

@@ -7,11 +7,12 @@ notebooks/ come first). Where an op has a fast path, its textbook twin comes fir
     ops/activation.py -> ops/loss.py
     textbook/im2col.py -> ops/im2col.py -> textbook/conv.py -> ops/conv.py
     textbook/batchnorm.py -> ops/batchnorm.py
-    nn/ -> textbook/adam.py -> optim/ -> gradcheck.py -> theory.py
-    models/ (mlp_gan.py, dcgan.py) -> updater.py -> train.py, extensions.py -> methods/
+    nn/ -> textbook/adam.py -> optim/ -> gradcheck.py -> evaluation/theory.py
+    models/ (mlp_gan.py, dcgan.py) -> training/ (updater.py -> train.py, extensions.py)
+    -> methods/ -> store/, evaluation/, parallel/, cli/
     onnx/ (trace.py -> translate.py -> export.py): a traced forward as an ONNX model
 """
-from . import startup
+from .cli import startup
 
 startup.begin()  # until the imports below are done: a Ctrl-C is one line
 from . import autograd, cuda, nn, onnx, optim  # noqa: E402

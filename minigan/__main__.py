@@ -1,7 +1,7 @@
 """`python -m minigan ...`: the same command line as the `minigan` console script."""
 import sys
 
-from .cli import main
+from .cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

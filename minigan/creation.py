@@ -33,7 +33,7 @@ _limit = threading.local()  # .left: elements still allowed in this thread (None
 def element_limit(n):
     """Inside this block, zeros/ones/randn/rand may make at most n elements in all (this
     thread); asking for more raises ElementLimitError before any memory is taken.
-    checkpoint.py builds a file's models this way, bounded by the weights the file holds."""
+    store/checkpoint.py builds a file's models this way, bounded by the weights the file holds."""
     previous = getattr(_limit, "left", None)
     _limit.left = n
     try:

@@ -1,10 +1,10 @@
-"""Train the digit classifier of minigan/metrics.py with minigan itself, and ship it.
+"""Train the digit classifier of minigan/evaluation/metrics.py with minigan itself, and ship it.
 
     python scripts/train_classifier.py [--epochs 30] [--out minigan/assets/digit_classifier.npz]
 
 Reproducible: everything is seeded (weights, the split, batch order, augmentation). The
 bundled 5,000 digits are split 4,500 / 500, stratified (50 of each class held out); the CNN
-of minigan/classifier.py trains with Adam and cross-entropy on batches of 64 digits, each
+of minigan/evaluation/classifier.py trains with Adam and cross-entropy on batches of 64 digits, each
 shifted by a random -2..2 pixels in x and y (light augmentation), with a cosine learning
 rate decaying to 0. The file gets the weights, the held-out accuracy, and the feature
 statistics of all 5,000 real digits; the script also prints the real-digit reference row.
@@ -21,9 +21,10 @@ import time
 import numpy as np
 
 import minigan
-from minigan import classifier, optim
-from minigan.data import load_dataset
-from minigan.metrics import gaussian_statistics
+from minigan.evaluation import classifier
+from minigan import optim
+from minigan.data.datasets import load_dataset
+from minigan.evaluation.metrics import gaussian_statistics
 from minigan.nn import functional as F
 
 SHIFT = 2  # augmentation: random translations of up to 2 pixels

@@ -4,6 +4,7 @@ Each case works on its rank's share of a global batch that every rank makes from
 seed, and writes what the test compares to OUT/rank<r>.npz; the test computes the
 single-process result of the same global batch itself.
 """
+import dataclasses
 import os
 import signal
 import sys
@@ -105,7 +106,8 @@ def collectives(device="cpu"):
 def train_failing(how, out):
     """`minigan train` (checkpoints every 2 steps) in which rank 1 fails at step 4: it raises
     an OSError (how="error") or is killed by SIGKILL (how="kill")."""
-    from minigan import cli, updater  # noqa: PLC0415
+    from minigan.cli import main as cli  # noqa: PLC0415
+    from minigan.training import updater
 
     original = updater.GANUpdater.update
 
@@ -121,12 +123,69 @@ def train_failing(how, out):
                      "--no-progress", "--out", out])
 
 
+def cast_inputs(inputs, dtype):
+    """A step's random inputs (updater.StepInputs) with every float tensor cast to dtype."""
+    if isinstance(inputs, minigan.Tensor):
+        return minigan.Tensor(inputs._data.astype(dtype)) if inputs.dtype.kind == "f" \
+            else inputs
+    if dataclasses.is_dataclass(inputs):
+        return dataclasses.replace(inputs, **{f.name: cast_inputs(getattr(inputs, f.name), dtype)
+                                              for f in dataclasses.fields(inputs)})
+    if isinstance(inputs, list):
+        return [cast_inputs(item, dtype) for item in inputs]
+    return inputs
+
+
+# WGAN-GP (a penalty through create_graph), spectral norm's power iteration and an EMA of G
+METHODS = dict(loss="wgan", gp=10.0, spectral_norm=True, ema=0.9)
+
+
+def train_in_float64(model, steps, out, methods=()):
+    """`minigan train --model MODEL --steps STEPS --batch-size 64` built through the Python API
+    (train.setup, the run's GANUpdater) and stepped in float64: the weights, BatchNorm's
+    buffers, Adam's state and every step's random inputs (drawn as in float32, then cast).
+    In one process, or under mpiexec (SyncBatchNorm, averaged gradients), where it is the
+    same computation up to float64 summation order. Returns each step's global losses and the
+    final weights of G and D."""
+    from minigan.training import train, updater  # noqa: PLC0415
+
+    config = train.TrainConfig(model=model, steps=steps, batch_size=64, out=out, **dict(methods))
+    run = train.setup(config)
+    for module in (run.G, run.D, run.G_ema):
+        if module is not None:
+            module._apply(lambda a: a.astype(np.float64))
+    run.real.x = run.real.x.astype(np.float64)
+
+    class Float64Updater(updater.GANUpdater):
+        def draw(self, step):
+            return cast_inputs(super().draw(step), np.float64)
+
+    steps_run = Float64Updater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config,
+                               run.method, run.parallel)
+    result = {}
+    for step in range(1, steps + 1):
+        outcome = steps_run.update(step)
+        result[f"losses{step}"] = np.array(run.parallel.global_means([outcome.loss_d,
+                                                                       outcome.loss_g]))
+    for name, module in (("G", run.G), ("D", run.D), ("G_ema", run.G_ema)):
+        if module is not None:
+                result.update({f"{name}/{k}": v for k, v in module.state_dict().items()})
+    return result
+
+
 CASES = {"collectives": collectives, "collectives_cuda": lambda: collectives("cuda"),
          "sync_batchnorm_1d": lambda: sync_batchnorm("1d"),
          "sync_batchnorm_2d": lambda: sync_batchnorm("2d")}
 
 if __name__ == "__main__":
     case, out = sys.argv[1], sys.argv[2]
+    if case.startswith("float64_"):  # float64_MODEL_STEPS[_methods]: setup joins the ranks
+        _, model, steps, *methods = case.split("_")
+        result = train_in_float64(model, int(steps), os.path.join(out, "run"),
+                                  METHODS if methods else ())
+        if dist.get_rank() == 0:
+            np.savez(os.path.join(out, "rank0.npz"), **result)
+        sys.exit(0)
     if case.startswith("train_"):  # minigan train joins the ranks itself
         sys.exit(train_failing(case.split("_")[-1], out))
     dist.init_process_group("cuda" if case.endswith("_cuda") else "cpu")

@@ -13,9 +13,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from minigan import checkpoint
-from minigan.checkpoint import CheckpointError, read_checkpoint
-from minigan.sampling import generator_from_checkpoint
+from minigan.store import checkpoint
+from minigan.store.checkpoint import CheckpointError, read_checkpoint
+from minigan.evaluation.sampling import generator_from_checkpoint
 from test_checkpoint import SPEC, save, trained_state
 
 
@@ -234,7 +234,7 @@ def test_the_limits_are_what_the_module_says():
 
 def test_a_huge_nz_in_the_saved_config_is_refused_before_a_resumed_run_builds(tmp_path):
     """The resumed run builds from the saved config: bounded the same way."""
-    from minigan import train
+    from minigan.training import train
 
     out = tmp_path / "R"
     train.train(train.TrainConfig(dataset="ring8", steps=1, batch_size=8, out=str(out)),

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from minigan import classifier, metrics
-from minigan.data import load_dataset
+from minigan.evaluation import classifier, metrics
+from minigan.data.datasets import load_dataset
 
 
 @pytest.fixture(scope="module")

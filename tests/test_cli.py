@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 import minigan
-from minigan import cli
-from minigan.checkpoint import read_checkpoint
+from minigan.cli import main as cli
+from minigan.store.checkpoint import read_checkpoint
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -116,7 +116,7 @@ def test_eval_prints_one_json_line_through_python_dash_m(tmp_path):
 
 
 def test_eval_of_digits_includes_the_classifier_scores(mlp_run, capsys):
-    from minigan import classifier
+    from minigan.evaluation import classifier
     if not os.path.exists(os.path.join(REPO, "minigan", "assets", classifier.ASSET)):
         pytest.skip("the digit classifier's weights are not in this checkout yet")
     assert cli.main(["eval", "--checkpoint", str(mlp_run), "--n", "20"]) == 0

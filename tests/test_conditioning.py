@@ -15,14 +15,14 @@ import pytest
 import minigan
 from minigan import autograd, nn
 from minigan.nn import functional as F
-from minigan.checkpoint import read_checkpoint
+from minigan.store.checkpoint import read_checkpoint
 from minigan.methods import make_conditioning, make_loss
 from minigan.methods.penalties import gradient_penalty, r1_penalty
-from minigan.metrics import label_accuracies
+from minigan.evaluation.metrics import label_accuracies
 from minigan.models import build_gan
-from minigan.sampling import generator_from_checkpoint
+from minigan.evaluation.sampling import generator_from_checkpoint
 from minigan.tensor import Tensor
-from minigan.train import TrainConfig, train
+from minigan.training.train import TrainConfig, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # benchmarks/ (the twins) lives at the repository root

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan import data
-from minigan.data import DatasetError, load_dataset
+from minigan.data import datasets as data
+from minigan.data.datasets import DatasetError, load_dataset
 
 IMAGES, LABELS = "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"
 

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import cli
-from minigan.checkpoint import read_checkpoint
+from minigan.cli import main as cli
 from minigan.creation import randn
-from minigan.exporting import save_safetensors
-from minigan.sampling import build_models, generate, generator_from_checkpoint
+from minigan.evaluation.sampling import build_models, generate, generator_from_checkpoint
+from minigan.store.checkpoint import read_checkpoint
+from minigan.store.export import save_safetensors
 from minigan.tensor import Tensor
 
 from conftest import require_extra, require_torch

@@ -18,8 +18,10 @@ import time
 import numpy as np
 import pytest
 
-from minigan import checkpoint, cli, images, train
-from minigan.checkpoint import read_checkpoint
+from minigan.store import checkpoint, images
+from minigan.cli import main as cli
+from minigan.training import train
+from minigan.store.checkpoint import read_checkpoint
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEPS = 200

@@ -24,8 +24,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import minigan
-from minigan import checkpoint, cli, nn, optim
-from minigan import train as training
+from minigan.store import checkpoint
+from minigan.cli import main as cli
+from minigan import nn, optim
+from minigan.training import train as training
 from minigan.nn import functional as F
 
 # The same examples on every run, bounded; MINIGAN_FUZZ_EXAMPLES=2000 explores further

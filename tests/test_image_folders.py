@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from minigan import data, train
-from minigan.data import load_dataset
+from minigan.data import datasets as data
+from minigan.training import train
+from minigan.data.datasets import load_dataset
 
 
 def png_with_size(path, width, height):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.images import (make_grid, save_gif, save_image_grid, save_loss_plot,
-                            save_points_plot, to_uint8)
+from minigan.store.images import (make_grid, save_gif, save_image_grid, save_loss_plot,
+                                  save_points_plot, to_uint8)
 
 
 @pytest.mark.parametrize("channels", [1, 3])

@@ -12,14 +12,14 @@ import pytest
 
 import minigan
 from minigan import nn
-from minigan.checkpoint import read_checkpoint
+from minigan.store.checkpoint import read_checkpoint
 from minigan.methods import (EMA, LOSSES, WeightClipping, build_method, gradient_penalty,
                              make_loss, r1_penalty)
 from minigan.methods.losses import GANLoss
 from minigan.models import DCGANDiscriminator, MLPDiscriminator, ToyDiscriminator, ToyGenerator
 from minigan.models import build_gan
-from minigan.sampling import generator_from_checkpoint
-from minigan.train import TrainConfig, train
+from minigan.evaluation.sampling import generator_from_checkpoint
+from minigan.training.train import TrainConfig, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # benchmarks/ (the twins) lives at the repository root

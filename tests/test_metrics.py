@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from minigan import metrics
+from minigan.evaluation import metrics
 
 RING_MODES = np.array([[2 * math.cos(a), 2 * math.sin(a)]
                        for a in np.arange(8) * 2 * math.pi / 8])  # 8 modes on a circle of radius 2
@@ -162,7 +162,7 @@ def test_to_digit_images_resizes_and_greys():
 # --- the entry point ----------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["ring8", "grid25"])
 def test_evaluate_samples_scores_exact_mixture_draws_as_perfect(name):
-    from minigan.data import load_dataset, mixture_modes
+    from minigan.data.datasets import load_dataset, mixture_modes
 
     dataset = load_dataset(name)
     x, labels = dataset.x[:metrics.N_SAMPLES], dataset.labels[:metrics.N_SAMPLES]

@@ -11,8 +11,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 from benchmarks import quality  # noqa: E402
 from minigan.methods import build_method  # noqa: E402
-from minigan.train import TrainConfig, make_optimizers  # noqa: E402
-from minigan.updater import GANUpdater  # noqa: E402
+from minigan.training.train import TrainConfig, make_optimizers  # noqa: E402
+from minigan.training.updater import GANUpdater  # noqa: E402
 
 
 @pytest.mark.parametrize("fields", [dict(model="cmlp", d_steps=2), dict(dataset="ring8")])

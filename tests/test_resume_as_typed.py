@@ -4,9 +4,9 @@ A flag repeated with its saved value is accepted; one with another value is refu
 one line naming the flag, the saved and the given value; RESUME_OVERRIDES may change."""
 import pytest
 
-from minigan import cli
-from minigan.checkpoint import read_checkpoint
-from minigan.train import RESUME_OVERRIDES
+from minigan.cli import main as cli
+from minigan.store.checkpoint import read_checkpoint
+from minigan.training.train import RESUME_OVERRIDES
 
 FIRST = ["train", "--dataset", "ring8", "--steps", "2", "--batch-size", "32", "--seed", "5",
          "--log-every", "1", "--no-progress"]

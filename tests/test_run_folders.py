@@ -15,9 +15,11 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import atomic, cli, runs, train, updater
-from minigan.checkpoint import read_checkpoint
-from minigan.runs import RunFiles, RunFolderError
+from minigan.store import atomic, run_folder as runs
+from minigan.cli import main as cli
+from minigan.training import train, updater
+from minigan.store.checkpoint import read_checkpoint
+from minigan.store.run_folder import RunFiles, RunFolderError
 
 RING = dict(dataset="ring8", steps=2, batch_size=8, sample_every=1, log_every=1,
             checkpoint_every=100)
@@ -221,18 +223,18 @@ def test_epochs_beyond_what_a_checkpoint_counts_are_refused(tmp_path, capsys):
 
 
 def test_a_ctrl_c_while_minigan_loads_is_one_line_without_traceback():
-    """The hook startup.py installs while the imports run (timing a real Ctrl-C to land
+    """The hook cli/startup.py installs while the imports run (timing a real Ctrl-C to land
     inside an import would make a flaky test; the hook is what such a Ctrl-C meets)."""
-    code = "import minigan.startup as s; s.begin(); raise KeyboardInterrupt"
+    code = "import minigan.cli.startup as s; s.begin(); raise KeyboardInterrupt"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stderr == "minigan: interrupted\n"
     assert done.returncode != 0
 
 
 def test_importing_minigan_leaves_pythons_own_excepthook():
-    import minigan.cli  # noqa: F401
+    import minigan.cli.main  # noqa: F401
 
-    assert sys.excepthook is sys.__excepthook__ and minigan.startup._installed == []
+    assert sys.excepthook is sys.__excepthook__ and minigan.cli.startup._installed == []
 
 
 def test_a_run_stopped_by_ctrl_c_gives_its_lock_back_at_once(tmp_path, monkeypatch):
@@ -245,6 +247,6 @@ def test_a_run_stopped_by_ctrl_c_gives_its_lock_back_at_once(tmp_path, monkeypat
         return real(self, step)
 
     monkeypatch.setattr(updater.GANUpdater, "update", interrupted_at_2)
-    with pytest.raises(minigan.train.TrainingInterrupted):
+    with pytest.raises(minigan.training.train.TrainingInterrupted):
         run(tmp_path, steps=3)
     assert not (tmp_path / ".minigan.lock").exists()

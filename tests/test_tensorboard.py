@@ -11,8 +11,8 @@ import numpy as np
 from PIL import Image
 
 from conftest import require_extra
-from minigan import cli
-from minigan.train import TrainConfig, config_for_resume, train
+from minigan.cli import main as cli
+from minigan.training.train import TrainConfig, config_for_resume, train
 
 
 def ring8(out, **changes):

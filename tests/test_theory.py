@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from minigan import theory
+from minigan.evaluation import theory
 
 
 @pytest.fixture(scope="module")

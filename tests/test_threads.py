@@ -3,8 +3,9 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import minigan
-from minigan import cli, threads
-from minigan.checkpoint import read_checkpoint
+from minigan.cli import main as cli
+from minigan import threads
+from minigan.store.checkpoint import read_checkpoint
 
 
 def blas_threads():

@@ -9,10 +9,13 @@ import pytest
 from PIL import Image
 
 import minigan
-from minigan import data, images, sampling, train
-from minigan.checkpoint import read_checkpoint
-from minigan.train import NonFiniteLossError, TrainConfig, TrainingInterrupted
-from minigan.updater import GANUpdater
+from minigan.data import datasets as data
+from minigan.store import images
+from minigan.evaluation import sampling
+from minigan.training import train
+from minigan.store.checkpoint import read_checkpoint
+from minigan.training.train import NonFiniteLossError, TrainConfig, TrainingInterrupted
+from minigan.training.updater import GANUpdater
 
 
 def tiny(out, **changes):
@@ -199,7 +202,7 @@ def test_eval_every_adds_metrics_to_the_log(tmp_path):
 
 def test_failing_metrics_turn_eval_off_without_stopping_training(tmp_path, monkeypatch,
                                                                  capsys):
-    from minigan import metrics
+    from minigan.evaluation import metrics
 
     def no_classifier(*args, **kwargs):
         raise FileNotFoundError("digit_classifier.npz is missing")

@@ -2,8 +2,8 @@
 plugged into the Trainer (as a TensorBoard writer would be), and the updater's hooks."""
 import numpy as np
 
-from minigan.extensions import Evaluate, LogMetrics, PeriodicAction
-from minigan.train import GANUpdater, TrainConfig, Trainer, periodic_actions, setup
+from minigan.training.extensions import Evaluate, LogMetrics, PeriodicAction
+from minigan.training.train import GANUpdater, TrainConfig, Trainer, periodic_actions, setup
 
 
 def test_an_action_is_due_on_its_period_and_at_the_last_step():

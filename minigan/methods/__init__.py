@@ -10,7 +10,7 @@ Spectral normalisation (Miyato et al. 2018) is part of D itself (minigan.nn.util
 spectral_norm on every conv/linear layer, built by minigan.models.build_gan), and TTUR
 (Heusel et al. 2017) is one learning rate per optimizer (train.make_optimizers).
 
-`Method` gathers what one run uses; the training loop (minigan.updater) calls its pieces
+`Method` gathers what one run uses; the training loop (minigan.training.updater) calls its pieces
 and knows none of the methods by name.
 """
 import dataclasses

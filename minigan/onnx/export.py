@@ -11,7 +11,8 @@ import os
 
 import numpy as np
 
-from .. import atomic, backend
+from .. import backend
+from ..store import atomic
 from ..tensor import Tensor
 from .trace import ExportError, Value, trace
 from .translate import OPS, translate

@@ -27,7 +27,8 @@ import time
 
 import numpy as np
 
-from . import backend, images
+from .. import backend
+from . import images
 from .atomic import atomic_write, reason, remove_leftovers
 
 

@@ -25,15 +25,17 @@ import time
 
 import numpy as np
 
-from . import backend, checkpoint, data
-from .data_parallel import SingleProcess, data_parallel
+from .. import backend
+from ..data import datasets as data
+from ..evaluation.sampling import build_models, fixed_batch
+from ..methods import build_method, check_method_settings, uses_penalty
+from ..optim import Adam
+from ..parallel.data_parallel import SingleProcess, data_parallel
+from ..store import checkpoint
+from ..store.run_folder import (DeferredInterrupt, FirstBadStep, NonFiniteLossError, RunFiles,
+                                TrainingInterrupted, default_out, interrupted, write_failed)
+from ..tensor import is_finite_number
 from .extensions import Evaluate, LogMetrics, SampleGrid, Snapshot, log_line
-from .methods import build_method, check_method_settings, uses_penalty
-from .optim import Adam
-from .runs import (DeferredInterrupt, FirstBadStep, NonFiniteLossError, RunFiles,
-                   TrainingInterrupted, default_out, interrupted, write_failed)
-from .sampling import build_models, fixed_batch
-from .tensor import is_finite_number
 from .tensorboard import TensorBoard, summary_writer_class
 from .updater import GANUpdater, RealBatches
 
@@ -107,7 +109,7 @@ class TrainConfig:
 
     def validate(self):
         """Raise ValueError (or DeviceError for an unusable device) for a bad setting."""
-        from .models import MODELS  # noqa: PLC0415 - models import nn, which is heavy-ish
+        from ..models import MODELS  # noqa: PLC0415 - models import nn, which is heavy-ish
 
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r}: choose one of {', '.join(MODELS)}")
@@ -146,7 +148,7 @@ class TrainConfig:
 
     def check_model_fits_data(self):
         """The combinations build_gan and load_dataset would refuse, refused before any work."""
-        from .models.dcgan import dcgan_stages  # noqa: PLC0415
+        from ..models.dcgan import dcgan_stages  # noqa: PLC0415
 
         points = self.dataset in POINT_DATASETS
         if points and self.model != "mlp":

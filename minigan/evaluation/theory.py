@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 
-from . import creation, nn, optim
-from .autograd import no_grad
-from .backend import manual_seed
-from .nn import functional as F
+from .. import creation, nn, optim
+from ..autograd import no_grad
+from ..backend import manual_seed
+from ..nn import functional as F
 
 DATA = (1.0, 0.75)  # p_data = N(mean 1, std 0.75)
 GEN = (-1.0, 1.25)  # p_g = N(mean -1, std 1.25): shifted and wider, so D* is not a plain step

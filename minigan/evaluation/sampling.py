@@ -8,11 +8,13 @@ never changes what training does next.
 """
 import numpy as np
 
-from . import backend, checkpoint, data, images
-from .autograd import no_grad
-from .backend import Generator, manual_seed
-from .creation import randn
-from .tensor import Tensor
+from .. import backend
+from ..autograd import no_grad
+from ..backend import Generator, manual_seed
+from ..creation import randn
+from ..data import datasets as data
+from ..store import checkpoint, images
+from ..tensor import Tensor
 
 GRID_SAMPLES = 64  # an 8 x 8 grid
 GRID_COLUMNS = 8
@@ -25,7 +27,7 @@ EVAL_STREAM = (0, 1)  # [seed, 0, 1]: the samples that --eval-every scores
 def build_models(model_spec, device, seed):
     """G and D as build_gan(**model_spec) makes them, initialised after manual_seed(seed)
     on the host (so every device starts from the same weights), then moved to `device`."""
-    from .models import build_gan  # noqa: PLC0415 - the models import this package's nn
+    from ..models import build_gan  # noqa: PLC0415 - the models import this package's nn
 
     manual_seed(seed)
     G, D = build_gan(**model_spec)

@@ -15,9 +15,9 @@ A rank that fails alone ends the job (`abort`), since the others would wait for 
 import contextlib
 import dataclasses
 
-from . import backend, distributed
-from .nn import SyncBatchNorm
-from .tensor import Tensor
+from .. import backend, distributed
+from ..nn import SyncBatchNorm
+from ..tensor import Tensor
 
 
 class SingleProcess:

@@ -35,15 +35,17 @@ import traceback
 
 import numpy as np
 
-from . import atomic, checkpoint, data, distributed
-from .backend import DeviceError
-from .checkpoint import CheckpointError
-from .methods import CONDITIONINGS, LOSSES
-from .sampling import draw_samples, generator_from_checkpoint, save_picture
-from .threads import set_num_threads
-from .train import (DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS, RESUME_OVERRIDES,
-                    NonFiniteLossError, TrainConfig, TrainingInterrupted, config_for_resume,
-                    train)
+from .. import distributed
+from ..backend import DeviceError
+from ..data import datasets as data
+from ..evaluation.sampling import draw_samples, generator_from_checkpoint, save_picture
+from ..methods import CONDITIONINGS, LOSSES
+from ..store import atomic, checkpoint
+from ..store.checkpoint import CheckpointError
+from ..threads import set_num_threads
+from ..training.train import (DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS, RESUME_OVERRIDES,
+                              NonFiniteLossError, TrainConfig, TrainingInterrupted,
+                              config_for_resume, train)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 DEFAULT_SAMPLES = 64
@@ -315,7 +317,7 @@ def run_eval(args):
         print(f"minigan eval: scoring{ema_note(ckpt)}", file=sys.stderr)
     samples, labels = draw_samples(G, args.n, args.seed, args.device)
     kind, dataset = ckpt.model_spec.get("data_kind"), ckpt.config.get("dataset")
-    from . import metrics  # noqa: PLC0415 - loads the digit classifier only when eval runs
+    from ..evaluation import metrics  # noqa: PLC0415 - loads the classifier only when eval runs
 
     scores = metrics.evaluate_samples(samples, kind, dataset, labels=labels)
     print(json.dumps({k: json_number(v) for k, v in scores.items()}))
@@ -323,10 +325,10 @@ def run_eval(args):
 
 
 def run_export(args):
-    from . import exporting  # noqa: PLC0415 - only this verb needs it
+    from ..store import export  # noqa: PLC0415 - only this verb needs it
 
     try:
-        print(exporting.export_checkpoint(args.checkpoint, args.format, args.out, args.net,
+        print(export.export_checkpoint(args.checkpoint, args.format, args.out, args.net,
                                           ema=not args.no_ema))
     except ImportError as err:  # the extra is not installed: say which
         raise ValueError(str(err)) from None
@@ -419,5 +421,5 @@ def is_main_process():
 
 startup.end()
 
-if __name__ == "__main__":  # python -m minigan.cli
+if __name__ == "__main__":  # python -m minigan.cli.main
     sys.exit(main())

@@ -18,10 +18,10 @@ import os
 
 import numpy as np
 
+from ..backend import Generator
+from ..creation import randn
+from ..evaluation.sampling import build_models
 from . import atomic, checkpoint
-from .backend import Generator
-from .creation import randn
-from .sampling import build_models
 
 FORMATS = ("onnx", "safetensors")
 NETS = ("G", "D")
@@ -94,7 +94,7 @@ def export_checkpoint(path, fmt, out, net="G", ema=True):
             "model": json.dumps(ckpt.model_spec), "step": str(ckpt.step)})
         count = len(network.state_dict())
         return f"wrote {which} of step {ckpt.step} ({count} tensors, PyTorch's keys) to {out}"
-    from . import onnx as minigan_onnx  # noqa: PLC0415 - only this format needs it
+    from .. import onnx as minigan_onnx  # noqa: PLC0415 - only this format needs it
 
     inputs, names = example_inputs(network, net)
     model = minigan_onnx.export(network, inputs, out, input_names=names,

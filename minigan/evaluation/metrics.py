@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .backend import asnumpy
+from ..backend import asnumpy
 
 N_SAMPLES = 2500  # how many samples the mixture metrics are defined on (VEEGAN, PacGAN)
 HQ_THRESHOLD = 3.0  # "high quality": within 3 standard deviations of the nearest mode
@@ -238,7 +238,7 @@ def evaluate_samples(samples, kind, dataset_name, labels=None):
     samples = asnumpy(samples)  # a host copy if the generator ran on the GPU
     labels = None if labels is None else asnumpy(labels)
     if kind == "points":
-        from .data import mixture_modes, mixture_std  # noqa: PLC0415 - only points need it
+        from ..data.datasets import mixture_modes, mixture_std  # noqa: PLC0415 - points only
 
         modes = mixture_modes(dataset_name)
         out = mixture_metrics(samples, modes, mixture_std(dataset_name))

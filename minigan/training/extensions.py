@@ -18,10 +18,10 @@ whether Evaluate failed is agreed, so that the schedules stay the same on every 
 """
 import sys
 
-from .autograd import no_grad
-from .data_parallel import SingleProcess
-from .nn import functional as F
-from .sampling import EVAL_STREAM, draw_samples, generate, save_picture
+from ..autograd import no_grad
+from ..evaluation.sampling import EVAL_STREAM, draw_samples, generate, save_picture
+from ..nn import functional as F
+from ..parallel.data_parallel import SingleProcess
 
 
 class PeriodicAction:
@@ -56,7 +56,7 @@ class Evaluate(PeriodicAction):
 
 def evaluate(run, n):
     """minigan.metrics.evaluate_samples on n samples from their own stream."""
-    from . import metrics  # noqa: PLC0415 - loads the digit classifier only when used
+    from ..evaluation import metrics  # noqa: PLC0415 - loads the digit classifier only when used
 
     samples, labels = draw_samples(run.sampler, n, [run.config.seed, *EVAL_STREAM],
                                    run.config.device)

@@ -10,9 +10,9 @@ from importlib import resources
 
 import numpy as np
 
-from . import nn
-from .autograd import no_grad
-from .creation import tensor
+from .. import nn
+from ..autograd import no_grad
+from ..creation import tensor
 
 ASSET = "digit_classifier.npz"
 META_KEYS = ("held_out_accuracy", "real_mean", "real_cov")  # in the file beside the weights
@@ -113,7 +113,7 @@ def real_digit_reference(seed=0, image_size=None):
     goes through the same resize back to 28 x 28 as a generator's samples would.
     """
     from . import metrics  # noqa: PLC0415 - metrics imports this module
-    from .data import load_dataset  # noqa: PLC0415 - judging samples needs no dataset
+    from ..data.datasets import load_dataset  # noqa: PLC0415 - judging samples needs no dataset
 
     digits = load_dataset("mnist-sample")
     judged = digits if image_size is None else load_dataset("mnist-sample", image_size)

@@ -39,9 +39,9 @@ import zlib
 
 import numpy as np
 
-from . import creation
+from .. import creation
 from .atomic import atomic_write, reason
-from .tensor import is_finite_number
+from ..tensor import is_finite_number
 
 FORMAT_VERSION = 1
 ZIP_SIGNATURE = b"PK\x03\x04"  # how every zip file, and so every .npz, begins
@@ -504,13 +504,13 @@ MODEL_FIELDS = {
 
 
 def conditionings():
-    from .methods.conditioning import CONDITIONINGS  # noqa: PLC0415 - as model_names
+    from ..methods.conditioning import CONDITIONINGS  # noqa: PLC0415 - as model_names
 
     return CONDITIONINGS
 
 
 def model_names():
-    from .models import MODELS  # noqa: PLC0415 - the models import nn
+    from ..models import MODELS  # noqa: PLC0415 - the models import nn
 
     return MODELS
 

@@ -27,11 +27,12 @@ skips an update (--skip-nonfinite) only when every rank agrees to.
 """
 import dataclasses
 
-from . import backend, data
-from .backend import Generator
-from .creation import randn
-from .data_parallel import SingleProcess
-from .tensor import Tensor
+from .. import backend
+from ..backend import Generator
+from ..data import datasets as data
+from ..creation import randn
+from ..parallel.data_parallel import SingleProcess
+from ..tensor import Tensor
 
 
 @dataclasses.dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from .atomic import atomic_write
+from ..store.atomic import atomic_write
 
 DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "folder:PATH", "ring8", "grid25")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")

@@ -184,6 +184,32 @@ def test_a_user_defined_module_of_the_supported_layers(onnx, ort, tmp_path):
         np.testing.assert_allclose(out, expected, rtol=TOL, atol=TOL)
 
 
+class Sequences(nn.Module):
+    """Linear layers on (N, L, features) (MatMul, not Gemm), indexing with ints and slices."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 4)
+        self.fc2 = nn.Linear(4, 2, bias=False)
+        self.mix = nn.Parameter(minigan.randn(2, 2))
+
+    def forward(self, x):
+        h = self.fc2(self.fc(x))  # (N, 5, 2)
+        return h[:, 1] - h[:, -1] + h[:, ::2].sum(axis=1) + (h @ self.mix)[:, 0]  # (N, 2)
+
+
+def test_linear_layers_on_sequences_and_indexing(onnx, ort, tmp_path):
+    minigan.manual_seed(2)
+    module, rng = Sequences(), np.random.default_rng(0)
+    path = tmp_path / "seq.onnx"
+    minigan.onnx.export(module, rng.standard_normal((2, 5, 3)).astype(np.float32), path)
+    s = session(ort, path)
+    for n in BATCHES:
+        x = rng.standard_normal((n, 5, 3)).astype(np.float32)
+        out, = s.run(None, {"x": x})
+        np.testing.assert_allclose(out, minigan_output(module, (x,)), rtol=TOL, atol=TOL)
+
+
 def test_export_leaves_the_modes_and_the_running_statistics_as_they_were(tmp_path, onnx):
     module = network("mlp", "image", (1, 28, 28), "concat", "G").train()
     before = module.state_dict()

@@ -8,7 +8,7 @@ channels at 64), three ways to use N cores (N = 2 by default):
     N processes x 1 thread   mpiexec -n N, OPENBLAS_NUM_THREADS=1 (minigan.parallel.data_parallel)
     1 process x N threads    OPENBLAS_NUM_THREADS=N (only BLAS runs threaded)
     1 process x 1 thread     the baseline
-Each sample is a fresh process (or job) that sets a run up through minigan.training.train.setup,
+Each sample is a fresh process (or job) that sets a run up through minigan.training.setup,
 takes 2 untimed steps, then times `steps` GANUpdater.update calls (real batches and noise
 drawn as in training). In the data-parallel runs every collective of the process group
 (the gradient all-reduce and SyncBatchNorm's statistics) is timed too: the share of the
@@ -37,14 +37,14 @@ WARMUP = 2
 def worker(name, out):
     """Time one sample in this process (and its ranks); rank 0 prints one JSON line."""
     from minigan import distributed  # noqa: PLC0415
-    from minigan.training import train  # noqa: PLC0415
-    from minigan.training.updater import GANUpdater  # noqa: PLC0415
+    from minigan import training  # noqa: PLC0415
+    from minigan.training import GANUpdater, StepSettings  # noqa: PLC0415
 
     settings, steps = MODELS[name]
-    config = train.TrainConfig(**settings, steps=WARMUP + steps, batch_size=64, out=out)
-    run = train.setup(config)
-    updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config,
-                         run.method, run.parallel)
+    config = training.TrainConfig(**settings, steps=WARMUP + steps, batch_size=64, out=out)
+    run = training.setup(config)
+    updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real,
+                         StepSettings.of(run.config), run.method, run.parallel)
     in_collectives = [0.0]
     if run.parallel.size > 1:
         group = distributed.group()
@@ -75,15 +75,16 @@ def allreduce_worker(name):
     import numpy as np  # noqa: PLC0415
 
     from minigan import distributed  # noqa: PLC0415
-    from minigan.training import train  # noqa: PLC0415
     from minigan.data.datasets import load_dataset  # noqa: PLC0415
     from minigan.models import build_gan  # noqa: PLC0415
+    from minigan.training import TrainConfig  # noqa: PLC0415
+    from minigan.training.setup import model_spec_for  # noqa: PLC0415
 
     settings, _ = MODELS[name]
-    config = train.TrainConfig(**settings)
+    config = TrainConfig(**settings)
     dataset = load_dataset(config.dataset, image_size=config.image_size,
                            channels=config.channels)
-    spec = train.model_spec_for(config, dataset)
+    spec = model_spec_for(config, dataset)
     spec["image_shape"] = tuple(spec["image_shape"])
     G, D = build_gan(**spec)
     group = distributed.init_process_group()

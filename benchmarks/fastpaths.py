@@ -9,9 +9,9 @@ new/old. Rows:
 - LeakyReLU's forward: the mask arithmetic `x * derivative(x > 0)` against
   `leaky_relu_max`, at the shapes the DCGANs' and the MLP GAN's discriminators feed it.
 - The transposed convolution: matmul + col2im against the sub-pixel phases
-  (minigan/ops/subpixel.py), at DCGAN's shapes where `pays` says yes and two where no.
+  (minigan/fast/subpixel.py), at DCGAN's shapes where `pays` says yes and two where no.
 - im2col's columns: a fresh array per call against the reused workspace block
-  (minigan/ops/workspace.py).
+  (minigan/fast/workspace.py).
 """
 import argparse
 import os
@@ -38,6 +38,7 @@ def alternate(fns, repeats, reference):
 def adam_rows(repeats):
     import numpy as np
 
+    from minigan.fast import adam as fast_adam
     from minigan.models import build_gan
     from minigan.optim import adam
 
@@ -59,7 +60,7 @@ def adam_rows(repeats):
                                                       for a in arrays]}
         for chunk in (1 << 15, 1 << 16, 1 << 18):
             fns[f"adam_update_blocked, {chunk // 1024} K"] = (
-                lambda chunk=chunk: [adam.adam_update_blocked(*a, **settings, chunk=chunk)
+                lambda chunk=chunk: [fast_adam.adam_update_blocked(*a, **settings, chunk=chunk)
                                      for a in arrays])
         result = alternate(fns, repeats, "adam_update (whole arrays)")
         print(f"\n### Adam over the {label}'s {count / 1e6:.2f} M parameters (G and D)\n")
@@ -71,18 +72,17 @@ def adam_rows(repeats):
 def leaky_relu_rows(repeats):
     import numpy as np
 
-    from minigan.ops.activation import LeakyReLU, leaky_relu_max
+    from minigan.fast.activation import derivative, leaky_relu_max
 
     rng = np.random.default_rng(0)
-    op = LeakyReLU()
-    op.slope = np.float32(0.2)
+    slope = np.float32(0.2)
     print("\n### LeakyReLU forward (slope 0.2), float32\n")
     print("| input | mask arithmetic ms | leaky_relu_max ms | ratio (median) |\n|---|---|---|---|")
     for shape in ((64, 64, 32, 32), (64, 128, 16, 16), (64, 256, 8, 8), (64, 64, 14, 14),
                   (64, 512), (256, 256)):
         x = rng.standard_normal(shape, dtype=np.float32)
-        result = alternate({"plain": lambda: x * op.derivative(x > 0),
-                            "fast": lambda: (x > 0, leaky_relu_max(x, op.slope))},
+        result = alternate({"plain": lambda: x * derivative(x > 0, slope),
+                            "fast": lambda: (x > 0, leaky_relu_max(x, slope))},
                            repeats, "plain")
         print(f"| {'x'.join(map(str, shape))} | {result['plain'][0]:.3f} | "
               f"{result['fast'][0]:.3f} | {result['fast'][1]:.3f} |")
@@ -98,7 +98,8 @@ SUBPIXEL_SHAPES = (((64, 128, 16, 16), (128, 64, 4, 4)), ((64, 256, 8, 8), (256,
 def subpixel_rows(repeats):
     import numpy as np
 
-    from minigan.ops import conv, im2col, subpixel
+    from minigan.fast import subpixel
+    from minigan.ops import conv, im2col
 
     rng = np.random.default_rng(0)
     print("\n### Transposed convolution (k 4, s 2, p 1): matmul + col2im against sub-pixel "
@@ -110,14 +111,9 @@ def subpixel_rows(repeats):
         w = rng.standard_normal(w_shape, dtype=np.float32)
         args = (x, w, (2, 2), (1, 1), (0, 0))
         pays = subpixel.pays(x.shape, w.shape, *args[2:])
-        original = subpixel.pays
-        subpixel.pays = lambda *a: False
-        try:
-            result = alternate({"col2im": lambda: conv.conv_transpose_arrays(*args),
-                                "subpixel": lambda: subpixel.conv_transpose_subpixel(*args)},
-                               repeats, "col2im")
-        finally:
-            subpixel.pays = original
+        result = alternate({"col2im": lambda: conv.conv_transpose_arrays(*args),
+                            "subpixel": lambda: subpixel.conv_transpose_subpixel(*args)},
+                           repeats, "col2im")
         print(f"| {'x'.join(map(str, x_shape))} -> {w_shape[1]} | {'yes' if pays else 'no'} | "
               f"{result['col2im'][0]:.2f} | {result['subpixel'][0]:.2f} | "
               f"{result['subpixel'][1]:.3f} |")
@@ -126,6 +122,7 @@ def subpixel_rows(repeats):
 def workspace_rows(repeats):
     import numpy as np
 
+    from minigan.fast import workspace
     from minigan.ops import im2col
 
     rng = np.random.default_rng(0)
@@ -138,7 +135,7 @@ def workspace_rows(repeats):
         x = im2col.batch_last(rng.standard_normal(shape, dtype=np.float32))
         args = (x, (4, 4), (2, 2), (1, 1))
         result = alternate({"fresh": lambda: im2col.im2col(*args),
-                            "workspace": lambda: im2col.im2col(*args, reuse=True)},
+                            "workspace": lambda: workspace.im2col_reused(*args)},
                            repeats, "fresh")
         mb = im2col.im2col(*args).nbytes / 2 ** 20
         print(f"| {'x'.join(map(str, shape))} | {mb:.1f} | {result['fresh'][0]:.2f} | "

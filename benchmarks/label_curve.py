@@ -29,12 +29,12 @@ FIELDS = {"model": str, "dataset": str, "steps": int, "seed": int, "batch_size":
 
 def curve(config, every, out):
     """Train `config` and write a scored line to `out` every `every` steps."""
-    from minigan.training.extensions import evaluate
-    from minigan.training.train import setup
-    from minigan.training.updater import GANUpdater
+    from minigan.training import GANUpdater, StepSettings, setup
+    from minigan.training.extensions.evaluate import evaluate
 
     run = setup(config)
-    updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config, run.method)
+    updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real,
+                         StepSettings.of(run.config), run.method)
     cpu = 0.0
     for step in range(1, run.config.steps + 1):
         start = time.process_time()
@@ -47,7 +47,7 @@ def curve(config, every, out):
                          if k.startswith("label") or k in ("frechet_distance",
                                                            "inception_score")})
             print(json.dumps(line), file=out, flush=True)
-            run.save(step, 0)
+            run.writer.checkpoint(run, step, 0)
 
 
 def main(argv=None):
@@ -58,7 +58,7 @@ def main(argv=None):
     parser.add_argument("--out", help="the run folder (default: runs/curve-...)")
     parser.add_argument("--json", help="write the lines here (default: stdout)")
     args = parser.parse_args(argv)
-    from minigan.training.train import TrainConfig
+    from minigan.training import TrainConfig
 
     fields = {k: getattr(args, k) for k in FIELDS if getattr(args, k) is not None}
     config = TrainConfig(out=args.out, **fields)

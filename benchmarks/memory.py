@@ -17,7 +17,7 @@ it imports both libraries, builds the row and drops the other framework's side, 
         and, for CuPy, the memory pool's used_bytes() checked after every allocation.
 The first step is left out of the peak: what it adds for good (Adam's moments, the same
 size in both frameworks) is reported apart, as first_step_mb on the CPU. minigan's
-workspace (the block its conv ops reuse for their columns, minigan/ops/workspace.py) also
+workspace (the block its conv ops reuse for their columns, minigan/fast/workspace.py) also
 lives between steps, but it is a step's temporary memory: it is given back after the first
 step, so that the peak of the steps counts it.
 """
@@ -44,8 +44,9 @@ def _status_kib(field):
 def measure_cpu(run):
     setup = _status_kib("VmRSS")
     run()  # the first step: Adam's moments, and the library code pages it touches first
-    if "minigan.ops.workspace" in sys.modules:  # its columns' block is a step's memory too:
-        sys.modules["minigan.ops.workspace"].release()  # given back, so the steps count it
+    for name in ("minigan.fast.workspace", "minigan.ops.workspace"):  # (now, and before)
+        if name in sys.modules:  # its columns' block is a step's memory too:
+            sys.modules[name].release()  # given back, so the steps count it
     before = _status_kib("VmRSS")
     try:
         with open("/proc/self/clear_refs", "w") as f:

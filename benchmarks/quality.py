@@ -101,28 +101,29 @@ class Setup:
 
     config: object
     dataset: object
-    real: object  # minigan.training.train.RealBatches on the CPU
-    spec: dict  # the build_gan arguments (train.model_spec_for)
+    real: object  # minigan.data.batches.RealBatches on the CPU
+    spec: dict  # the build_gan arguments (training.setup.model_spec_for)
 
 
 def prepare(config):
-    """The Setup of a run, as minigan.training.train.train prepares it (CPU, default dtype)."""
+    """The Setup of a run, as minigan.training.setup prepares it (CPU, default dtype)."""
     from minigan.data import datasets as data
-    from minigan.training.train import (CONDITIONAL_MODELS, RealBatches, model_spec_for,
-                                        resolve_steps)
+    from minigan.data.batches import RealBatches
+    from minigan.models import model_entry
+    from minigan.training.setup import model_spec_for, resolve_steps
 
     config = dataclasses.replace(config, device="cpu").validate()
     dataset = data.load_dataset(config.dataset, image_size=config.image_size,
                                 channels=config.channels)
     real = RealBatches(dataset, config.batch_size, config.seed, "cpu",
-                       with_labels=config.model in CONDITIONAL_MODELS)
-    config.steps, config.epochs = resolve_steps(config, real.per_epoch), None
+                       with_labels=model_entry(config.model).conditional)
+    config = dataclasses.replace(config, steps=resolve_steps(config, real.per_epoch), epochs=None)
     return Setup(config, dataset, real, model_spec_for(config, dataset))
 
 
 def build_minigan(setup):
-    """Fresh G and D with minigan's initialisation for the run's seed (train.build_models)."""
-    from minigan.evaluation.sampling import build_models
+    """Fresh G and D with minigan's initialisation for the run's seed (models.build_models)."""
+    from minigan.models import build_models
 
     spec = dict(setup.spec)
     if spec.get("image_shape") is not None:
@@ -135,13 +136,14 @@ def step_inputs(setup, G, step):
     it does), as numpy arrays: ([(x, real_labels, z, fake_labels, eps)] * d_steps,
     (z, fake_labels)); labels and eps may be None."""
     from minigan.methods import build_method
-    from minigan.training.updater import GANUpdater
+    from minigan.training import GANUpdater, StepSettings
 
     def raw(t):
         return None if t is None else t.data
 
     method = build_method(setup.config, G, None, G)  # only its penalty's needs are read
-    inputs = GANUpdater(G, None, None, None, setup.real, setup.config, method).draw(step)
+    inputs = GANUpdater(G, None, None, None, setup.real, StepSettings.of(setup.config),
+                        method).draw(step)
     d_inputs = [(raw(b.x), raw(b.real_labels), raw(b.z), raw(b.fake_labels), raw(b.eps))
                 for b in inputs.d_batches]
     return d_inputs, (raw(inputs.z), raw(inputs.fake_labels))
@@ -185,8 +187,7 @@ def train_engine(engine, setup, dtype=np.float32, snapshot_steps=SNAPSHOT_STEPS,
     two), losses [(loss_d, loss_g)] per step, snapshots {step: (G vector, D vector)}."""
     from minigan.methods import build_method
     from minigan.optim import Adam
-    from minigan.training.train import make_optimizers
-    from minigan.training.updater import GANUpdater
+    from minigan.training import GANUpdater, StepSettings, make_optimizers
 
     from .twins import TorchGAN, torch_twin
 
@@ -210,7 +211,7 @@ def train_engine(engine, setup, dtype=np.float32, snapshot_steps=SNAPSHOT_STEPS,
             G_ema = None if G_ema is None else G_ema.double()
         opt_g, opt_d = make_optimizers(G, D, config)
         assert isinstance(opt_g, Adam)
-        updater = GANUpdater(G, D, opt_g, opt_d, setup.real, config,
+        updater = GANUpdater(G, D, opt_g, opt_d, setup.real, StepSettings.of(config),
                              build_method(config, G, D, G_ema))
 
         def step_fn(inputs):
@@ -506,7 +507,7 @@ def main(argv=None):
         return 0
     import torch
 
-    from minigan.training.train import TrainConfig
+    from minigan.training import TrainConfig
 
     from .machine import machine_info, set_threads
 

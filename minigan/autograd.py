@@ -16,8 +16,12 @@ the inputs, which the same walk can differentiate again:
     h, = autograd.grad(g.sum(), x)                      # through that graph: -2 y (1 - y*y)
 
 Without create_graph the walk runs each backward under no_grad: the same formulas, nothing
-recorded, the gradients plain values. (A few ops put a faster in-place or fused-kernel
-version of their formula first, taken only when nothing is recorded.)
+recorded, the gradients plain values.
+
+An op's file holds its definition: one forward, one backward. Faster versions of some (in
+place, fused CUDA kernels, another order of the same sums) live in minigan/fast/, which
+registers each in FAST_FORWARD or FAST_BACKWARD under (op, device, recording); `apply` and
+the walk below are the only places that choose one, and a first reading can skip them.
 """
 import contextlib
 import operator
@@ -25,7 +29,7 @@ import operator
 import numpy as np
 
 from . import backend
-from .backend import DeviceError, as_array, xp_of
+from .backend import DeviceError, as_array, device_kind, xp_of
 
 _grad_enabled = True
 
@@ -69,7 +73,12 @@ def tracing():
         _tape = previous
 
 
-_OUTPUT = object()  # in Function._saved: "the op's own output goes here"
+# Faster versions of an op's forward or backward, registered by minigan/fast/ under
+# (op class, "cpu" or "cuda", whether a graph is recorded). A backward version is
+# registered only for recording False: what create_graph records is the definition.
+FAST_FORWARD = {}  # (op, device, recording) -> fast(fn, *arrays, **params) -> array
+FAST_BACKWARD = {}  # (op, device, False) -> fast(fn, grad_out) -> one gradient per input
+FAST_OPS = set()  # the op classes with a FAST_FORWARD entry (one cheap test in apply)
 
 
 _requires_grad, _data = operator.attrgetter("requires_grad"), operator.attrgetter("_data")
@@ -149,7 +158,10 @@ class Function:
             check_same_device(cls, inputs)
         fn = cls()
         fn.needs_input_grad = tuple(map(_requires_grad, inputs))  # (map: no Python frame)
-        out_array = fn.forward(*map(_data, inputs), **params)
+        arrays = tuple(map(_data, inputs))
+        fast = cls in FAST_OPS and FAST_FORWARD.get(  # a faster version (minigan/fast/)?
+            (cls, device_kind(arrays[0]), _grad_enabled))
+        out_array = fast(fn, *arrays, **params) if fast else fn.forward(*arrays, **params)
         out = Tensor(out_array if type(out_array) is np.ndarray  # else a NumPy scalar (0-d
                      else as_array(out_array, xp_of(out_array)))  # results) or a CuPy array
         if _grad_enabled and any(fn.needs_input_grad):
@@ -313,7 +325,8 @@ def _walk(outputs, seeds, retain_graph, create_graph, inputs):
             fn = node
             if useful is not None and id(fn) not in useful:
                 continue  # autograd.grad: nothing it was asked for lies behind this op
-            input_grads = fn.backward(g)
+            fast = FAST_BACKWARD.get((type(fn), device_kind(g._data), create_graph))
+            input_grads = fast(fn, g) if fast else fn.backward(g)  # (fast: minigan/fast/)
             if not retain_graph:
                 fn._saved = None  # free what forward kept, as PyTorch does
             for parent, (shape, dtype), g_in in zip(fn.parents, fn.input_specs, input_grads):

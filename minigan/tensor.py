@@ -9,7 +9,6 @@ the gradients that meet at a node used more than once (the multivariate chain ru
 First read minigan/textbook/backward.py: the same walk without the memory care, tested equal.
 """
 import math
-import numbers
 
 import numpy as np
 
@@ -19,6 +18,7 @@ from .ops import elementwise as ew
 from .ops import matmul as mm
 from .ops import reduce as red
 from .ops import shape as sh
+from .validators import check_dim, is_finite_number, is_int, summary  # noqa: F401
 
 float32, float64 = np.float32, np.float64  # minigan.float32 is numpy's: one dtype system
 NUMERIC_KINDS = "biuf"  # the dtypes a tensor may hold: bool, signed and unsigned ints, floats
@@ -34,35 +34,6 @@ def resolve_dtype(dtype):
         return np.dtype(dtype)
     except TypeError:
         raise TypeError(f"unknown dtype {dtype!r}: expected e.g. 'float32' or 'float64'") from None
-
-
-def is_int(value):
-    """A Python or NumPy integer, but not a bool."""
-    return type(value) is int or (isinstance(value, numbers.Integral)  # (the common case
-                                   and not isinstance(value, bool))  # first: ABCs are slow)
-
-
-def is_finite_number(value):
-    """A real number (np.float32 too), not a bool, neither NaN nor infinite (nor an int too
-    large to be a float)."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # math.isfinite(10 ** 400)
-        return False
-
-
-def check_dim(name, dim, shape):
-    """A dimension of a tensor of `shape` (negatives count from the end) as an int >= 0.
-
-    IndexError when out of range, as PyTorch's "Dimension out of range"; a 0-d tensor
-    accepts 0 and -1, as in PyTorch."""
-    if not is_int(dim):
-        raise TypeError(f"{name}: a dimension must be an int, got {dim!r}")
-    if not -max(len(shape), 1) <= dim < max(len(shape), 1):
-        raise IndexError(f"{name}: dimension {dim} is out of range for a tensor of shape {shape}")
-    return int(dim) % max(len(shape), 1)
 
 
 class Tensor:
@@ -452,12 +423,6 @@ def check_matmul_dtypes(a_dtype, b_dtype):
         raise TypeError(f"matmul: expected both operands to have the same dtype, got "
                         f"{a_dtype} and {b_dtype}; convert one with .to(dtype)")
     check_not_bool("matmul", a_dtype)
-
-
-def summary(value, width=40):
-    """repr(value), cut to `width` characters for an error message."""
-    text = repr(value)
-    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def check_matmul_shapes(name, a_shape, b_shape):

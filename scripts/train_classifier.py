@@ -1,11 +1,11 @@
-"""Train the digit classifier of minigan/evaluation/metrics.py with minigan itself, and ship it.
+"""Train the digit classifier of minigan/evaluation/metrics.py with minigan, and ship it.
 
     python scripts/train_classifier.py [--epochs 30] [--out minigan/assets/digit_classifier.npz]
 
 Reproducible: everything is seeded (weights, the split, batch order, augmentation). The
-bundled 5,000 digits are split 4,500 / 500, stratified (50 of each class held out); the CNN
-of minigan/evaluation/classifier.py trains with Adam and cross-entropy on batches of 64 digits, each
-shifted by a random -2..2 pixels in x and y (light augmentation), with a cosine learning
+bundled 5,000 digits are split 4,500 / 500, stratified (50 of each class held out); the
+CNN of minigan/evaluation/classifier.py trains with Adam and cross-entropy on batches of 64
+digits, each shifted by a random -2..2 pixels in x and y (light augmentation), with a cosine learning
 rate decaying to 0. The file gets the weights, the held-out accuracy, and the feature
 statistics of all 5,000 real digits; the script also prints the real-digit reference row.
 
@@ -21,9 +21,9 @@ import time
 import numpy as np
 
 import minigan
-from minigan.evaluation import classifier
 from minigan import optim
 from minigan.data.datasets import load_dataset
+from minigan.evaluation import classifier, metrics
 from minigan.evaluation.metrics import gaussian_statistics
 from minigan.nn import functional as F
 
@@ -84,7 +84,7 @@ def main():
     print(f"wrote {args.out}: held-out accuracy {acc:.4f} on {len(held_out)} digits")
     classifier._loaded.clear()  # the reference row below reads the file just written
     if args.out == parser.get_default("out"):
-        print("real-digit reference:", json.dumps(classifier.real_digit_reference(args.seed)))
+        print("real-digit reference:", json.dumps(metrics.real_digit_reference(args.seed)))
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ def train_failing(how, out):
     """`minigan train` (checkpoints every 2 steps) in which rank 1 fails at step 4: it raises
     an OSError (how="error") or is killed by SIGKILL (how="kill")."""
     from minigan.cli import main as cli  # noqa: PLC0415
-    from minigan.training import updater
+    from minigan.training import updater  # noqa: PLC0415
 
     original = updater.GANUpdater.update
 
@@ -142,15 +142,17 @@ METHODS = dict(loss="wgan", gp=10.0, spectral_norm=True, ema=0.9)
 
 def train_in_float64(model, steps, out, methods=()):
     """`minigan train --model MODEL --steps STEPS --batch-size 64` built through the Python API
-    (train.setup, the run's GANUpdater) and stepped in float64: the weights, BatchNorm's
+    (training.setup, the run's GANUpdater) and stepped in float64: the weights, BatchNorm's
     buffers, Adam's state and every step's random inputs (drawn as in float32, then cast).
     In one process, or under mpiexec (SyncBatchNorm, averaged gradients), where it is the
     same computation up to float64 summation order. Returns each step's global losses and the
     final weights of G and D."""
-    from minigan.training import train, updater  # noqa: PLC0415
+    from minigan.training import config as settings, updater  # noqa: PLC0415
+    from minigan.training.setup import setup  # noqa: PLC0415
 
-    config = train.TrainConfig(model=model, steps=steps, batch_size=64, out=out, **dict(methods))
-    run = train.setup(config)
+    config = settings.TrainConfig(model=model, steps=steps, batch_size=64, out=out,
+                                  **dict(methods))
+    run = setup(config)
     for module in (run.G, run.D, run.G_ema):
         if module is not None:
             module._apply(lambda a: a.astype(np.float64))
@@ -160,8 +162,8 @@ def train_in_float64(model, steps, out, methods=()):
         def draw(self, step):
             return cast_inputs(super().draw(step), np.float64)
 
-    steps_run = Float64Updater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config,
-                               run.method, run.parallel)
+    steps_run = Float64Updater(run.G, run.D, run.opt_g, run.opt_d, run.real,
+                               updater.StepSettings.of(run.config), run.method, run.parallel)
     result = {}
     for step in range(1, steps + 1):
         outcome = steps_run.update(step)

@@ -10,8 +10,8 @@ import pytest
 import minigan
 from minigan.store import checkpoint
 from minigan.store.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
-from minigan.evaluation.sampling import build_models
-from minigan.training.train import TrainConfig, make_optimizers
+from minigan.models import build_models
+from minigan.training import TrainConfig, make_optimizers
 
 SPEC = dict(model="mlp", data_kind="image", image_shape=[1, 8, 8], nz=4, num_classes=0,
             bn_eps=1e-5)

@@ -234,16 +234,16 @@ def test_the_limits_are_what_the_module_says():
 
 def test_a_huge_nz_in_the_saved_config_is_refused_before_a_resumed_run_builds(tmp_path):
     """The resumed run builds from the saved config: bounded the same way."""
-    from minigan.training import train
+    from minigan import training
 
     out = tmp_path / "R"
-    train.train(train.TrainConfig(dataset="ring8", steps=1, batch_size=8, out=str(out)),
+    training.train(training.TrainConfig(dataset="ring8", steps=1, batch_size=8, out=str(out)),
                 progress=False)
     path = out / "checkpoints" / "last.npz"
     arrays = arrays_of(path)
     config = json.loads(str(arrays["meta/config"]))
     arrays["meta/config"] = json_entry(dict(config, nz=3_000_000))
     bad = resave(arrays, tmp_path / "bad.npz")
-    config, resume = train.config_for_resume(bad, steps=2, out=str(tmp_path / "B"))
+    config, resume = training.config_for_resume(bad, steps=2, out=str(tmp_path / "B"))
     with pytest.raises(CheckpointError, match="far larger than the"):
-        train.train(config, progress=False, resume=resume)
+        training.train(config, progress=False, resume=resume)

@@ -22,7 +22,7 @@ from minigan.evaluation.metrics import label_accuracies
 from minigan.models import build_gan
 from minigan.evaluation.sampling import generator_from_checkpoint
 from minigan.tensor import Tensor
-from minigan.training.train import TrainConfig, train
+from minigan.training import TrainConfig, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # benchmarks/ (the twins) lives at the repository root

@@ -300,10 +300,10 @@ def test_the_float64_proof_sees_a_rank_on_other_data(mpiexec, tmp_path, monkeypa
     (the seed of the batch order changed) is far outside its bound."""
     run_mpi(mpiexec, [os.path.join(HERE, "mpi_worker.py"), "float64_mlp_2", str(tmp_path)])
     two = dict(np.load(tmp_path / "rank0.npz"))
-    from minigan.training import updater  # noqa: PLC0415
+    from minigan.data import batches  # noqa: PLC0415
 
-    original = updater.RealBatches.batch
-    monkeypatch.setattr(updater.RealBatches, "batch", lambda self, b: original(self, b + 1))
+    original = batches.RealBatches.batch
+    monkeypatch.setattr(batches.RealBatches, "batch", lambda self, b: original(self, b + 1))
     one = float64_run("mlp", 2, tmp_path / "one")
     assert not np.allclose(two["losses2"], one["losses2"], rtol=FLOAT64_TOL, atol=FLOAT64_TOL)
 

@@ -10,7 +10,7 @@ import pytest
 import minigan
 import minigan.nn.functional as F
 from minigan import nn, optim
-from minigan.training.train import TrainConfig
+from minigan.training import TrainConfig
 
 
 # --------------------------------------------------------------------------- making tensors

@@ -20,7 +20,8 @@ import pytest
 
 from minigan.store import checkpoint, images
 from minigan.cli import main as cli
-from minigan.training import train
+from minigan import training
+from minigan.models import build_models
 from minigan.store.checkpoint import read_checkpoint
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -121,9 +122,9 @@ def test_kill_9_right_after_a_checkpoint_leaves_it_loadable_and_resume_is_exact(
     assert kill_9(proc) == -signal.SIGKILL
     ckpt = read_checkpoint(tmp_path)  # loads and passes every check
     assert 0 < ckpt.step < STEPS and ckpt.step % 5 == 0
-    config, path = train.config_for_resume(tmp_path)
-    G, D = train.build_models(ckpt.model_spec, "cpu", config.seed)
-    ckpt.load_into(G, D, *train.make_optimizers(G, D, config))
+    config, path = training.config_for_resume(tmp_path)
+    G, D = build_models(ckpt.model_spec, "cpu", config.seed)
+    ckpt.load_into(G, D, *training.make_optimizers(G, D, config))
     assert len(metrics_without_time(tmp_path)) >= ckpt.step // 10  # the log reached it
     err = run_to_end("train", "--resume", tmp_path, "--no-progress")
     assert "Traceback" not in err
@@ -173,16 +174,16 @@ def test_kill_9_at_random_moments_always_leaves_a_loadable_checkpoint(tmp_path, 
 
 def test_resume_drops_a_torn_metrics_line_and_a_half_written_checkpoint(tmp_path):
     """What a kill can leave: a metrics line cut short, a checkpoint's temporary file."""
-    config = train.TrainConfig(dataset="ring8", steps=2, batch_size=8, log_every=1,
+    config = training.TrainConfig(dataset="ring8", steps=2, batch_size=8, log_every=1,
                                out=str(tmp_path))
-    train.train(config, progress=False)
+    training.train(config, progress=False)
     with open(tmp_path / "metrics.jsonl", "a") as f:
         f.write('{"step": 3, "loss_d": 0.6')  # the kill came mid-line
     (tmp_path / "checkpoints" / ".last.npz.k1ll3d.tmp").write_bytes(b"PK\x03\x04 cut")
     (tmp_path / "samples" / ".step_000003.png.k1ll3d.part").write_bytes(b"\x89PNG cut")
     (tmp_path / ".samples.gif.k1ll3d.part").write_bytes(b"GIF89a cut")
-    config, path = train.config_for_resume(tmp_path, steps=3)
-    train.train(config, progress=False, resume=path)
+    config, path = training.config_for_resume(tmp_path, steps=3)
+    training.train(config, progress=False, resume=path)
     assert [line["step"] for line in metrics_without_time(tmp_path)] == [1, 2, 3]
     assert leftover_temporaries(tmp_path) == []
 
@@ -220,11 +221,11 @@ def test_sigterm_in_process_stops_after_the_step_and_restores_the_handlers(tmp_p
 
     monkeypatch.setattr(images, "save_points_plot", send_sigterm_at_step_2)
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    config = train.TrainConfig(dataset="ring8", steps=5, batch_size=8, sample_every=1,
+    config = training.TrainConfig(dataset="ring8", steps=5, batch_size=8, sample_every=1,
                                out=str(tmp_path))
-    with pytest.raises(train.TrainingInterrupted, match=r"terminated \(SIGTERM\) after step 2")\
+    with pytest.raises(training.TrainingInterrupted, match=r"terminated \(SIGTERM\) after step 2")\
             as info:
-        train.train(config, progress=False)
+        training.train(config, progress=False)
     assert info.value.signal == signal.SIGTERM and info.value.step == 2
     assert read_checkpoint(tmp_path).step == 2
     assert {s: signal.getsignal(s) for s in before} == before

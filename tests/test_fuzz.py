@@ -27,7 +27,8 @@ import minigan
 from minigan.store import checkpoint
 from minigan.cli import main as cli
 from minigan import nn, optim
-from minigan.training import train as training
+from minigan import training
+from minigan.models import build_models
 from minigan.nn import functional as F
 
 # The same examples on every run, bounded; MINIGAN_FUZZ_EXAMPLES=2000 explores further
@@ -456,7 +457,7 @@ def test_damaged_checkpoints_are_refused_or_load_whole(tmp_path, real_checkpoint
     ckpt = outcome(lambda: checkpoint.read_checkpoint(path), checkpoint.CheckpointError)
     if not failed(ckpt):  # the damage missed everything checked: it must still fit, or say so
         config, _ = training.config_for_resume(path)
-        G, D = training.build_models(ckpt.model_spec, "cpu", config.seed)
+        G, D = build_models(ckpt.model_spec, "cpu", config.seed)
         outcome(lambda: ckpt.load_into(G, D, *training.make_optimizers(G, D, config)),
                 checkpoint.CheckpointError)
 

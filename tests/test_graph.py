@@ -1,7 +1,7 @@
 """minigan.graph draws the recorded graph: every op and leaf once, with the right shapes."""
 import minigan
 import minigan.nn.functional as F
-from minigan.graph import format_graph, print_graph, to_dot
+from minigan.graph import format_graph, print_graph, to_dot, to_svg
 
 
 def expression():
@@ -56,3 +56,22 @@ def test_to_dot_has_one_node_per_op_and_leaf_and_one_edge_per_input():
     assert len(edges) == 10
     assert sum('[label="(3, 4)"]' in e for e in edges) == 2  # x flows into MatMul and Sum
     assert dot.count("constant") == 1
+
+
+def test_to_svg_draws_every_node_once_as_well_formed_svg_without_graphviz():
+    import xml.etree.ElementTree as ElementTree
+
+    x = minigan.randn(3, 4)
+    w = minigan.randn(4, 2, requires_grad=True)
+    y = F.binary_cross_entropy_with_logits(x @ w, minigan.ones(3, 2))
+    svg = to_svg(y, names={"w": w})
+    root = ElementTree.fromstring(svg)  # parses: well formed
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    for label in ("output", "BinaryCrossEntropyWithLogits", "MatMul", "w", "(4, 2)"):
+        assert label in texts, label
+    assert texts.count("MatMul") == 1 and texts.count("constant") == 2  # x, the target
+    rects = list(root.iter("{http://www.w3.org/2000/svg}rect"))
+    assert len(rects) == 6  # output, the loss, MatMul, w, two constants
+    xs = {t.text: float(t.get("x")) for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert xs["w"] < xs["MatMul"] < xs["BinaryCrossEntropyWithLogits"] < xs["output"]
+    assert ElementTree.fromstring(to_svg(minigan.zeros(2))) is not None  # a constant alone

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from minigan.data import datasets as data
-from minigan.training import train
+from minigan import training
 from minigan.data.datasets import load_dataset
 
 
@@ -120,9 +120,9 @@ def test_a_run_folder_inside_the_dataset_is_left_out(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = dict(model="mlp", dataset="folder:.", image_size=8, steps=1, batch_size=2,
                   out="runs/first")
-    train.train(train.TrainConfig(**config), progress=False)
+    training.train(training.TrainConfig(**config), progress=False)
     assert len(load_dataset("folder:.", image_size=8)) == 4
-    train.train(train.TrainConfig(**dict(config, out="runs/second")), progress=False)
+    training.train(training.TrainConfig(**dict(config, out="runs/second")), progress=False)
     assert len(load_dataset("folder:.", image_size=8)) == 4
 
 
@@ -132,7 +132,7 @@ def folder_run(tmp_path, n=4):
     for i in range(n):
         Image.new("RGB", (8, 8), (60 * i, 0, 0)).save(imgs / f"{i}.png")
     out = tmp_path / "run"
-    train.train(train.TrainConfig(model="mlp", dataset="folder:imgs", image_size=8, steps=1,
+    training.train(training.TrainConfig(model="mlp", dataset="folder:imgs", image_size=8, steps=1,
                                   batch_size=2, out=str(out)), progress=False)
     return imgs, out
 
@@ -146,9 +146,9 @@ def test_a_relative_folder_is_stored_absolute_and_resumes_from_anywhere(tmp_path
     (elsewhere / "imgs").mkdir(parents=True)
     Image.new("RGB", (8, 8)).save(elsewhere / "imgs" / "other.png")
     monkeypatch.chdir(elsewhere)
-    config, path = train.config_for_resume(out, steps=2)
+    config, path = training.config_for_resume(out, steps=2)
     assert config.dataset == f"folder:{imgs}"
-    train.train(config, progress=False, resume=path)
+    training.train(config, progress=False, resume=path)
 
 
 @pytest.mark.parametrize("change", ["add", "remove", "resize"])
@@ -161,9 +161,9 @@ def test_a_changed_dataset_is_refused_on_resume(tmp_path, monkeypatch, change):
         (imgs / "0.png").unlink()
     else:
         Image.new("RGB", (9, 9)).save(imgs / "1.png")
-    config, path = train.config_for_resume(out, steps=2)
+    config, path = training.config_for_resume(out, steps=2)
     with pytest.raises(ValueError, match="the dataset changed since .* files of .* bytes then"):
-        train.train(config, progress=False, resume=path)
+        training.train(config, progress=False, resume=path)
 
 
 def test_the_fingerprint_lists_names_and_sizes(tmp_path):

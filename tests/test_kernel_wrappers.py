@@ -5,15 +5,16 @@ there), and CI has none. What can run everywhere is the Python around each kerne
 arrays go in, in which order, in which memory order (the kernels run on the stored-order
 view), which axes a reduction sums, how the outputs come back. Here each compiled kernel
 is replaced by a NumPy stand-in computing its formula with the same arguments, the
-switch `kernels.fused` says yes to NumPy arrays, and whole ops are compared with the
-plain code in float64.
+switch `kernels.fused` says yes to NumPy arrays, the GPU's fast versions (minigan/fast/)
+are registered for the CPU's arrays, and whole ops are compared with the CPU's code in
+float64.
 """
 import numpy as np
 import pytest
 
 import minigan
 import minigan.nn.functional as F
-from minigan import backend, kernels, nn, optim
+from minigan import autograd, backend, kernels, nn, optim
 
 
 # ------------------------------------------------------------------ the NumPy stand-ins
@@ -100,14 +101,34 @@ def stand_ins(monkeypatch):
         empty, empty_like, ascontiguousarray = np.empty, np.empty_like, np.ascontiguousarray
         ndarray = type("NotACupyArray", (), {})
 
+    class Used(dict):  # which kernels a run asked for
+        def __getitem__(self, name):
+            used.add(name)
+            return super().__getitem__(name)
+
+    used = set()
     monkeypatch.setattr(backend, "cp", CupyStandIn)
-    monkeypatch.setattr(kernels, "_compiled", dict(STAND_INS))
+    monkeypatch.setattr(kernels, "_compiled", Used(STAND_INS))
+
+    tables = (autograd.FAST_FORWARD, autograd.FAST_BACKWARD, optim.adam.FAST_UPDATES)
+    cpu = [dict(t) for t in tables]
+    gpu = [{(k[0], "cpu", k[2]) if isinstance(k, tuple) else "cpu": v
+            for k, v in t.items() if "cuda" in (k if isinstance(k, tuple) else (k,))}
+           for t in tables]
 
     def run(fn):
         results = []
         for fused in (True, False):
             monkeypatch.setattr(kernels, "fused", lambda array, on=fused: on)
+            for table, versions in zip(tables, gpu if fused else cpu):
+                table.clear()
+                table.update(versions)
+            used.clear()
             results.append([np.asarray(a) for a in fn()])
+            assert bool(used) == fused, f"kernels used: {used}"  # the GPU versions ran
+        for table, versions in zip(tables, cpu):
+            table.clear()
+            table.update(versions)
         return results
     return run
 

@@ -14,7 +14,7 @@ import pytest
 import minigan
 from minigan import backend, kernels, nn, optim
 from minigan.backend import asnumpy, to_device
-from minigan.ops.im2col import col2im, col2im_slabs, conv_output_size
+from minigan.ops.im2col import col2im, conv_output_size
 
 needs_gpu = pytest.mark.skipif(not minigan.cuda.is_available(), reason="needs a GPU (CuPy)")
 
@@ -40,8 +40,8 @@ def test_col2im_kernel_equals_the_slab_additions(x_shape, kernel, stride, paddin
     ow = conv_output_size(w, kernel[1], stride[1], padding[1])
     rng = np.random.default_rng(sum(x_shape))
     cols = to_device(rng.standard_normal((c, *kernel, oh, ow, n)).astype(dtype), "cuda")
-    fused = col2im(cols, x_shape, stride, padding)
-    plain = col2im_slabs(cols, x_shape, stride, padding)
+    fused = kernels.col2im(cols, x_shape, stride, padding)
+    plain = col2im(cols, x_shape, stride, padding)
     assert fused.shape == plain.shape == x_shape and fused.dtype == dtype
     np.testing.assert_array_equal(asnumpy(fused), asnumpy(plain))
 

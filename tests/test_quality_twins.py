@@ -11,8 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 from benchmarks import quality  # noqa: E402
 from minigan.methods import build_method  # noqa: E402
-from minigan.training.train import TrainConfig, make_optimizers  # noqa: E402
-from minigan.training.updater import GANUpdater  # noqa: E402
+from minigan.training import GANUpdater, StepSettings, TrainConfig, make_optimizers  # noqa: E402
 
 
 @pytest.mark.parametrize("fields", [dict(model="cmlp", d_steps=2), dict(dataset="ring8")])
@@ -26,7 +25,7 @@ def test_step_inputs_are_what_the_updater_draws(fields):
     for feed in ("update", "step_inputs"):
         G, D = quality.build_minigan(setup)
         opt_g, opt_d = make_optimizers(G, D, config)
-        updater = GANUpdater(G, D, opt_g, opt_d, setup.real, config,
+        updater = GANUpdater(G, D, opt_g, opt_d, setup.real, StepSettings.of(config),
                              build_method(config, G, D))
         losses = []
         for step in range(1, 4):

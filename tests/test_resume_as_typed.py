@@ -6,7 +6,7 @@ import pytest
 
 from minigan.cli import main as cli
 from minigan.store.checkpoint import read_checkpoint
-from minigan.training.train import RESUME_OVERRIDES
+from minigan.training import RESUME_OVERRIDES
 
 FIRST = ["train", "--dataset", "ring8", "--steps", "2", "--batch-size", "32", "--seed", "5",
          "--log-every", "1", "--no-progress"]

@@ -17,7 +17,8 @@ import pytest
 import minigan
 from minigan.store import atomic, run_folder as runs
 from minigan.cli import main as cli
-from minigan.training import train, updater
+from minigan import training
+from minigan.training import updater
 from minigan.store.checkpoint import read_checkpoint
 from minigan.store.run_folder import RunFiles, RunFolderError
 
@@ -26,7 +27,7 @@ RING = dict(dataset="ring8", steps=2, batch_size=8, sample_every=1, log_every=1,
 
 
 def run(out, **changes):
-    return train.train(train.TrainConfig(**{**RING, "out": str(out), **changes}),
+    return training.train(training.TrainConfig(**{**RING, "out": str(out), **changes}),
                        progress=False)
 
 
@@ -86,11 +87,11 @@ def test_resume_onto_another_run_is_refused(done, tmp_path, capsys):
 
 
 def test_resume_into_an_empty_out_and_into_its_own_folder_work(done, tmp_path):
-    config, path = train.config_for_resume(done, steps=3, out=str(tmp_path / "copy"))
-    train.train(config, progress=False, resume=path)
+    config, path = training.config_for_resume(done, steps=3, out=str(tmp_path / "copy"))
+    training.train(config, progress=False, resume=path)
     assert read_checkpoint(tmp_path / "copy").step == 3
-    config, path = train.config_for_resume(done, steps=4, out=str(done))
-    train.train(config, progress=False, resume=path)
+    config, path = training.config_for_resume(done, steps=4, out=str(done))
+    training.train(config, progress=False, resume=path)
     assert read_checkpoint(done).step == 4
 
 
@@ -122,9 +123,9 @@ def test_a_checkpoint_that_names_a_folder_cannot_make_a_run_write_there(done, tm
     evil_folder = tmp_path / "download"
     evil_folder.mkdir()
     np.savez(evil_folder / "evil.npz", **arrays)
-    config, path = train.config_for_resume(evil_folder / "evil.npz", steps=3)
+    config, path = training.config_for_resume(evil_folder / "evil.npz", steps=3)
     assert config.out == str(evil_folder)
-    train.train(config, progress=False, resume=path)
+    training.train(config, progress=False, resume=path)
     assert sorted(p.name for p in victim.rglob("*")) == [".notes.tmp", "samples",
                                                          "step_000005.png"]
     assert (evil_folder / "metrics.jsonl").exists()
@@ -247,6 +248,6 @@ def test_a_run_stopped_by_ctrl_c_gives_its_lock_back_at_once(tmp_path, monkeypat
         return real(self, step)
 
     monkeypatch.setattr(updater.GANUpdater, "update", interrupted_at_2)
-    with pytest.raises(minigan.training.train.TrainingInterrupted):
+    with pytest.raises(minigan.training.TrainingInterrupted):
         run(tmp_path, steps=3)
     assert not (tmp_path / ".minigan.lock").exists()

@@ -12,7 +12,7 @@ from PIL import Image
 
 from conftest import require_extra
 from minigan.cli import main as cli
-from minigan.training.train import TrainConfig, config_for_resume, train
+from minigan.training import TrainConfig, config_for_resume, train
 
 
 def ring8(out, **changes):

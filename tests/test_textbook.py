@@ -174,3 +174,50 @@ def test_adam_simple_takes_the_steps_adam_takes(device):
             opt.step()
     for f, s in zip(fast, simple):
         close(s, f, 1e-12)
+
+
+def test_gan_step_takes_the_step_the_updater_takes(tmp_path):
+    """The textbook step and GANUpdater.update, from the same weights and the same random
+    inputs (the updater's own draw), leave the same weights in G and D."""
+    from minigan.textbook.gan_step import gan_step
+    from minigan.training.config import TrainConfig
+    from minigan.training.setup import setup
+    from minigan.training.updater import GANUpdater, StepSettings
+
+    runs = [setup(TrainConfig(dataset="ring8", steps=1, d_steps=2, out=str(tmp_path / name)))
+            for name in ("updater", "textbook")]
+    updaters = [GANUpdater(r.G, r.D, r.opt_g, r.opt_d, r.real, StepSettings.of(r.config), r.method)
+                for r in runs]
+    inputs = updaters[1].draw(1)
+    before = next(runs[0].G.parameters()).numpy().copy()
+    updaters[0].update(1)
+    assert not np.array_equal(next(runs[0].G.parameters()).numpy(), before)  # it moved
+    run = runs[1]
+    gan_step(run.G, run.D, run.opt_g, run.opt_d, [(b.x, b.z) for b in inputs.d_batches],
+             inputs.z)
+    for module in ("G", "D"):
+        for (name, a), b in zip(getattr(runs[0], module).named_parameters(),
+                                getattr(runs[1], module).parameters()):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7,
+                                       err_msg=f"{module}.{name}")
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.5])
+def test_batch_norm_gradient_forgets_shifts_and_forgets_scalings_only_at_eps_0(eps):
+    """textbook/batchnorm.py's reading of the closed form: sum(dL/dx) = 0 always, and
+    sum(x_hat dL/dx) = gamma / sigma * sum(g x_hat) * eps / (var + eps), 0 only at eps 0."""
+    rng = np.random.default_rng(0)
+    x = minigan.tensor(rng.standard_normal((6, 1)) * 0.7, requires_grad=True)
+    g = rng.standard_normal((6, 1))
+    gamma = 1.5
+    weight = minigan.tensor([gamma], dtype="float64")
+    out = F.batch_norm(x, None, None, weight, None, training=True, eps=eps)
+    out.backward(minigan.tensor(g))
+    xv, grad = x.numpy()[:, 0], x.grad.numpy()[:, 0]
+    var = xv.var()
+    sigma = np.sqrt(var + eps)
+    x_hat = (xv - xv.mean()) / sigma
+    assert abs(grad.sum()) < 1e-12
+    want = gamma / sigma * (g[:, 0] * x_hat).sum() * eps / (var + eps)
+    np.testing.assert_allclose((x_hat * grad).sum(), want, atol=1e-12)
+    assert (eps == 0) == (abs(want) < 1e-12)

@@ -12,9 +12,9 @@ import minigan
 from minigan.data import datasets as data
 from minigan.store import images
 from minigan.evaluation import sampling
-from minigan.training import train
+from minigan import training
 from minigan.store.checkpoint import read_checkpoint
-from minigan.training.train import NonFiniteLossError, TrainConfig, TrainingInterrupted
+from minigan.training import NonFiniteLossError, TrainConfig, TrainingInterrupted
 from minigan.training.updater import GANUpdater
 
 
@@ -78,7 +78,7 @@ def image_folder(tmp_path_factory):
 
 @pytest.mark.parametrize("model", ["mlp", "dcgan", "cmlp", "cdcgan"])
 def test_each_model_trains_on_digits(tmp_path, model):
-    summary = train.train(tiny(tmp_path, model=model), progress=False)
+    summary = training.train(tiny(tmp_path, model=model), progress=False)
     assert summary["step"] == 2 and np.isfinite(summary["loss_d"] + summary["loss_g"])
     assert_run_files(tmp_path, 2)
     x = samples_of(tmp_path)
@@ -87,7 +87,7 @@ def test_each_model_trains_on_digits(tmp_path, model):
 
 
 def test_folder_of_images_trains_at_a_chosen_size(tmp_path, image_folder):
-    train.train(tiny(tmp_path, dataset=f"folder:{image_folder}", image_size=8), progress=False)
+    training.train(tiny(tmp_path, dataset=f"folder:{image_folder}", image_size=8), progress=False)
     assert_run_files(tmp_path, 2)
     x = samples_of(tmp_path)
     assert x.shape == (6, 3, 8, 8) and -1 <= x.min() and x.max() <= 1
@@ -95,7 +95,7 @@ def test_folder_of_images_trains_at_a_chosen_size(tmp_path, image_folder):
 
 @pytest.mark.parametrize("dataset", ["ring8", "grid25"])
 def test_two_dimensional_mixtures_train_and_plot_points(tmp_path, dataset):
-    train.train(tiny(tmp_path, dataset=dataset, steps=3, sample_every=2), progress=False)
+    training.train(tiny(tmp_path, dataset=dataset, steps=3, sample_every=2), progress=False)
     assert_run_files(tmp_path, 3, sample_every=2)
     with Image.open(tmp_path / "samples" / "step_000002.png") as img:
         assert img.mode == "RGB"  # a scatter plot, not an image grid
@@ -121,19 +121,19 @@ def test_full_mnists_train_from_a_prepared_cache(tmp_path, monkeypatch, name):
     hashes = {f: data.sha256_of(cache / f) for f in os.listdir(cache)}
     monkeypatch.setitem(data.IDX_SOURCES, name, (base_url, hashes))
     monkeypatch.setenv("MINIGAN_DATA", str(tmp_path / "cache"))
-    train.train(tiny(tmp_path / "run", dataset=name, model="cmlp", image_size=8), progress=False)
+    training.train(tiny(tmp_path / "run", dataset=name, model="cmlp", image_size=8), progress=False)
     assert_run_files(tmp_path / "run", 2)
 
 
 def test_two_runs_with_one_seed_are_bit_identical(tmp_path, image_folder):
     for run in ("a", "b"):
-        train.train(small(tmp_path / run, image_folder, steps=3), progress=False)
+        training.train(small(tmp_path / run, image_folder, steps=3), progress=False)
     assert_same_arrays(checkpoint_arrays(tmp_path / "a"), checkpoint_arrays(tmp_path / "b"))
     assert metrics_lines(tmp_path / "a") == metrics_lines(tmp_path / "b")
     for step in (1, 2, 3):
         name = os.path.join("samples", f"step_{step:06d}.png")
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-    train.train(small(tmp_path / "c", image_folder, steps=3, seed=1), progress=False)
+    training.train(small(tmp_path / "c", image_folder, steps=3, seed=1), progress=False)
     assert not np.array_equal(checkpoint_arrays(tmp_path / "a")["G/model.0.weight"],
                               checkpoint_arrays(tmp_path / "c")["G/model.0.weight"])
 
@@ -147,11 +147,11 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path, image_folder, model):
         run = lambda out, **c: small(out, image_folder, d_steps=2, sample_every=3, **c)  # noqa
     else:
         run = lambda out, **c: tiny(out, model="cmlp", image_size=8, sample_every=3, **c)  # noqa
-    train.train(run(tmp_path / "straight", steps=4), progress=False)
-    train.train(run(tmp_path / "split", steps=2), progress=False)
-    config, path = train.config_for_resume(tmp_path / "split", steps=4)
+    training.train(run(tmp_path / "straight", steps=4), progress=False)
+    training.train(run(tmp_path / "split", steps=2), progress=False)
+    config, path = training.config_for_resume(tmp_path / "split", steps=4)
     assert config.out == str(tmp_path / "split")
-    train.train(config, progress=False, resume=path)
+    training.train(config, progress=False, resume=path)
     assert_same_arrays(checkpoint_arrays(tmp_path / "straight"),
                        checkpoint_arrays(tmp_path / "split"))
     assert metrics_lines(tmp_path / "straight") == metrics_lines(tmp_path / "split")
@@ -164,38 +164,38 @@ def test_every_device_trains_and_resumes_exactly(tmp_path, device):
     data order are then drawn and indexed on the GPU)."""
     run = lambda out, **c: tiny(out, model="cmlp", image_size=8, device=device,  # noqa
                                 sample_every=5, **c)
-    train.train(run(tmp_path / "straight", steps=3), progress=False)
-    train.train(run(tmp_path / "split", steps=2), progress=False)
-    config, path = train.config_for_resume(tmp_path / "split", steps=3)
+    training.train(run(tmp_path / "straight", steps=3), progress=False)
+    training.train(run(tmp_path / "split", steps=2), progress=False)
+    config, path = training.config_for_resume(tmp_path / "split", steps=3)
     assert config.device == device
-    train.train(config, progress=False, resume=path)
+    training.train(config, progress=False, resume=path)
     assert_same_arrays(checkpoint_arrays(tmp_path / "straight"),
                        checkpoint_arrays(tmp_path / "split"))
 
 
 def test_saturating_generator_loss_is_log_one_minus_d(tmp_path):
-    train.train(tiny(tmp_path, dataset="ring8", g_loss="saturating"), progress=False)
+    training.train(tiny(tmp_path, dataset="ring8", g_loss="saturating"), progress=False)
     for line in metrics_lines(tmp_path):
         assert line["loss_g"] < 0  # mean log(1 - D(G(z))) is negative
         assert line["loss_g"] == pytest.approx(np.log1p(-line["d_fake"]), abs=0.2)
 
 
 def test_resume_refuses_settings_that_would_change_the_run(tmp_path, image_folder):
-    train.train(small(tmp_path, image_folder, steps=1), progress=False)
+    training.train(small(tmp_path, image_folder, steps=1), progress=False)
     with pytest.raises(ValueError, match="--lr cannot be changed when resuming"):
-        train.config_for_resume(tmp_path, lr=0.1)
-    config, path = train.config_for_resume(tmp_path, steps=1)
+        training.config_for_resume(tmp_path, lr=0.1)
+    config, path = training.config_for_resume(tmp_path, steps=1)
     with pytest.raises(ValueError, match="already reaches --steps 1"):
-        train.train(config, progress=False, resume=path)
+        training.train(config, progress=False, resume=path)
 
 
 def test_epochs_become_steps(tmp_path, image_folder):
-    summary = train.train(small(tmp_path, image_folder, steps=None, epochs=1.5), progress=False)
+    summary = training.train(small(tmp_path, image_folder, steps=None, epochs=1.5), progress=False)
     assert summary["steps"] == 3  # 8 pictures: 2 batches of 4 per epoch, 1.5 epochs = 3 steps
 
 
 def test_eval_every_adds_metrics_to_the_log(tmp_path):
-    train.train(tiny(tmp_path, dataset="ring8", steps=2, eval_every=2), progress=False)
+    training.train(tiny(tmp_path, dataset="ring8", steps=2, eval_every=2), progress=False)
     lines = metrics_lines(tmp_path)
     assert "modes" not in lines[0] and 0 <= lines[1]["modes"] <= 8
 
@@ -208,14 +208,14 @@ def test_failing_metrics_turn_eval_off_without_stopping_training(tmp_path, monke
         raise FileNotFoundError("digit_classifier.npz is missing")
 
     monkeypatch.setattr(metrics, "evaluate_samples", no_classifier)
-    summary = train.train(tiny(tmp_path, dataset="ring8", steps=3, eval_every=1), progress=False)
+    summary = training.train(tiny(tmp_path, dataset="ring8", steps=3, eval_every=1), progress=False)
     assert summary["step"] == 3
     assert "digit_classifier.npz is missing" in capsys.readouterr().err
     assert [line["step"] for line in metrics_lines(tmp_path)] == [1, 2, 3]
 
 
 def test_sampling_in_eval_mode_does_not_depend_on_the_batch(tmp_path, image_folder):
-    train.train(small(tmp_path, image_folder, steps=2), progress=False)
+    training.train(small(tmp_path, image_folder, steps=2), progress=False)
     G, _ = sampling.generator_from_checkpoint(tmp_path)
     z = minigan.randn(9, G.nz, generator=minigan.Generator("cpu", seed=5))
     batch = sampling.generate(G, z)
@@ -243,7 +243,7 @@ def test_non_finite_loss_stops_naming_the_step_and_keeps_the_good_checkpoint(
     config = small(tmp_path, image_folder, steps=5, checkpoint_every=1, log_every=5,
                    sample_every=5)
     with pytest.raises(NonFiniteLossError, match="at step 3.*last good checkpoint"):
-        train.train(config, progress=False)
+        training.train(config, progress=False)
     ckpt = read_checkpoint(tmp_path)
     assert ckpt.step == 2
     assert all(np.isfinite(v).all() for k, v in ckpt.arrays.items() if v.dtype.kind == "f")
@@ -251,7 +251,7 @@ def test_non_finite_loss_stops_naming_the_step_and_keeps_the_good_checkpoint(
 
 def test_skip_nonfinite_skips_the_updates_and_finishes(tmp_path, image_folder, monkeypatch):
     poison_discriminator_at(monkeypatch, 2)
-    summary = train.train(small(tmp_path, image_folder, steps=3, skip_nonfinite=True),
+    summary = training.train(small(tmp_path, image_folder, steps=3, skip_nonfinite=True),
                           progress=False)
     assert summary["step"] == 3 and summary["skipped_updates"] == 4  # D and G, steps 2 and 3
     G = read_checkpoint(tmp_path).section("G")
@@ -270,13 +270,13 @@ def test_ctrl_c_saves_the_finished_step_and_the_run_resumes_exactly(tmp_path, im
     monkeypatch.setattr(images, "save_image_grid", press_ctrl_c_at_step_2)
     handler_before = signal.getsignal(signal.SIGINT)  # SIG_IGN when CI runs us in the background
     with pytest.raises(TrainingInterrupted, match="interrupted after step 2") as info:
-        train.train(small(tmp_path / "split", image_folder, steps=4), progress=False)
+        training.train(small(tmp_path / "split", image_folder, steps=4), progress=False)
     assert info.value.step == 2 and read_checkpoint(tmp_path / "split").step == 2
     monkeypatch.setattr(images, "save_image_grid", save_grid)
     assert signal.getsignal(signal.SIGINT) is handler_before  # train restored the handler
-    config, path = train.config_for_resume(tmp_path / "split", steps=4)
-    train.train(config, progress=False, resume=path)
-    train.train(small(tmp_path / "straight", image_folder, steps=4), progress=False)
+    config, path = training.config_for_resume(tmp_path / "split", steps=4)
+    training.train(config, progress=False, resume=path)
+    training.train(small(tmp_path / "straight", image_folder, steps=4), progress=False)
     assert_same_arrays(checkpoint_arrays(tmp_path / "straight"),
                        checkpoint_arrays(tmp_path / "split"))
 
@@ -307,7 +307,7 @@ def test_bad_settings_are_clear_value_errors(changes, message):
 
 def test_batch_larger_than_the_dataset_is_refused(tmp_path, image_folder):
     with pytest.raises(ValueError, match="batch size 9 is larger than the dataset"):
-        train.train(tiny(tmp_path, dataset=f"folder:{image_folder}", image_size=8,
+        training.train(tiny(tmp_path, dataset=f"folder:{image_folder}", image_size=8,
                          batch_size=9), progress=False)
 
 
@@ -319,11 +319,11 @@ def test_cuda_without_a_gpu_is_a_device_error():
 
 def test_batch_size_and_lr_defaults_depend_on_the_data_kind():
     """2-D points get the settings tuned on ring8; images keep DCGAN's; given values stay."""
-    assert (train.TrainConfig().batch_size, train.TrainConfig().lr) == (64, 2e-4)
+    assert (training.TrainConfig().batch_size, training.TrainConfig().lr) == (64, 2e-4)
     for name in ("ring8", "grid25"):
-        config = train.TrainConfig(dataset=name)
+        config = training.TrainConfig(dataset=name)
         assert (config.batch_size, config.lr) == (256, 1e-3)
-    config = train.TrainConfig(dataset="ring8", batch_size=32, lr=5e-4)
+    config = training.TrainConfig(dataset="ring8", batch_size=32, lr=5e-4)
     assert (config.batch_size, config.lr) == (32, 5e-4)
-    saved = train.TrainConfig.from_dict(train.TrainConfig(dataset="ring8").to_dict())
+    saved = training.TrainConfig.from_dict(training.TrainConfig(dataset="ring8").to_dict())
     assert (saved.batch_size, saved.lr) == (256, 1e-3)

@@ -26,7 +26,6 @@ from . import startup
 
 startup.begin()  # ended at the bottom of this module
 import argparse  # noqa: E402
-import dataclasses
 import json
 import math
 import os
@@ -35,22 +34,21 @@ import traceback
 
 import numpy as np
 
-from .. import distributed
+from .. import __version__, distributed
 from ..backend import DeviceError
 from ..data import datasets as data
 from ..evaluation.sampling import draw_samples, generator_from_checkpoint, save_picture
-from ..methods import CONDITIONINGS, LOSSES
+from ..models.registry import conditional_models
 from ..store import atomic, checkpoint
 from ..store.checkpoint import CheckpointError
 from ..threads import set_num_threads
-from ..training.train import (DEFAULT_BATCH_SIZE, DEFAULT_LR, DEFAULT_STEPS, RESUME_OVERRIDES,
-                              NonFiniteLossError, TrainConfig, TrainingInterrupted,
-                              config_for_resume, train)
+from ..training import (RESUME_OVERRIDES, SECTIONS, NonFiniteLossError, TrainConfig,
+                        TrainingInterrupted, config_for_resume, train)
+from .flags import add_config_flags, flag, given_settings
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 DEFAULT_SAMPLES = 64
 DEFAULT_EVAL_SAMPLES = 2500
-MODELS = ("mlp", "dcgan", "cmlp", "cdcgan")
 
 
 class UsageError(Exception):
@@ -65,9 +63,9 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def build_parser():
-    defaults = TrainConfig()
     parser = ArgumentParser(prog="minigan", description="Train and sample the classic GANs "
                             "on minigan, a from-scratch NumPy/CuPy deep-learning engine.")
+    parser.add_argument("--version", action="version", version=f"minigan {__version__}")
     verbs = parser.add_subparsers(dest="command", metavar="{train,sample,eval,export}")
 
     t = verbs.add_parser("train", help="train a GAN", description=(
@@ -75,55 +73,10 @@ def build_parser():
         "DIR/samples/step_NNNNNN.png, DIR/samples.gif, DIR/losses.png and "
         "DIR/checkpoints/last.npz. With --resume, the run's saved settings are used: its other "
         "flags may be repeated with their saved values; only "
-        + ", ".join("--" + n.replace("_", "-") for n in RESUME_OVERRIDES) + " may change."))
-    t.add_argument("--model", choices=MODELS, help=f"(default: {defaults.model})")
-    t.add_argument("--dataset", metavar="NAME", help="mnist-sample, mnist, fashion-mnist, "
-                   f"folder:PATH, ring8 or grid25 (default: {defaults.dataset})")
-    t.add_argument("--image-size", type=int, metavar="N", help="resize images to N x N "
-                   "(default: the dataset's, 28 for the MNISTs, 64 for folder:)")
-    t.add_argument("--channels", type=int, metavar="C", help="1 (grey) or 3 (RGB) "
-                   "(default: the dataset's)")
-    length = t.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, metavar="N", help=f"generator steps "
-                        f"(default: {DEFAULT_STEPS})")
-    length.add_argument("--epochs", type=float, metavar="N", help="passes of the "
-                        "discriminator over the data, instead of --steps")
-    t.add_argument("--batch-size", type=int, metavar="N", help=f"(default: "
-                   f"{DEFAULT_BATCH_SIZE['image']}; {DEFAULT_BATCH_SIZE['points']} for ring8 "
-                   f"and grid25)")
-    t.add_argument("--lr", type=float, metavar="F", help=f"Adam's learning rate for both "
-                   f"networks (default: {DEFAULT_LR['image']}; {DEFAULT_LR['points']} for "
-                   f"ring8 and grid25)")
-    t.add_argument("--beta1", type=float, metavar="F", help=f"Adam's beta1; beta2 is "
-                   f"{defaults.beta2} (default: {defaults.beta1})")
-    t.add_argument("--nz", type=int, metavar="N", help="noise size (default: the model's)")
-    t.add_argument("--d-steps", type=int, metavar="K", help="discriminator steps per "
-                   f"generator step, k in Algorithm 1 (default: {defaults.d_steps})")
-    t.add_argument("--g-loss", choices=("non-saturating", "saturating"),
-                   help=f"generator loss (default: {defaults.g_loss})")
-    add_method_args(t, defaults)
-    t.add_argument("--bn-eps", type=float, metavar="F", help=f"BatchNorm eps "
-                   f"(default: {defaults.bn_eps})")
-    t.add_argument("--device", metavar="cpu|cuda", help=f"(default: {defaults.device})")
-    t.add_argument("--seed", type=int, metavar="N", help=f"(default: {defaults.seed})")
-    t.add_argument("--out", metavar="DIR", help="run folder (default: runs/MODEL-DATASET; "
-                   "with --resume, the checkpoint's run folder)")
+        + ", ".join(flag(n) for n in RESUME_OVERRIDES) + " may change."))
+    add_config_flags(t, TrainConfig, SECTIONS)
     t.add_argument("--resume", metavar="PATH", help="continue the run saved in a checkpoint "
                    "file or run folder, up to --steps")
-    t.add_argument("--sample-every", type=int, metavar="N", help=f"write a sample grid every "
-                   f"N steps (default: {defaults.sample_every})")
-    t.add_argument("--checkpoint-every", type=int, metavar="N", help=f"(default: "
-                   f"{defaults.checkpoint_every}; always at the end and on Ctrl-C)")
-    t.add_argument("--log-every", type=int, metavar="N", help=f"read the losses back and "
-                   f"log them every N steps (default: {defaults.log_every})")
-    t.add_argument("--eval-every", type=int, metavar="N", help="add minigan.metrics scores "
-                   "to the log every N steps (default: 0, never)")
-    t.add_argument("--skip-nonfinite", action="store_true", default=None, help="skip the "
-                   "updates of a step whose loss is NaN/inf instead of stopping (costs a host "
-                   "read per step)")
-    t.add_argument("--tensorboard", action="store_true", default=None, help="also write "
-                   "TensorBoard event files to DIR/tensorboard (needs minigan[tensorboard]; "
-                   "view with: tensorboard --logdir runs)")
     t.add_argument("--threads", type=int, metavar="N", help="CPU threads for minigan's ops "
                    "(minigan.set_num_threads; default: every core). Not saved with the run: "
                    "a resumed run may use another count")
@@ -139,8 +92,8 @@ def build_parser():
     s.add_argument("--out", required=True, metavar="FILE", help=".npy or .png")
 
     e = verbs.add_parser("eval", help="score a checkpoint's samples (one JSON line)",
-                         description="Print minigan.metrics.evaluate_samples of N samples "
-                         "as one JSON line.")
+                         description="Print minigan.evaluation.metrics.evaluate_samples of N "
+                         "samples as one JSON line.")
     add_checkpoint_args(e, DEFAULT_EVAL_SAMPLES)
     add_export_parser(verbs)
     return parser
@@ -162,38 +115,6 @@ def add_export_parser(verbs):
                    "EMA (runs with --ema)")
 
 
-def add_method_args(t, defaults):
-    """The GAN methods' flags (minigan/methods); none is on unless given."""
-    m = t.add_argument_group("GAN methods", "Defaults are the original GAN. A gradient "
-                             "penalty (--gp, --r1) uses a critic without BatchNorm, as the "
-                             "papers do: --model dcgan/cdcgan then drop D's BatchNorm layers.")
-    m.add_argument("--loss", choices=LOSSES, help="the objective: gan (Goodfellow et al. "
-                   "2014, with --g-loss), lsgan (least squares, Mao et al. 2017), hinge (Lim & "
-                   "Ye 2017; Miyato et al. 2018), wgan (Wasserstein critic, Arjovsky et al. "
-                   f"2017) (default: {defaults.loss})")
-    m.add_argument("--gp", type=float, metavar="LAMBDA", help="WGAN-GP gradient penalty "
-                   "weight on random interpolates (Gulrajani et al. 2017; 10 for images, 0.1 "
-                   "on the 2-D toys) (default: off)")
-    m.add_argument("--r1", type=float, metavar="GAMMA", help="R1 penalty gamma/2 "
-                   "E||grad D(x_real)||^2 (Mescheder et al. 2018) (default: off)")
-    m.add_argument("--clip", type=float, metavar="C", help="clip D's weights to [-C, C] after "
-                   "each D step (WGAN, Arjovsky et al. 2017: 0.01) (default: off)")
-    m.add_argument("--spectral-norm", action="store_true", default=None, help="spectral "
-                   "normalisation of every conv/linear layer of D (Miyato et al. 2018)")
-    m.add_argument("--ema", type=float, metavar="DECAY", help="keep an exponential moving "
-                   "average of G's weights (Yazici et al. 2019), e.g. 0.999; sample grids, "
-                   "sample and eval use it (default: off)")
-    m.add_argument("--lr-d", type=float, metavar="F", help="D's learning rate (TTUR, Heusel "
-                   "et al. 2017) (default: --lr)")
-    m.add_argument("--lr-g", type=float, metavar="F", help="G's learning rate (default: --lr)")
-    m.add_argument("--conditioning", choices=CONDITIONINGS, help="how cmlp/cdcgan use the "
-                   "label: concat (one-hot joined to G's and D's inputs, Mirza & Osindero "
-                   "2014), acgan (D also classifies; both players add its cross-entropy, Odena "
-                   "et al. 2017), projection (a class embedding projected onto D's features, "
-                   "G with conditional BatchNorm, Miyato & Koyama 2018) "
-                   f"(default: {defaults.conditioning})")
-
-
 def add_checkpoint_args(p, default_n):
     p.add_argument("--checkpoint", required=True, metavar="PATH", help="a checkpoint file "
                    "or a run folder")
@@ -205,8 +126,7 @@ def add_checkpoint_args(p, default_n):
 
 # ----------------------------------------------------------------------------- verbs
 def run_train(args):
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    given = {k: v for k, v in vars(args).items() if k in fields and v is not None}
+    given = given_settings(args, TrainConfig)
     resume = None
     if args.resume is not None:
         changes = {k: v for k, v in given.items() if k in RESUME_OVERRIDES}
@@ -216,7 +136,7 @@ def run_train(args):
     else:
         config = TrainConfig(**given)
     try:
-        config.validate()
+        config = config.validate()
     except ValueError as err:
         raise UsageError(str(err)) from None
     if args.threads is not None:
@@ -233,10 +153,6 @@ def run_train(args):
     print(f"wrote {summary['samples']}{os.sep}, {summary['gif']}, {summary['losses_plot']}, "
           f"{summary['metrics']} and {summary['checkpoint']}")
     return 0
-
-
-def flag(name):
-    return "--" + name.replace("_", "-")
 
 
 def check_repeated_flags(repeated, config, path):
@@ -284,7 +200,8 @@ def run_sample(args):
     G, ckpt = generator_from_checkpoint(args.checkpoint, args.device)
     if args.label is not None:
         if not G.conditional:
-            raise UsageError(f"--label is only for conditional models (cmlp, cdcgan); "
+            raise UsageError(f"--label is only for conditional models "
+                             f"({', '.join(conditional_models())}); "
                              f"{ckpt.path} holds a {ckpt.model_spec.get('model')} model")
         if not 0 <= args.label < G.num_classes:
             raise UsageError(f"--label must be in 0..{G.num_classes - 1}, got {args.label}")

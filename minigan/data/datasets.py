@@ -5,6 +5,8 @@
 MNIST-like sets are parsed from IDX files (downloaded once, sha256-verified); `folder:PATH`
 reads any image folder with pillow; ring8/grid25 are Gaussian mixtures, sampled exactly.
 Data order is a function of (seed, epoch) alone (`epoch_permutation`), so resume is exact.
+DATASETS maps each name to a DatasetEntry: its kind, whether it has labels, a line for
+--help, and its loader; the command line, TrainConfig's checks and load_dataset read it.
 """
 import gzip
 import hashlib
@@ -15,6 +17,7 @@ import sys
 import urllib.request
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -24,7 +27,6 @@ from PIL import Image, ImageOps
 
 from ..store.atomic import atomic_write
 
-DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "folder:PATH", "ring8", "grid25")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 MIXTURE_SIZE = 50_000   # points in load_dataset("ring8"/"grid25"): a fixed draw ...
 MIXTURE_SEED = 0        # ... from np.random.default_rng(MIXTURE_SEED)
@@ -85,31 +87,73 @@ def load_dataset(name="mnist-sample", image_size=None, channels=None, root=None)
     image_size/channels apply to image sets only (MNIST-like: 28 and 1 by default,
     folder: 64 and 3). root is the download cache for mnist/fashion-mnist.
     """
+    entry = dataset_entry(name)
+    if entry.kind == "points" and (image_size is not None or channels is not None):
+        raise DatasetError(f"dataset {name!r} is 2-D points: image_size and channels "
+                           "apply to image datasets only")
+    return entry.load(name, image_size, channels, root)
+
+
+def dataset_entry(name):
+    """The DatasetEntry of `name` ("folder:PATH" for every folder), or a DatasetError."""
     if not isinstance(name, str):
         raise DatasetError(f"dataset name must be a string, got {name!r}")
-    if name in ("ring8", "grid25"):
-        if image_size is not None or channels is not None:
-            raise DatasetError(f"dataset {name!r} is 2-D points: image_size and channels "
-                               "apply to image datasets only")
-        # A fixed draw, the same on every call; labels are each point's mode index.
-        x, mode = _sample_mixture(name, MIXTURE_SIZE, np.random.default_rng(MIXTURE_SEED))
-        return Dataset(name, x, mode, len(mixture_modes(name)), "points")
-    if name == "mnist-sample":
-        with resources.files("minigan.assets").joinpath("mnist_5k.npz").open("rb") as f:
-            with np.load(f, allow_pickle=False) as npz:
-                images, labels = npz["images"], npz["labels"]
-        return _digits_dataset(name, images, labels, image_size, channels)
-    if name in IDX_SOURCES:
-        folder = fetch(name, root)
-        images = read_idx(folder / "train-images-idx3-ubyte.gz")
-        labels = read_idx(folder / "train-labels-idx1-ubyte.gz")
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise DatasetError(f"{folder}: images {images.shape} and labels {labels.shape} "
-                               "do not form an (N, H, W) / (N,) pair")
-        return _digits_dataset(name, images, labels, image_size, channels)
-    if name.startswith("folder:"):
-        return _folder_dataset(name, image_size, channels)
-    raise DatasetError(f"unknown dataset {name!r}: expected one of {', '.join(DATASETS)}")
+    key = FOLDER if name.startswith("folder:") else name
+    if key not in DATASETS:
+        raise DatasetError(f"unknown dataset {name!r}: expected one of {', '.join(DATASETS)}")
+    return DATASETS[key]
+
+
+def load_mixture(name, image_size, channels, root):
+    """A fixed draw, the same on every call; labels are each point's mode index."""
+    x, mode = _sample_mixture(name, MIXTURE_SIZE, np.random.default_rng(MIXTURE_SEED))
+    return Dataset(name, x, mode, len(mixture_modes(name)), "points")
+
+
+def load_bundled_digits(name, image_size, channels, root):
+    with resources.files("minigan.assets").joinpath("mnist_5k.npz").open("rb") as f:
+        with np.load(f, allow_pickle=False) as npz:
+            images, labels = npz["images"], npz["labels"]
+    return _digits_dataset(name, images, labels, image_size, channels)
+
+
+def load_idx_digits(name, image_size, channels, root):
+    folder = fetch(name, root)
+    images = read_idx(folder / "train-images-idx3-ubyte.gz")
+    labels = read_idx(folder / "train-labels-idx1-ubyte.gz")
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise DatasetError(f"{folder}: images {images.shape} and labels {labels.shape} "
+                           "do not form an (N, H, W) / (N,) pair")
+    return _digits_dataset(name, images, labels, image_size, channels)
+
+
+def load_folder(name, image_size, channels, root):
+    return _folder_dataset(name, image_size, channels)
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """What every layer needs to know of one dataset."""
+
+    name: str  # as typed on the command line
+    kind: str  # "image" (N, C, H, W) or "points" (N, 2)
+    labelled: bool  # has class labels (a conditional model needs them)
+    help: str
+    load: Callable  # (name, image_size, channels, root) -> Dataset
+
+
+FOLDER = "folder:PATH"
+DATASETS = {entry.name: entry for entry in (
+    DatasetEntry("mnist-sample", "image", True, "the bundled 5,000 MNIST digits",
+                 load_bundled_digits),
+    DatasetEntry("mnist", "image", True, "MNIST's 60,000 digits (downloaded once)",
+                 load_idx_digits),
+    DatasetEntry("fashion-mnist", "image", True, "Fashion-MNIST (downloaded once)",
+                 load_idx_digits),
+    DatasetEntry(FOLDER, "image", False, "a folder of images", load_folder),
+    DatasetEntry("ring8", "points", True, "8 Gaussians on a ring (2-D)", load_mixture),
+    DatasetEntry("grid25", "points", True, "25 Gaussians on a grid (2-D)", load_mixture),
+)}
 
 
 # ---------------------------------------------------------------- data order (exact resume)

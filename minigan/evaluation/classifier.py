@@ -102,25 +102,3 @@ def predict(images, model=None, batch_size=500):
             probs.append(p / p.sum(axis=1, keepdims=True))
             features.append(h.numpy().astype(np.float64))
     return np.concatenate(probs), np.concatenate(features)
-
-
-def real_digit_reference(seed=0, image_size=None):
-    """The metrics of real digits, for scale: half of the bundled 5,000 digits (2,500, a
-    seeded stratified half) judged against the feature statistics of the other half.
-
-    What a perfect generator would score with 2,500 samples (FD > 0 from sampling alone).
-    With image_size (e.g. 64, a DCGAN's), the judged half is loaded at that size and so
-    goes through the same resize back to 28 x 28 as a generator's samples would.
-    """
-    from . import metrics  # noqa: PLC0415 - metrics imports this module
-    from ..data.datasets import load_dataset  # noqa: PLC0415 - judging samples needs no dataset
-
-    digits = load_dataset("mnist-sample")
-    judged = digits if image_size is None else load_dataset("mnist-sample", image_size)
-    half_b, half_a = split_indices(digits.labels, held_out_per_class=250, seed=seed)
-    probs_a, feats_a = predict(metrics.to_digit_images(judged.x[half_a]))
-    _, feats_b = predict(digits.x[half_b])
-    out = metrics.image_statistics(judged.x[half_a])
-    out.update(metrics.classifier_metrics(probs_a, feats_a, *metrics.gaussian_statistics(feats_b),
-                                          labels=digits.labels[half_a]))
-    return out

@@ -256,3 +256,25 @@ def evaluate_samples(samples, kind, dataset_name, labels=None):
         real_mean, real_cov = classifier.real_feature_statistics()
         out.update(classifier_metrics(probs, features, real_mean, real_cov, labels))
     return out
+
+
+def real_digit_reference(seed=0, image_size=None):
+    """The metrics of real digits, for scale: half of the bundled 5,000 digits (2,500, a
+    seeded stratified half) judged against the feature statistics of the other half.
+
+    What a perfect generator would score with 2,500 samples (FD > 0 from sampling alone).
+    With image_size (e.g. 64, a DCGAN's), the judged half is loaded at that size and so
+    goes through the same resize back to 28 x 28 as a generator's samples would.
+    """
+    from ..data.datasets import load_dataset  # noqa: PLC0415 - judging samples needs no dataset
+    from . import classifier  # noqa: PLC0415 - loads the weights on first use
+
+    digits = load_dataset("mnist-sample")
+    judged = digits if image_size is None else load_dataset("mnist-sample", image_size)
+    half_b, half_a = classifier.split_indices(digits.labels, held_out_per_class=250, seed=seed)
+    probs_a, feats_a = classifier.predict(to_digit_images(judged.x[half_a]))
+    _, feats_b = classifier.predict(digits.x[half_b])
+    out = image_statistics(judged.x[half_a])
+    out.update(classifier_metrics(probs_a, feats_a, *gaussian_statistics(feats_b),
+                                  labels=digits.labels[half_a]))
+    return out

@@ -10,9 +10,10 @@ import numpy as np
 
 from .. import backend
 from ..autograd import no_grad
-from ..backend import Generator, manual_seed
+from ..backend import Generator
 from ..creation import randn
 from ..data import datasets as data
+from ..models import build_models
 from ..store import checkpoint, images
 from ..tensor import Tensor
 
@@ -22,16 +23,6 @@ FIXED_POINTS = 1000  # points in the 2-D "grid" (a scatter plot)
 # Training step s draws from the stream seeded [seed, s], s >= 1; these differ from all:
 FIXED_NOISE_STREAM = (0,)  # [seed, 0]: the noise of every sample grid
 EVAL_STREAM = (0, 1)  # [seed, 0, 1]: the samples that --eval-every scores
-
-
-def build_models(model_spec, device, seed):
-    """G and D as build_gan(**model_spec) makes them, initialised after manual_seed(seed)
-    on the host (so every device starts from the same weights), then moved to `device`."""
-    from ..models import build_gan  # noqa: PLC0415 - the models import this package's nn
-
-    manual_seed(seed)
-    G, D = build_gan(**model_spec)
-    return G.to(device), D.to(device)
 
 
 def generator_from_checkpoint(path, device="cpu"):

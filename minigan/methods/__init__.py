@@ -19,10 +19,10 @@ from ..tensor import is_finite_number
 from .conditioning import CONDITIONINGS, LabelInInputs, make_conditioning
 from .hooks import EMA, WeightClipping
 from .losses import LOSSES, make_loss
-from .penalties import GradientPenalty, R1Penalty, gradient_penalty, r1_penalty
+from .penalties import PENALTIES, GradientPenalty, R1Penalty, gradient_penalty, r1_penalty
 
 __all__ = ["Method", "build_method", "check_method_settings", "LOSSES", "make_loss",
-           "GradientPenalty", "R1Penalty", "gradient_penalty", "r1_penalty", "EMA",
+           "PENALTIES", "GradientPenalty", "R1Penalty", "gradient_penalty", "r1_penalty", "EMA",
            "WeightClipping", "uses_penalty", "CONDITIONINGS", "make_conditioning"]
 
 
@@ -39,17 +39,16 @@ class Method:
 
 def uses_penalty(config):
     """Whether D's loss has a gradient penalty (then D is built without BatchNorm)."""
-    return bool(config.gp) or bool(config.r1)
+    return any(getattr(config, name) for name in PENALTIES)
 
 
 def build_method(config, G, D, G_ema=None):
     """The Method a TrainConfig asks for, its hooks bound to this run's G, D and G_ema."""
     method = Method(make_loss(config.loss, config.g_loss))
     method.conditioning = make_conditioning(config.conditioning)
-    if config.gp:
-        method.penalty = GradientPenalty(config.gp)
-    elif config.r1:
-        method.penalty = R1Penalty(config.r1)
+    for name, penalty in PENALTIES.items():  # at most one is on (check_method_settings)
+        if getattr(config, name):
+            method.penalty = penalty(getattr(config, name))
     if config.clip is not None:
         method.after_d_step.append(WeightClipping(D, config.clip))
     if config.ema is not None:
@@ -64,13 +63,15 @@ def check_method_settings(config):
     if config.loss != "gan" and config.g_loss != "non-saturating":
         raise ValueError(f"--g-loss {config.g_loss} applies to --loss gan only (--loss "
                          f"{config.loss} has its own generator loss)")
-    for name in ("gp", "r1"):
+    for name in PENALTIES:
         value = getattr(config, name)
         if not (is_finite_number(value) and value >= 0):
             raise ValueError(f"--{name} must be a finite number >= 0 (the penalty's weight; "
                              f"0 is off), got {value!r}")
-    if config.gp and config.r1:
-        raise ValueError("give --gp or --r1, not both (one gradient penalty per run)")
+    on = [name for name in PENALTIES if getattr(config, name)]
+    if len(on) > 1:
+        raise ValueError(f"give {' or '.join('--' + name for name in on)}, not both (one "
+                         f"gradient penalty per run)")
     if config.clip is not None and not (is_finite_number(config.clip) and config.clip > 0):
         raise ValueError(f"--clip must be a finite number > 0 (the critic's weight bound), "
                          f"got {config.clip!r}")
@@ -84,8 +85,5 @@ def check_method_settings(config):
     if config.conditioning not in CONDITIONINGS:
         raise ValueError(f"unknown conditioning {config.conditioning!r}: choose one of "
                          f"{', '.join(CONDITIONINGS)}")
-    if config.conditioning != "concat" and config.model not in ("cmlp", "cdcgan"):
-        raise ValueError(f"--conditioning {config.conditioning} needs a conditional model "
-                         f"(--model cmlp or cdcgan); {config.model} has no labels")
     if not isinstance(config.spectral_norm, bool):
         raise ValueError(f"spectral_norm must be True or False, got {config.spectral_norm!r}")

@@ -13,12 +13,12 @@
 The models are built by minigan.models.build_gan(conditioning=...); a scheme here gives
 the training step D's outputs and the extra loss terms. `discriminate` returns D's logits
 and, for AC-GAN, the class logits from the same pass (None for the others).
+CONDITIONINGS maps each --conditioning name to its scheme and its one-line description.
 """
+import dataclasses
+
 from ..ops.loss import CrossEntropy
 from ..tensor import Tensor
-
-CONDITIONINGS = ("concat", "acgan", "projection")
-
 
 def classification_loss(class_logits, labels):
     """L_C: mean over the batch of -log softmax(class_logits)[label] (F.cross_entropy's op;
@@ -55,9 +55,28 @@ class AuxiliaryClassifier:
         return loss_g + classification_loss(fake_classes, fake_labels)
 
 
+@dataclasses.dataclass(frozen=True)
+class Conditioning:
+    """One --conditioning choice: its scheme (the step's side) and a line for --help."""
+
+    name: str
+    help: str
+    scheme: type
+
+
+CONDITIONINGS = {c.name: c for c in (
+    Conditioning("concat", "one-hot joined to G's and D's inputs, Mirza & Osindero 2014",
+                 LabelInInputs),
+    Conditioning("acgan", "D also classifies; both players add its cross-entropy, Odena et "
+                 "al. 2017", AuxiliaryClassifier),
+    Conditioning("projection", "a class embedding projected onto D's features, G with "
+                 "conditional BatchNorm, Miyato & Koyama 2018", LabelInInputs),
+)}
+
+
 def make_conditioning(name):
     """The scheme for --conditioning `name`."""
     if name not in CONDITIONINGS:
         raise ValueError(f"unknown conditioning {name!r}: choose one of "
                          f"{', '.join(CONDITIONINGS)}")
-    return AuxiliaryClassifier() if name == "acgan" else LabelInInputs()
+    return CONDITIONINGS[name].scheme()

@@ -12,11 +12,12 @@
                                      G: -E[D(G(z))]
 
 Every expectation is the mean over the batch. D outputs one number per example, (N,).
+LOSSES maps each --loss name to its class; adding a loss is a class with d_loss and g_loss
+(and a `paper` for --help) and one entry there.
 """
 from ..creation import ones, zeros
 from ..nn import functional as F
 
-LOSSES = ("gan", "lsgan", "hinge", "wgan")
 
 
 def ones_like(t):
@@ -29,6 +30,8 @@ def zeros_like(t):
 
 class GANLoss:
     """The original GAN's cross-entropy (Goodfellow et al. 2014), D's output a logit."""
+
+    paper = "the original, Goodfellow et al. 2014, with --g-loss"
 
     def __init__(self, g_loss="non-saturating"):
         self.saturating = g_loss == "saturating"
@@ -47,6 +50,8 @@ class GANLoss:
 class LSGANLoss:
     """Least squares (Mao et al. 2017): D regresses real to 1 and fake to 0, G fake to 1."""
 
+    paper = "least squares, Mao et al. 2017"
+
     def d_loss(self, real, fake):
         return 0.5 * F.mse_loss(real, ones_like(real)) + 0.5 * F.mse_loss(fake, zeros_like(fake))
 
@@ -56,6 +61,8 @@ class LSGANLoss:
 
 class HingeLoss:
     """Hinge (Lim & Ye 2017, Miyato et al. 2018): D is pushed only until a margin of 1."""
+
+    paper = "Lim & Ye 2017; Miyato et al. 2018"
 
     def d_loss(self, real, fake):
         return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
@@ -67,6 +74,8 @@ class HingeLoss:
 class WassersteinLoss:
     """The Wasserstein critic (Arjovsky et al. 2017): D scores, no sigmoid, no margin."""
 
+    paper = "Wasserstein critic, Arjovsky et al. 2017"
+
     def d_loss(self, real, fake):
         return fake.mean() - real.mean()
 
@@ -74,10 +83,11 @@ class WassersteinLoss:
         return -fake.mean()
 
 
+LOSSES = {"gan": GANLoss, "lsgan": LSGANLoss, "hinge": HingeLoss, "wgan": WassersteinLoss}
+
+
 def make_loss(name, g_loss="non-saturating"):
     """The loss pair for --loss `name` (--g-loss applies to "gan" only)."""
-    if name == "gan":
-        return GANLoss(g_loss)
     if name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}: choose one of {', '.join(LOSSES)}")
-    return {"lsgan": LSGANLoss, "hinge": HingeLoss, "wgan": WassersteinLoss}[name]()
+    return GANLoss(g_loss) if name == "gan" else LOSSES[name]()

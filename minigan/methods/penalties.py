@@ -13,6 +13,7 @@ weights runs back through grad_x D, which autograd.grad(create_graph=True) recor
 Both papers' critics have no BatchNorm (it makes D(x_i) depend on the other examples, so
 the per-example gradient is not what the penalty means); minigan train builds D without it
 when a penalty is on (see minigan.models.build_gan's d_batch_norm).
+PENALTIES maps each penalty's setting (--gp, --r1: its weight, 0 for off) to its class.
 """
 from .. import autograd
 
@@ -52,6 +53,9 @@ def r1_penalty(D, real, labels, gamma):
 class GradientPenalty:
     """--gp LAMBDA: a function of D and one discriminator batch."""
 
+    help = ("WGAN-GP gradient penalty weight on random interpolates (Gulrajani et al. 2017; "
+            "10 for images, 0.1 on the 2-D toys)")
+
     needs_eps = True
 
     def __init__(self, weight):
@@ -64,6 +68,8 @@ class GradientPenalty:
 class R1Penalty:
     """--r1 GAMMA: a function of D and one discriminator batch (its real half)."""
 
+    help = "R1 penalty gamma/2 E||grad D(x_real)||^2 (Mescheder et al. 2018)"
+
     needs_eps = False
 
     def __init__(self, gamma):
@@ -71,3 +77,6 @@ class R1Penalty:
 
     def __call__(self, D, batch, fake):
         return r1_penalty(D, batch.x, batch.real_labels, self.gamma)
+
+
+PENALTIES = {"gp": GradientPenalty, "r1": R1Penalty}  # the setting's name -> its penalty

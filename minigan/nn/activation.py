@@ -1,4 +1,5 @@
 """Activations as Modules (as torch.nn.ReLU, LeakyReLU, Tanh, Sigmoid): no weights."""
+from .. import validators
 from . import functional as F
 from .module import Module
 
@@ -11,7 +12,8 @@ class ReLU(Module):
 class LeakyReLU(Module):
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        self.negative_slope = F.check_real("LeakyReLU", "negative_slope", negative_slope)
+        self.negative_slope = validators.finite_real("LeakyReLU", "negative_slope",
+                                                     negative_slope)
 
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)

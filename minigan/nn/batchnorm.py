@@ -6,9 +6,7 @@ In training mode (Module.train()) a layer normalises with the batch's statistics
 updates the running ones in place; in eval mode (Module.eval()) it uses the running ones.
 PyTorch's num_batches_tracked is not kept (load_state_dict ignores it).
 """
-import numbers
-
-from .. import creation
+from .. import creation, validators
 from . import functional as F
 from .module import Module, Parameter
 
@@ -19,15 +17,10 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
         layer = type(self).__name__
-        if not isinstance(num_features, numbers.Integral) or isinstance(num_features, bool) \
-                or num_features <= 0:
-            raise ValueError(f"{layer}: num_features must be a positive integer, "
-                             f"got {num_features!r}")
-        if not (isinstance(momentum, numbers.Real) and 0 <= momentum <= 1):
-            # PyTorch's momentum=None (a cumulative average) needs num_batches_tracked
-            raise ValueError(f"{layer}: momentum must be a number in [0, 1], got {momentum!r}")
-        num_features = int(num_features)
-        eps = F.check_real(layer, "eps", eps, minimum=0)
+        num_features = validators.positive_int(layer, "num_features", num_features)
+        # (PyTorch's momentum=None, a cumulative average, needs num_batches_tracked)
+        momentum = validators.fraction(layer, "momentum", momentum)
+        eps = validators.finite_real(layer, "eps", eps, minimum=0)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(creation.ones(num_features))
         self.bias = Parameter(creation.zeros(num_features))

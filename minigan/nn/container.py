@@ -1,5 +1,5 @@
 """Sequential (modules applied in order, named "0", "1", ...) and Flatten, as torch.nn."""
-from ..tensor import check_dim, is_int
+from ..validators import check_dim, is_int
 from .module import Module
 
 

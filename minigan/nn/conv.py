@@ -6,31 +6,10 @@ it computes. Both start as PyTorch's do: kaiming_uniform(a=sqrt(5)), that is
 U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = weight.shape[1] * kH * kW (C_out*kH*kW
 for the transposed conv, as PyTorch computes it), and the bias from the same uniform.
 """
-import numbers
-
-from .. import creation
+from .. import creation, validators
 from . import functional as F
 from . import init
 from .module import Module, Parameter
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _positive_int(layer, arg, value):
-    if not _is_int(value) or value <= 0:
-        raise ValueError(f"{layer}: {arg} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _pair(layer, arg, value, minimum):
-    """An int or a (height, width) pair of ints >= minimum, as a pair."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(_is_int(v) and v >= minimum for v in pair):
-        raise ValueError(f"{layer}: {arg} must be an int >= {minimum} or a pair of them, "
-                         f"got {value!r}")
-    return int(pair[0]), int(pair[1])
 
 
 class _ConvNd(Module):
@@ -40,12 +19,12 @@ class _ConvNd(Module):
                  output_padding, bias, weight_shape):
         super().__init__()
         layer = type(self).__name__
-        self.in_channels = _positive_int(layer, "in_channels", in_channels)
-        self.out_channels = _positive_int(layer, "out_channels", out_channels)
-        self.kernel_size = _pair(layer, "kernel_size", kernel_size, 1)
-        self.stride = _pair(layer, "stride", stride, 1)
-        self.padding = _pair(layer, "padding", padding, 0)
-        self.output_padding = _pair(layer, "output_padding", output_padding, 0)
+        self.in_channels = validators.positive_int(layer, "in_channels", in_channels)
+        self.out_channels = validators.positive_int(layer, "out_channels", out_channels)
+        self.kernel_size = validators.pair(layer, "kernel_size", kernel_size, minimum=1)
+        self.stride = validators.pair(layer, "stride", stride, minimum=1)
+        self.padding = validators.pair(layer, "padding", padding, minimum=0)
+        self.output_padding = validators.output_padding(layer, output_padding, self.stride)
         self.weight = Parameter(creation.zeros(*weight_shape, *self.kernel_size))
         self.bias = Parameter(creation.zeros(out_channels)) if bias else None
         init.default_weight_and_bias_(self.weight, self.bias)
@@ -88,9 +67,6 @@ class ConvTranspose2d(_ConvNd):
                  output_padding=0, bias=True):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding,
                          output_padding, bias, weight_shape=(in_channels, out_channels))
-        if any(op >= s for op, s in zip(self.output_padding, self.stride)):
-            raise ValueError(f"ConvTranspose2d: output_padding {self.output_padding} must be "
-                             f"smaller than stride {self.stride}")
 
     def forward(self, x):
         self.check_input(x)

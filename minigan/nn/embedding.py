@@ -6,9 +6,7 @@ The lookup is a gather and its gradient a scatter-add into the rows that were pi
 (minigan/ops/embedding.py); both are recorded under create_graph, so a gradient penalty
 through a class embedding differentiates twice. Initialisation as PyTorch's: N(0, 1).
 """
-import numbers
-
-from .. import backend, creation
+from .. import backend, creation, validators
 from ..ops.embedding import Gather
 from ..tensor import Tensor
 from . import init
@@ -45,10 +43,9 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim):
         super().__init__()
-        for name, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
-                raise ValueError(f"Embedding: {name} must be a positive integer, got {n!r}")
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings = validators.positive_int("Embedding", "num_embeddings",
+                                                      num_embeddings)
+        self.embedding_dim = validators.positive_int("Embedding", "embedding_dim", embedding_dim)
         self.weight = Parameter(creation.zeros(self.num_embeddings, self.embedding_dim))
         init.normal_(self.weight)
 

@@ -3,14 +3,13 @@
 Each function is a thin wrapper: check its arguments with a message that names the
 function, the shapes received and what was expected, then apply the op's Function.
 """
-import numbers
-
 import numpy as np
 
+from .. import validators
 from ..ops import activation as act
 from ..ops import loss
 from ..ops.matmul import Linear
-from ..tensor import Tensor, is_finite_number
+from ..tensor import Tensor
 
 
 def check_tensor(name, x, arg="input"):
@@ -60,16 +59,6 @@ def check_same_shape(name, a, b, a_name="input", b_name="target"):
                          f"they must match")
 
 
-def check_real(name, arg, value, minimum=None):
-    """`value` must be a real number (not a bool), finite, and >= minimum if given."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{name}: {arg} must be a number, got {value!r}")
-    if not is_finite_number(value) or (minimum is not None and value < minimum):
-        bound = "" if minimum is None else f" >= {minimum}"
-        raise ValueError(f"{name}: {arg} must be a finite number{bound}, got {value!r}")
-    return float(value)
-
-
 def linear(x, weight, bias=None):
     """x (*, in) @ weight (out, in)^T + bias (out,) -> (*, out), as F.linear."""
     check_tensor("linear", x)
@@ -102,7 +91,7 @@ def relu(x):
 def leaky_relu(x, negative_slope=0.01):
     """x if x > 0 else negative_slope * x, as F.leaky_relu."""
     check_tensor("leaky_relu", x)
-    negative_slope = check_real("leaky_relu", "negative_slope", negative_slope)
+    negative_slope = validators.finite_real("leaky_relu", "negative_slope", negative_slope)
     return act.LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
@@ -189,22 +178,12 @@ from ..ops.im2col import conv_output_size, conv_transpose_output_size  # noqa: E
 # bias through ordinary autograd (an Add that broadcasts a (1, C_out, 1, 1) view).
 
 
-def _pair(name, arg, value):
-    """An int, or a pair of ints for (height, width), as a pair."""
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        pair = tuple(value)
-    else:
-        pair = (value, value)
-    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair):
-        raise TypeError(f"{name}: {arg} must be an int or a pair of ints, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
 def _check_conv_args(name, x, weight, bias, stride, padding):
     """The checks conv2d and conv_transpose2d share; returns stride, padding as pairs."""
     check_tensor(name, x)
     check_tensor(name, weight, "weight")
-    stride, padding = _pair(name, "stride", stride), _pair(name, "padding", padding)
+    stride = validators.pair(name, "stride", stride, minimum=1)
+    padding = validators.pair(name, "padding", padding, minimum=0)
     if x.ndim != 4:
         raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
     if weight.ndim != 4:
@@ -212,9 +191,6 @@ def _check_conv_args(name, x, weight, bias, stride, padding):
     if x.dtype != weight.dtype:
         raise TypeError(f"{name}: input is {x.dtype} but weight is {weight.dtype}; "
                         f"they must have the same dtype")
-    if min(stride) < 1 or min(padding) < 0:
-        raise ValueError(f"{name}: stride must be >= 1 and padding >= 0, "
-                         f"got stride={stride}, padding={padding}")
     if weight.numel() == 0 or (x.numel() == 0 and x.shape[0] > 0):
         # a batch of zero images is fine (an empty output, as in PyTorch); an empty image,
         # channel axis or kernel is not
@@ -266,15 +242,12 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     torch.nn.functional.conv_transpose2d."""
     name = "conv_transpose2d"
     stride, padding = _check_conv_args(name, x, weight, bias, stride, padding)
-    output_padding = _pair(name, "output_padding", output_padding)
+    output_padding = validators.output_padding(name, output_padding, stride)
     n, c_in, h, w = x.shape
     c_w, _, kh, kw = weight.shape
     if c_in != c_w:
         raise ValueError(f"{name}: input of shape {x.shape} has {c_in} channels, but weight of "
                          f"shape {weight.shape} (C_in, C_out, kH, kW) expects C_in = {c_w}")
-    if any(not 0 <= op < s for op, s in zip(output_padding, stride)):
-        raise ValueError(f"{name}: output_padding {output_padding} must be >= 0 and smaller "
-                         f"than stride {stride} (or than dilation, which is 1 here)")
     oh, ow = (conv_transpose_output_size(*a) for a in
               zip((h, w), (kh, kw), stride, padding, output_padding))
     if oh <= 0 or ow <= 0:
@@ -312,9 +285,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         if t.device != x.device:
             raise DeviceError(f"{name}: input is on '{x.device}' but {arg} is on '{t.device}'")
         check_same_dtype(name, x, t, arg)  # running statistics too, as PyTorch on the CPU
-    if not (isinstance(momentum, numbers.Real) and 0 <= momentum <= 1):
-        raise ValueError(f"{name}: momentum must be a number in [0, 1], got {momentum!r}")
-    eps = check_real(name, "eps", eps, minimum=0)
+    validators.fraction(name, "momentum", momentum)
+    eps = validators.finite_real(name, "eps", eps, minimum=0)
     use_batch_stats = training or running_mean is None  # as PyTorch without running stats
     if use_batch_stats and x.numel() // max(c, 1) <= 1:
         raise ValueError(f"{name}: expected more than 1 value per channel when training, "

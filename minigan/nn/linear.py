@@ -1,7 +1,5 @@
 """Linear: y = x W^T + b (as torch.nn.Linear), weight (out_features, in_features)."""
-import numbers
-
-from .. import creation
+from .. import creation, validators
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -12,10 +10,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
-        for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
-                raise ValueError(f"Linear: {name} must be a positive integer, got {n!r}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = validators.positive_int("Linear", "in_features", in_features)
+        self.out_features = validators.positive_int("Linear", "out_features", out_features)
         self.weight = Parameter(creation.zeros(out_features, in_features))
         self.bias = Parameter(creation.zeros(out_features)) if bias else None
         init.default_weight_and_bias_(self.weight, self.bias)

@@ -11,10 +11,8 @@ Backward in training, in closed form (means over the M values of a channel, g = 
     grad_gamma = sum(g * x_hat),  grad_beta = sum(g)
 First read minigan/textbook/batchnorm.py: the layer from primitive ops, this backward derived.
 """
-from .. import kernels
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..backend import xp_of
-from ..tensor import Tensor
 
 
 class BatchNorm(Function):
@@ -33,17 +31,6 @@ class BatchNorm(Function):
         self.axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channels
         self.count = x.size // c  # M, the values per channel
         self.training, self.eps = training, eps
-        self.fused = training and fused_training_ok(x, weight, bias, running_mean, running_var)
-        # training backward reads x_hat for grad_x; grad_gamma reads it in both modes.
-        # It costs one x-sized array (saving x instead, as PyTorch does, would keep alive
-        # the padded buffer that a transposed convolution's output is a view of); mean,
-        # inv_std and gamma are (C,).
-        keep_x_hat = (training and self.needs_input_grad[0]) or self.needs_input_grad[1]
-        if self.fused:  # on the GPU: the lines below in 4 launches (kernels.py)
-            out, x_hat, mean, inv_std = kernels.batch_norm_training(
-                x, weight, bias, running_mean, running_var, momentum, eps)
-            self.save_for_backward(x_hat if keep_x_hat else None, weight, mean, inv_std)
-            return out
         if training:
             mean = channel_sum(x) / self.count  # (C,)
             x_hat = x - mean.reshape(self.shape)  # centred now, normalised in place below
@@ -61,14 +48,19 @@ class BatchNorm(Function):
             x_hat = x - mean.reshape(self.shape)
         inv_std = 1 / xp.sqrt(var + eps)  # (C,)
         x_hat *= inv_std.reshape(self.shape)
-        self.save_for_backward(x_hat if keep_x_hat else None, weight, mean, inv_std)
+        self.save_for_backward(x_hat if self.keeps_x_hat() else None, weight, mean, inv_std)
         out = x_hat * weight.reshape(self.shape)
         out += bias.reshape(self.shape)
         return out
 
+    def keeps_x_hat(self):
+        """Whether backward reads x_hat: for grad_x in training, for grad_gamma in both
+        modes. It costs one x-sized array (saving x instead, as PyTorch does, would keep
+        alive the padded buffer that a transposed convolution's output is a view of);
+        mean, inv_std and gamma are (C,)."""
+        return (self.training and self.needs_input_grad[0]) or self.needs_input_grad[1]
+
     def backward(self, grad_out):
-        if not is_grad_enabled():  # nothing recorded: the same in fewer passes, in place
-            return self.backward_arrays(grad_out)
         x_hat, weight, mean, inv_std = self.saved
         g = grad_out
         needs_x, needs_weight, needs_bias = self.needs_input_grad
@@ -96,39 +88,6 @@ class BatchNorm(Function):
         elif needs_x:  # eval: out is affine in x, with slope gamma * inv_std
             grad_x = g * (weight.reshape(self.shape) * inv_std)
         return grad_x, grad_weight, grad_bias
-
-    def backward_arrays(self, grad_out):
-        """backward's formulas on arrays, in as few passes as possible."""
-        x_hat, weight, _, inv_std = (None if t is None else t._data for t in self.saved)
-        g = grad_out._data
-        needs_x, needs_weight, needs_bias = self.needs_input_grad
-        scale = weight * inv_std  # gamma * inv_std, (C,)
-        if self.fused and needs_x:  # on the GPU: the lines below in 3 launches (kernels.py)
-            grad_x, grad_weight, grad_bias = kernels.batch_norm_training_backward(g, x_hat, scale)
-        else:
-            grad_x = grad_weight = grad_bias = None
-            if needs_bias or (needs_x and self.training):
-                grad_bias = channel_sum(g)  # sum(g), (C,)
-            if needs_weight or (needs_x and self.training):
-                grad_weight = channel_sum(g, x_hat)  # sum(g * x_hat), (C,)
-            if needs_x and self.training:
-                # (g - mean(g) - x_hat * mean(g * x_hat)) * gamma * inv_std, in four passes
-                grad_x = x_hat * (grad_weight / self.count).reshape(self.shape)
-                grad_x += (grad_bias / self.count).reshape(self.shape)
-                xp_of(g).subtract(g, grad_x, out=grad_x)
-                grad_x *= scale.reshape(self.shape)
-            elif needs_x:  # eval: out is affine in x, with slope gamma * inv_std
-                grad_x = g * scale.reshape(self.shape)
-        return tuple(Tensor(a) if a is not None and needs else None for a, needs in
-                     zip((grad_x, grad_weight, grad_bias), self.needs_input_grad))
-
-
-def fused_training_ok(x, weight, bias, running_mean, running_var):
-    """Whether kernels.batch_norm_training can stand in for the plain training forward: on
-    the GPU, with running statistics, everything in x's dtype, and a non-empty batch."""
-    arrays = (weight, bias, running_mean, running_var)
-    return kernels.fused(x) and x.size > 0 and all(
-        a is not None and a.dtype == x.dtype for a in arrays)
 
 
 def channel_sum(a, b=None):

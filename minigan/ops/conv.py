@@ -9,17 +9,11 @@ opposite orders:
     transposed conv: forward = matmul, then col2im     backward(x) = im2col, then matmul
 Both weight gradients are one matrix product of the gradient with the columns.
 First read minigan/textbook/conv.py: both convolutions as loops over the kernel window.
-Two changes here are for speed only, each tested equal to the plain path
-(tests/test_fast_paths.py): where the kernel is a multiple of the stride and it pays, the
-transposed convolution (so also conv's input gradient) runs by sub-pixel phases, one
-matrix product and no col2im additions (subpixel.py, chosen in conv_transpose_arrays);
-and columns that an op drops before it returns live in a reused block (workspace.py).
+Faster versions (the columns in a reused block, the transposed convolution by sub-pixel
+phases, backward in place on arrays) are in minigan/fast/conv.py, tested equal to these.
 """
-from .. import kernels
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..backend import xp_of
-from ..tensor import Tensor
-from . import subpixel
 from .im2col import batch_last, col2im, conv_transpose_output_size, im2col
 
 
@@ -35,21 +29,24 @@ def from_batch_last_matrix(m, n, h, w):
     return m.reshape(m.shape[0], h, w, n).transpose(3, 0, 1, 2)  # (C, H, W, N) -> (N, C, H, W)
 
 
-def conv_transpose_arrays(x, w, stride, padding, output_padding, scratch=None):
+def conv_transpose_arrays(x, w, stride, padding, output_padding):
     """The transposed convolution of the array x (N, C_in, H, W) with w (C_in, C_out, kh, kw):
-    col2im(w^T @ x), (N, C_out, OH, OW). `scratch`, an array of the columns' size that
-    nobody else reads, takes the product (the caller's memory, reused)."""
-    if not kernels.fused(x) and subpixel.pays(x.shape, w.shape, stride, padding,
-                                               output_padding):
-        return subpixel.conv_transpose_subpixel(x, w, stride, padding, output_padding, scratch)
+    col2im(w^T @ x), (N, C_out, OH, OW)."""
+    return col2im(*transposed_columns(x, w, stride, padding, output_padding))
+
+
+def transposed_columns(x, w, stride, padding, output_padding, out=None):
+    """w^T @ x as columns (C_out, kh, kw, H, W, N), with the image shape and the stride and
+    padding that col2im needs to sum them onto (N, C_out, OH, OW). `out`, a contiguous
+    array of the columns' size, takes the product when given."""
     c_in, c_out, kh, kw = w.shape
     n, _, h, wd = x.shape
     oh, ow = (conv_transpose_output_size(*a) for a in
               zip((h, wd), (kh, kw), stride, padding, output_padding))
-    cols = xp_of(x).matmul(w.reshape(c_in, -1).T, batch_last_matrix(x), out=scratch)
+    cols = xp_of(x).matmul(w.reshape(c_in, -1).T, batch_last_matrix(x), out=out)
     # (K, C_in) @ (C_in, H*W*N) -> (K, H*W*N), K = C_out*kh*kw
     cols = cols.reshape(c_out, kh, kw, h, wd, n)  # (C_out, kh, kw, H, W, N)
-    return col2im(cols, (n, c_out, oh, ow), stride, padding)  # (N, C_out, OH, OW)
+    return cols, (n, c_out, oh, ow), stride, padding
 
 
 class Conv2d(Function):
@@ -64,7 +61,7 @@ class Conv2d(Function):
         c_out, c_in, kh, kw = w.shape
         self.x_shape, self.w_shape = x.shape, w.shape
         self.stride, self.padding = stride, padding
-        cols = im2col(x, (kh, kw), stride, padding, reuse=True)  # (C_in, kh, kw, OH, OW, N)
+        cols = im2col(x, (kh, kw), stride, padding)  # (C_in, kh, kw, OH, OW, N)
         _, _, _, oh, ow, n = cols.shape
         # what a transposed convolution of an (OH, OW) image must add to give back x's size
         self.output_padding = tuple(size + 2 * p - k - (o - 1) * s for size, p, k, o, s in
@@ -81,8 +78,6 @@ class Conv2d(Function):
         return from_batch_last_matrix(out, n, oh, ow)  # (N, C_out, OH, OW)
 
     def backward(self, grad_out):
-        if not is_grad_enabled():  # nothing recorded: the same, in place (backward_arrays)
-            return self.backward_arrays(grad_out)
         x, w = self.saved
         grad_x = grad_w = None
         if self.needs_input_grad[0]:
@@ -92,29 +87,6 @@ class Conv2d(Function):
             grad_w = Conv2dGradW.apply(x, grad_out, kernel_size=self.w_shape[2:],
                                        stride=self.stride, padding=self.padding)
         return grad_x, grad_w
-
-    def backward_arrays(self, grad_out):
-        """backward's formulas on arrays, one scratch array reused (the training step's)."""
-        x, w = (None if t is None else t._data for t in self.saved)
-        c_out, c_in, kh, kw = self.w_shape
-        n, _, oh, ow = grad_out.shape
-        g = batch_last_matrix(grad_out._data)  # (C_out, OH*OW*N)
-        grad_x = grad_w = cols = None
-        if self.needs_input_grad[1]:
-            cols = im2col(x, (kh, kw), self.stride, self.padding, reuse=True)
-            # (C_in, kh, kw, OH, OW, N), in the workspace (workspace.py)
-            cols = cols.reshape(c_in * kh * kw, -1)  # (K, OH*OW*N)
-            grad_w = (g @ cols.T).reshape(self.w_shape)  # (C_out, OH*OW*N) @ (OH*OW*N, K)
-        if self.needs_input_grad[0]:
-            # grad_x = conv_transpose(grad_out, w). Its columns, w^T @ grad_out, have the
-            # shape of x's, which grad_w is done with: they go into their memory (unless
-            # they are a view of x), the largest array of a training step not allocated
-            # twice. They were made here, so no saved array is touched.
-            reuse = cols is not None and not xp_of(g).may_share_memory(cols, x)
-            grad_x = conv_transpose_arrays(grad_out._data, w, self.stride, self.padding,
-                                           self.output_padding,
-                                           scratch=cols if reuse else None)  # (N, C_in, H, W)
-        return tuple(None if a is None else Tensor(a) for a in (grad_x, grad_w))
 
 
 class Conv2dGradW(Function):
@@ -132,7 +104,7 @@ class Conv2dGradW(Function):
                                     zip(x.shape[2:], padding, kernel_size, (oh, ow), stride))
         self.save_for_backward(x if self.needs_input_grad[1] else None,
                                grad_out if self.needs_input_grad[0] else None)
-        cols = im2col(x, (kh, kw), stride, padding, reuse=True)  # (C_in, kh, kw, OH, OW, N)
+        cols = im2col(x, (kh, kw), stride, padding)  # (C_in, kh, kw, OH, OW, N)
         cols = cols.reshape(c_in * kh * kw, -1)  # (K, OH*OW*N)
         g = batch_last_matrix(grad_out)  # (C_out, OH*OW*N)
         return (g @ cols.T).reshape(c_out, c_in, kh, kw)  # (C_out, OH*OW*N) @ (OH*OW*N, K)
@@ -153,8 +125,7 @@ class ConvTranspose2d(Function):
     """out = col2im(w (C_in, C_out*kh*kw)^T @ x) for x (N, C_in, H, W), w (C_in, C_out, kh, kw).
 
     The input gradient of a Conv2d with the same weight: forward is one matrix product
-    + col2im (or, where it pays, the same sum by sub-pixel phases: subpixel.py);
-    backward's grad_x = w @ im2col(grad_out) is a convolution (Conv2d) of
+    + col2im; backward's grad_x = w @ im2col(grad_out) is a convolution (Conv2d) of
     grad_out, and grad_w the weight gradient of that convolution, Conv2dGradW(grad_out, x).
     Output size: (H - 1)*s - 2p + kh + output_padding, and the same in W.
     """
@@ -167,8 +138,6 @@ class ConvTranspose2d(Function):
         return conv_transpose_arrays(x, w, stride, padding, output_padding)  # (N, C_out, OH, OW)
 
     def backward(self, grad_out):
-        if not is_grad_enabled():  # nothing recorded: the same on arrays (backward_arrays)
-            return self.backward_arrays(grad_out)
         x, w = self.saved
         grad_x = grad_w = None
         if self.needs_input_grad[0]:
@@ -177,21 +146,3 @@ class ConvTranspose2d(Function):
             grad_w = Conv2dGradW.apply(grad_out, x, kernel_size=self.w_shape[2:],
                                        stride=self.stride, padding=self.padding)
         return grad_x, grad_w
-
-    def backward_arrays(self, grad_out):
-        """backward's formulas on arrays, the columns of grad_out made once for both."""
-        x, w = (None if t is None else t._data for t in self.saved)
-        c_in, c_out, kh, kw = self.w_shape
-        # the window of grad_out that each input pixel was spread onto, as one column
-        grad_cols = im2col(grad_out._data, (kh, kw), self.stride, self.padding, reuse=True)
-        # (C_out, kh, kw, H, W, N): H, W are the input's sizes again
-        _, _, _, h, wd, n = grad_cols.shape
-        grad_cols = grad_cols.reshape(c_out * kh * kw, h * wd * n)  # (K, H*W*N)
-        grad_x = grad_w = None
-        if self.needs_input_grad[0]:
-            grad_x = w.reshape(c_in, -1) @ grad_cols  # (C_in, K) @ (K, H*W*N) -> (C_in, H*W*N)
-            grad_x = from_batch_last_matrix(grad_x, n, h, wd)  # (N, C_in, H, W)
-        if self.needs_input_grad[1]:
-            x2 = batch_last_matrix(x)  # (C_in, H*W*N)
-            grad_w = (x2 @ grad_cols.T).reshape(self.w_shape)  # (C_in, HWN) @ (HWN, K)
-        return tuple(None if a is None else Tensor(a) for a in (grad_x, grad_w))

@@ -8,13 +8,11 @@ so that conv(x, w) = w (C_out, C*kh*kw) @ cols (C*kh*kw, OH*OW*N): one matrix pr
 col2im is the adjoint (transpose) of that copy: every column entry is added back onto
 the pixel it was read from, so a pixel that several windows read receives their sum.
 When the windows tile the image (above all: one window, the whole image) both are mere
-reshapes. Plain array code, the same for NumPy and CuPy (on the GPU, col2im runs as
-one fused kernel by default: kernels.py, tested equal to col2im_slabs below).
+reshapes. Plain array code, the same for NumPy and CuPy (minigan/fast/ puts the columns
+in a reused block, and on the GPU runs col2im as one fused kernel, tested equal).
 First read minigan/textbook/im2col.py: the same two functions as plain loops, tested equal.
 """
-from .. import kernels
-from ..backend import is_cupy, xp_of
-from . import workspace
+from ..backend import copy_reordered, xp_of
 
 # Memory layout. The arrays here keep their logical (N, C, H, W) shape, but the batch
 # axis is innermost in memory: (C, H, W, N). Then one (c, i, j) slab of the columns is
@@ -53,45 +51,48 @@ def batch_last(x, padding=(0, 0)):
     if x.strides[0] == x.itemsize:  # already batch-last: one copy of runs of N numbers
         padded[:, :, ph:ph + h, pw:pw + w] = x
         return padded
-    # A transposing copy when x is (N, C, H, W) in memory: on the CPU, in chunks of 8
-    # images it is 1.3-3x faster than one assignment (measured), as each chunk's reads
-    # stay in cache. (Chunks of a batch-last x would cut its runs to 8 numbers: 4-8x
-    # slower, measured.) A GPU has no such cache to keep, and there each chunk is one
-    # more kernel launch: one assignment.
-    chunk = max(n, 1) if is_cupy(x) else 8
-    for n0 in range(0, n, chunk):
-        padded[n0:n0 + chunk, :, ph:ph + h, pw:pw + w] = x[n0:n0 + chunk]
+    # a transposing copy when x is (N, C, H, W) in memory (in chunks of images on the CPU:
+    # backend.py; a batch-last x took the one copy above, as chunks would cut its runs)
+    copy_reordered(padded[:, :, ph:ph + h, pw:pw + w], x)
     return padded
 
 
-def im2col(x, kernel_size, stride, padding, out=None, reuse=False):
+def whole_image(x_shape, kernel_size, padding):
+    """Whether the one window of a convolution is the whole unpadded image."""
+    return tuple(padding) == (0, 0) and tuple(kernel_size) == tuple(x_shape[2:])
+
+
+def columns_shape(x_shape, kernel_size, stride, padding):
+    """The shape of im2col's columns of an x of x_shape: (C, kh, kw, OH, OW, N)."""
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    return c, kh, kw, conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw), n
+
+
+def im2col(x, kernel_size, stride, padding, out=None):
     """Every kernel window of x (N, C, H, W) as a column: (C, kh, kw, OH, OW, N).
 
     The row index (c, i, j) matches the weight's (C_out, C, kh, kw) layout, so the
     caller's matrix product needs no transposition of either operand. A copy, except for
     a window as large as the unpadded image, where the columns are a view of x. The copy
-    goes into `out` (a contiguous array of that shape) when given; with reuse=True, into
-    the thread's workspace (workspace.py: valid until the next such call).
+    goes into `out` (a contiguous array of that shape) when given.
     """
     xp = xp_of(x)
     kh, kw = kernel_size
     sh, sw = stride
     n, c, h, w = x.shape
-    if tuple(padding) == (0, 0) and (kh, kw) == (h, w):
+    if whole_image(x.shape, kernel_size, padding):
         # One window, the whole image (DCGAN's last layer): the columns are x itself, read
         # in place in either memory order, no copy; (N, C, H, W) memory is the (K, N)
         # matrix in Fortran order, which the matrix product takes as it is.
         return x.transpose(1, 2, 3, 0).reshape(c, kh, kw, 1, 1, n)  # (C, kh, kw, 1, 1, N)
-    oh = conv_output_size(h, kh, sh, padding[0])
-    ow = conv_output_size(w, kw, sw, padding[1])
+    _, _, _, oh, ow, _ = columns_shape(x.shape, kernel_size, stride, padding)
     x_pad = batch_last(x, padding)  # (N, C, Hp, Wp), memory (C, Hp, Wp, N)
     stride_n, stride_c, stride_h, stride_w = x_pad.strides  # in bytes
     # a strided view that reads window (oh, ow) at offset (i, j): no data is moved yet
     windows = xp.lib.stride_tricks.as_strided(
         x_pad, shape=(c, kh, kw, oh, ow, n),  # (C, kh, kw, OH, OW, N)
         strides=(stride_c, stride_h, stride_w, sh * stride_h, sw * stride_w, stride_n))
-    if out is None and reuse:
-        out = workspace.columns(x, windows.shape, x.dtype)
     if out is None:
         return xp.ascontiguousarray(windows)  # the one copy: kh*kw/(sh*sw) times x's size
     out[...] = windows
@@ -111,27 +112,23 @@ def col2im(cols, x_shape, stride, padding):
     _, kh, kw, oh, ow, _ = cols.shape
     sh, sw = stride
     ph, pw = padding
-    if (ph, pw) == (0, 0) and (oh * kh, ow * kw) == (h, w) and (oh == 1 or sh == kh) and (
-            ow == 1 or sw == kw):
+    if windows_tile(cols.shape, x_shape, stride, padding):
         # The windows tile the image, each pixel in exactly one: nothing to add, only
         # numbers to move, and none at all when the one window is the whole image
         # (DCGAN's first and last layers), where this is a free reshape.
         image = cols.transpose(0, 3, 1, 4, 2, 5)  # (C, OH, kh, OW, kw, N)
         image = image.reshape(c, h, w, n)  # (C, H, W, N), as OH*kh = H and OW*kw = W
         return image.transpose(3, 0, 1, 2)  # (N, C, H, W)
-    if kernels.fused(cols):  # on the GPU: the same sum as col2im_slabs, in one launch
-        return kernels.col2im(cols, x_shape, stride, padding)
-    return col2im_slabs(cols, x_shape, stride, padding)
-
-
-def col2im_slabs(cols, x_shape, stride, padding):
-    """col2im as kh*kw slab additions onto a zero-padded (C, Hp, Wp, N) buffer."""
-    n, c, h, w = x_shape
-    _, kh, kw, oh, ow, _ = cols.shape
-    sh, sw = stride
-    ph, pw = padding
     image = xp_of(cols).zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)  # (C, Hp, Wp, N)
     for i in range(kh):
         for j in range(kw):
             image[:, i:i + sh * oh:sh, j:j + sw * ow:sw, :] += cols[:, i, j]  # (C, OH, OW, N)
     return image[:, ph:ph + h, pw:pw + w, :].transpose(3, 0, 1, 2)  # (N, C, H, W), a view
+
+
+def windows_tile(cols_shape, x_shape, stride, padding):
+    """Whether the windows of these columns tile the image, each pixel in exactly one."""
+    _, kh, kw, oh, ow, _ = cols_shape
+    sh, sw = stride
+    return tuple(padding) == (0, 0) and (oh * kh, ow * kw) == tuple(x_shape[2:]) and (
+        oh == 1 or sh == kh) and (ow == 1 or sw == kw)

@@ -9,10 +9,8 @@ logits give PyTorch's result: inf for a confident wrong answer, nan for inf * 0.
 """
 import numpy as np
 
-from .. import kernels
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..backend import xp_of
-from ..tensor import Tensor
 from .activation import Sigmoid
 from .elementwise import Log1p, where
 
@@ -56,10 +54,6 @@ class BinaryCrossEntropyWithLogits(Function):
     def forward(self, x, t):
         xp = xp_of(x)
         self.save_for_backward(x, t)
-        # on the GPU, for matching logits and targets, the same in 2 launches (kernels.py)
-        self.fused = kernels.fused(x) and t.shape == x.shape and t.dtype == x.dtype
-        if self.fused:
-            return kernels.bce_with_logits(x, t)
         with np.errstate(invalid="ignore"):  # only an infinite logit times 0 gives nan
             return ((1 - t) * x + xp.maximum(-x, 0) + xp.log1p(xp.exp(-abs(x)))).mean()
 
@@ -68,10 +62,7 @@ class BinaryCrossEntropyWithLogits(Function):
         scale = grad_out / x.numel()
         grad_x = None
         if self.needs_input_grad[0]:
-            if self.fused and not is_grad_enabled():  # one launch (kernels.py)
-                grad_x = Tensor(kernels.bce_with_logits_backward(x._data, t._data, scale._data))
-            else:
-                grad_x = scale * (Sigmoid.apply(x) - t)
+            grad_x = scale * (Sigmoid.apply(x) - t)
         grad_t = -scale * x if self.needs_input_grad[1] else None
         return grad_x, grad_t
 

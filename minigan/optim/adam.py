@@ -8,21 +8,18 @@ The (1 - b^t) factors undo the bias of m and v towards their zero start. PyTorch
 minigan) adds eps after the bias correction of sqrt(v), which the paper writes as
 m_hat / (sqrt(v_hat) + eps). weight_decay adds wd * p to g (L2, not AdamW).
 
-`adam_update` does one parameter in whole-array passes. On the CPU, `adam_update_blocked`
-runs that same function over slices of CHUNK numbers, so that the ~13 passes over each
-slice's five arrays hit the cache instead of memory (measured: see benchmarks/RESULTS.md).
+`adam_update` does one parameter in whole-array passes; minigan/fast/adam.py registers
+faster versions of it in FAST_UPDATES (by device), and `step` takes one where there is.
 First read minigan/textbook/adam.py: the paper's five lines, tested equal to this.
 """
 import math
 
-from .. import backend, kernels
-from ..tensor import is_finite_number
+from .. import backend
+from .. import validators
+from ..validators import is_finite_number
 from .optimizer import Optimizer
 
-# numbers per slice of adam_update_blocked: its five float32 arrays (param, grad, m, v,
-# scratch) of 64 K numbers take 1.25 MiB, which stays in a core's L2 or the shared L3
-# between passes; 32 K, 64 K and 256 K measured alike (benchmarks/RESULTS.md)
-CHUNK = 1 << 16
+FAST_UPDATES = {}  # "cpu" or "cuda" -> a faster adam_update (minigan/fast/adam.py)
 
 
 class Adam(Optimizer):
@@ -37,9 +34,7 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: betas must be in [0, 1), two numbers, got {betas!r}")
         group["betas"] = tuple(betas)
         for name in ("eps", "weight_decay"):
-            value = group[name]
-            if not (is_finite_number(value) and value >= 0):
-                raise ValueError(f"Adam: {name} must be a finite number >= 0, got {value!r}")
+            validators.nonnegative("Adam", name, group[name])
 
     def step(self):
         """One update of every parameter that has a gradient, in place."""
@@ -58,7 +53,7 @@ class Adam(Optimizer):
                                              "exp_avg_sq": xp.zeros_like(p._data)}
                 state["step"] += 1
                 t = state["step"]
-                update = kernels.adam_update if kernels.fused(p._data) else adam_update_blocked
+                update = FAST_UPDATES.get(backend.device_kind(p._data), adam_update)
                 update(p._data, g, state["exp_avg"], state["exp_avg_sq"], b1, b2,
                        bias2_sqrt=math.sqrt(1 - b2 ** t), eps=eps, step_size=lr / (1 - b1 ** t))
                 p._version += 1  # modified in place: a graph that saved p can no longer use it
@@ -67,7 +62,7 @@ class Adam(Optimizer):
 def adam_update(param, grad, exp_avg, exp_avg_sq, b1, b2, bias2_sqrt, eps, step_size):
     """One parameter's update, in place: the formulas above, through one scratch array
     (written out, their temporaries would hold up to three more parameter-sized arrays
-    at once). On the GPU, kernels.adam_update does the same in one launch."""
+    at once)."""
     xp = backend.xp_of(param)
     scratch = xp.subtract(grad, exp_avg, out=xp.empty_like(exp_avg))
     scratch *= 1 - b1
@@ -82,18 +77,3 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, b1, b2, bias2_sqrt, eps, step_
     update = xp.divide(exp_avg, denom, out=denom)
     update *= step_size  # lr / (1 - b1^t)
     param -= update
-
-
-def adam_update_blocked(param, grad, exp_avg, exp_avg_sq, b1, b2, bias2_sqrt, eps, step_size,
-                        chunk=None):
-    """adam_update, slice by slice: the same formulas on CHUNK numbers at a time, each slice
-    done while it is in the cache. The arrays must be C-contiguous (each flat view is then
-    the array's own memory); anything else, and CuPy arrays, take adam_update whole."""
-    chunk = chunk or CHUNK
-    arrays = (param, grad, exp_avg, exp_avg_sq)
-    if (param.size <= chunk or backend.is_cupy(param) or
-            not all(a.flags.c_contiguous and a.shape == param.shape for a in arrays)):
-        return adam_update(*arrays, b1, b2, bias2_sqrt, eps, step_size)
-    flat = [a.reshape(-1) for a in arrays]  # views: every array is C-contiguous
-    for start in range(0, param.size, chunk):
-        adam_update(*(a[start:start + chunk] for a in flat), b1, b2, bias2_sqrt, eps, step_size)

@@ -10,7 +10,8 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, is_finite_number
+from ..tensor import Tensor
+from ..validators import is_finite_number
 
 
 class Optimizer:

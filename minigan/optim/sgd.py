@@ -4,7 +4,7 @@
     buf = momentum buf + g  after it
     p = p - lr buf          (plain SGD, p = p - lr g, when momentum is 0)
 """
-from ..tensor import is_finite_number
+from .. import validators
 from .optimizer import Optimizer
 
 
@@ -14,9 +14,7 @@ class SGD(Optimizer):
 
     def check_hyperparameters(self, group):
         super().check_hyperparameters(group)
-        m = group["momentum"]
-        if not (is_finite_number(m) and m >= 0):
-            raise ValueError(f"SGD: momentum must be a finite number >= 0, got {m!r}")
+        validators.nonnegative("SGD", "momentum", group["momentum"])
 
     def step(self):
         for group in self.param_groups:

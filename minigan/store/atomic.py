@@ -13,7 +13,6 @@ import os
 import re
 import tempfile
 
-LEFTOVER_SUFFIXES = (".tmp", ".part")  # checkpoints use ".tmp", everything else ".part"
 NAME_MAX = 255  # bytes in one file name on every common file system
 RANDOM_PART = 8  # the characters mkstemp adds between prefix and suffix
 

@@ -16,8 +16,12 @@ g_i = dL/dout_i, sigma = sqrt(var + eps), x_hat_i = (x_i - mean) / sigma:
   4. dL/dx_i = sum_k gamma g_k d x_hat_k / d x_i
              = gamma / sigma * (g_i - mean(g) - x_hat_i mean(g x_hat)).
 Read: the gradient of a normalised layer is g with its mean removed and with its
-component along x_hat removed (normalisation forgets shifts and scalings of x, so its
-gradient has none), scaled by gamma / sigma.
+component along x_hat removed, scaled by gamma / sigma. The mean goes because
+normalisation forgets shifts of x: sum_i dL/dx_i = 0 exactly. The x_hat part is removed
+exactly only at eps = 0, where normalisation also forgets scalings of x; with eps > 0,
+sum(x_hat^2) = M var / (var + eps) falls short of M, so sum_i x_hat_i dL/dx_i =
+gamma / sigma * sum(g x_hat) * eps / (var + eps): a scaling of x still moves the output a
+little, most for channels whose variance is near eps.
 """
 from ..backend import xp_of
 

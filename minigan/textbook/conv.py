@@ -6,8 +6,10 @@
 Both loop over the kernel offsets (i, j): each step is one matrix product over the
 channels of a strided slice of the image. conv2d_im2col shows the other way to read the
 same sum: copy every window into a column (im2col), then one matrix product for all
-offsets at once. minigan/ops/conv.py does that, in a memory layout tuned for speed; its
-backward needs no new code, since conv's input gradient is conv_transpose2d and vice versa.
+offsets at once. minigan/ops/conv.py does that, in a memory layout tuned for speed. Its
+backward reuses the pair for the input gradients (conv's input gradient is
+conv_transpose2d, and vice versa); the weight gradients take one new op, Conv2dGradW
+(grad_out as a matrix times the columns, transposed), whose own backward is the pair again.
 """
 from ..backend import xp_of
 from .im2col import im2col_simple, output_size

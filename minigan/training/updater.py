@@ -13,7 +13,8 @@ scheme.discriminate and the scheme adds its terms to both losses (AC-GAN's class
 losses; nothing for the others). The loss pair, the penalty, the scheme and the hooks
 come from minigan.methods; this file knows none
 of them by name. `draw` is the one place where a step's random inputs are made: real
-batch b of the run is RealBatches.batch(b) (a permutation per epoch from (seed, epoch)),
+batch b of the run is RealBatches.batch(b) (minigan/data/batches.py: a permutation per epoch
+from (seed, epoch)),
 and everything else comes, in a fixed order, from Generator(device, seed=[seed, step]):
 for each D step z and fake labels, then G's z and labels, then (only for WGAN-GP) the
 interpolation weights of each D step. Drawing in that order keeps the original GAN's
@@ -21,7 +22,8 @@ stream whatever method is on, and makes a resumed run (which knows only the step
 `before_step` hooks run between backward and the optimizer step, e.g. to average the
 gradients of data-parallel processes; none by default.
 
-Data parallelism (minigan.data_parallel): every rank draws the whole global batch and
+The updater reads five settings of the run (StepSettings), not the whole TrainConfig.
+Data parallelism (minigan/parallel/data_parallel.py): every rank draws the whole global batch and
 keeps its rows (`parallel.local`), averages the gradients before each optimizer step, and
 skips an update (--skip-nonfinite) only when every rank agrees to.
 """
@@ -29,10 +31,25 @@ import dataclasses
 
 from .. import backend
 from ..backend import Generator
-from ..data import datasets as data
 from ..creation import randn
 from ..parallel.data_parallel import SingleProcess
 from ..tensor import Tensor
+
+
+@dataclasses.dataclass(frozen=True)
+class StepSettings:
+    """What a step reads of the run's settings."""
+
+    seed: int
+    device: str
+    batch_size: int  # the global batch (a data-parallel rank keeps its rows of it)
+    d_steps: int  # k of Algorithm 1
+    skip_nonfinite: bool = False  # skip an update whose loss is NaN/inf (a host read)
+
+    @classmethod
+    def of(cls, config):
+        return cls(config.seed, config.device, config.batch_size, config.d_steps,
+                   config.skip_nonfinite)
 
 
 @dataclasses.dataclass
@@ -63,32 +80,6 @@ class StepResult:
         self.real_logits, self.fake_logits = real_logits, fake_logits
 
 
-class RealBatches:
-    """The real minibatches in a fixed order: batch b of the run is slice b % per_epoch of
-    the permutation of epoch b // per_epoch, made from (seed, epoch) only. Incomplete last
-    batches are dropped, so every batch has batch_size examples."""
-
-    def __init__(self, dataset, batch_size, seed, device, with_labels):
-        self.n = len(dataset.x)
-        if batch_size > self.n:
-            raise ValueError(f"batch size {batch_size} is larger than the dataset "
-                             f"({self.n} examples)")
-        self.batch_size, self.seed, self.device = batch_size, seed, device
-        self.per_epoch = self.n // batch_size
-        self.x = backend.to_device(dataset.x, device)  # the whole set on the device, once
-        self.labels = backend.to_device(dataset.labels, device) if with_labels else None
-        self.epoch, self.order = None, None
-
-    def batch(self, b):
-        epoch, position = divmod(b, self.per_epoch)
-        if epoch != self.epoch:
-            perm = data.epoch_permutation(self.n, self.seed, epoch)
-            self.epoch, self.order = epoch, backend.to_device(perm, self.device)
-        index = self.order[position * self.batch_size:(position + 1) * self.batch_size]
-        labels = None if self.labels is None else Tensor(self.labels[index])
-        return Tensor(self.x[index]), labels
-
-
 def draw_noise(gen, n, G, device):
     """z ~ N(0, I) of shape (n, G.nz) and, for a conditional G, uniform labels, on the device."""
     z = randn(n, G.nz, device=device, generator=gen)
@@ -104,9 +95,9 @@ def is_finite(loss):
 class GANUpdater:
     """Steps of a GAN run: G and D, their optimizers, the real batches and the method."""
 
-    def __init__(self, G, D, opt_g, opt_d, real, config, method, parallel=SingleProcess()):
+    def __init__(self, G, D, opt_g, opt_d, real, settings, method, parallel=SingleProcess()):
         self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
-        self.real, self.config, self.method = real, config, method
+        self.real, self.settings, self.method = real, settings, method
         self.parallel = parallel
         self.before_step = []  # hook(module) between backward and the optimizer step
         if parallel.size > 1:
@@ -114,22 +105,22 @@ class GANUpdater:
 
     def draw(self, step):
         """Every random input of step `step` (see the module docstring for the order)."""
-        config, G = self.config, self.G
-        gen = Generator(config.device, seed=[config.seed, step])  # every draw of this step
+        settings, G = self.settings, self.G
+        gen = Generator(settings.device, seed=[settings.seed, step])  # every draw of this step
         d_batches = []
-        for k in range(config.d_steps):
-            x, real_labels = self.real.batch((step - 1) * config.d_steps + k)
-            z, fake_labels = draw_noise(gen, config.batch_size, G, config.device)
+        for k in range(settings.d_steps):
+            x, real_labels = self.real.batch((step - 1) * settings.d_steps + k)
+            z, fake_labels = draw_noise(gen, settings.batch_size, G, settings.device)
             d_batches.append(DBatch(x, real_labels, z, fake_labels))
-        z, fake_labels = draw_noise(gen, config.batch_size, G, config.device)  # fresh noise
+        z, fake_labels = draw_noise(gen, settings.batch_size, G, settings.device)  # fresh noise
         penalty = self.method.penalty
         if penalty is not None and penalty.needs_eps:  # after all else: the stream above stays
             for batch in d_batches:
-                batch.eps = Tensor(gen.uniform((config.batch_size,), batch.x.dtype))
+                batch.eps = Tensor(gen.uniform((settings.batch_size,), batch.x.dtype))
         return StepInputs(d_batches, z, fake_labels)
 
     def update(self, step):
-        """Step `step`: config.d_steps updates of D, then one of G. Returns a StepResult."""
+        """Step `step`: d_steps updates of D, then one of G. Returns a StepResult."""
         inputs = self.parallel.local(self.draw(step))  # this rank's rows of the global batch
         skipped = 0
         for batch in inputs.d_batches:
@@ -154,7 +145,7 @@ class GANUpdater:
         if method.penalty is not None:
             loss_d = loss_d + method.penalty(D, batch, fake)
         opt_d.zero_grad()  # also clears what the last generator step left in D's .grad
-        if self.config.skip_nonfinite and self.parallel.any(not is_finite(loss_d)):
+        if self.settings.skip_nonfinite and self.parallel.any(not is_finite(loss_d)):
             return loss_d, real_logits, fake_logits, False
         loss_d.backward()
         for hook in self.before_step:
@@ -171,7 +162,7 @@ class GANUpdater:
         logits, classes = method.conditioning.discriminate(D, G(z, fake_labels), fake_labels)
         loss_g = method.conditioning.g_loss(method.loss.g_loss(logits), classes, fake_labels)
         opt_g.zero_grad()
-        if self.config.skip_nonfinite and self.parallel.any(not is_finite(loss_g)):
+        if self.settings.skip_nonfinite and self.parallel.any(not is_finite(loss_g)):
             return loss_g, False
         loss_g.backward()  # D's weights get .grad too; the next opt_d.zero_grad() drops them
         for hook in self.before_step:

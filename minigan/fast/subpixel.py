@@ -1,6 +1,6 @@
 """The transposed convolution by sub-pixel phases: one matrix product, no col2im additions.
 
-col2im (im2col.py) computes a transposed convolution as W^T @ x, a matrix of columns
+col2im (ops/im2col.py) computes a transposed convolution as W^T @ x, a matrix of columns
 kh*kw times the output's channels, and then adds each of the kh*kw slabs of that matrix
 onto the output: kh*kw passes that read and write the output image, single-threaded. When
 the kernel is a multiple of the stride, k = m*s in each direction (DCGAN: k 4, s 2, m 2),
@@ -26,7 +26,8 @@ Tested equal to the col2im path (tests/test_fast_paths.py).
 from math import prod
 
 from ..backend import xp_of
-from .im2col import conv_transpose_output_size, im2col
+from ..ops.im2col import conv_transpose_output_size, im2col
+from .workspace import im2col_reused
 
 # The columns must be at most this share of col2im's for the phases to pay. Measured on
 # DCGAN's shapes (benchmarks.fastpaths, AMD EPYC with AVX-512, 1 and 2 threads): share
@@ -92,8 +93,9 @@ def conv_transpose_subpixel(x, w, stride, padding, output_padding, scratch=None)
     u, v = h + mh - 1, wd + mw - 1  # windows of m taps, stride 1, m - 1 zeros each side
     cols_out, r_out = carve(scratch, xp.result_type(x, w), (c_in, mh, mw, u, v, n),
                             (sh * sw * c_out, u * v * n))
-    cols = im2col(x, (mh, mw), (1, 1), (mh - 1, mw - 1), out=cols_out,
-                  reuse=scratch is None)  # (C', mh, mw, U, V, N); the workspace is scratch's
+    window = (mh, mw), (1, 1), (mh - 1, mw - 1)  # m taps, stride 1, padding m - 1
+    cols = im2col(x, *window, out=cols_out) if scratch is not None else \
+        im2col_reused(x, *window)  # (C', mh, mw, U, V, N)
     # w's tap i = a + s*d is axis pair (d, a) of w.reshape(C', C, mh, sh, mw, sw); window
     # e = m-1-d reads it, so d runs backwards: the flip.
     w_sub = w.reshape(c_in, c_out, mh, sh, mw, sw)[:, :, ::-1, :, ::-1, :]  # [c', c, e, a, f, b]

@@ -25,6 +25,7 @@ import threading
 from math import prod
 
 from ..backend import is_cupy, xp_of
+from ..ops.im2col import columns_shape, im2col, whole_image
 
 MIN_BYTES = 32 * 2 ** 20  # glibc's largest mmap threshold on 64-bit systems
 _local = threading.local()  # .block: this thread's bytes
@@ -49,3 +50,12 @@ def columns(like, shape, dtype):
 def release():
     """Give this thread's block back (the next `columns` call makes a new one)."""
     _local.block = None
+
+
+def im2col_reused(x, kernel_size, stride, padding):
+    """im2col's columns of x, copied into this thread's block (see `columns` for how long
+    they last); a view of x, as im2col gives, where one window is the whole image."""
+    if whole_image(x.shape, kernel_size, padding):
+        return im2col(x, kernel_size, stride, padding)
+    shape = columns_shape(x.shape, kernel_size, stride, padding)  # (C, kh, kw, OH, OW, N)
+    return im2col(x, kernel_size, stride, padding, out=columns(x, shape, x.dtype))

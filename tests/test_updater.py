@@ -1,47 +1,18 @@
-"""The training loop's parts, each alone: the periodic actions' schedules, an extra action
-plugged into the Trainer (as a TensorBoard writer would be), and the updater's hooks."""
+"""The updater (training/updater.py) alone: one step's draws and its hooks."""
 import numpy as np
+import pytest
 
-from minigan.training.extensions import Evaluate, LogMetrics, PeriodicAction
-from minigan.training.train import GANUpdater, TrainConfig, Trainer, periodic_actions, setup
-
-
-def test_an_action_is_due_on_its_period_and_at_the_last_step():
-    every3 = PeriodicAction(3)
-    assert [s for s in range(1, 11) if every3.due(s, s == 10)] == [3, 6, 9, 10]
-    assert not any(PeriodicAction(0).due(s, s == 5) for s in range(1, 6))  # 0: never
+from minigan.training import GANUpdater, StepSettings, TrainConfig, setup
 
 
-def test_the_log_is_also_written_when_evaluation_reports():
-    evaluate = Evaluate(4)
-    log = LogMetrics(5, also=[evaluate])
-    assert [s for s in range(1, 13) if log.due(s, s == 12)] == [4, 5, 8, 10, 12]
-
-
-class Recorder(PeriodicAction):
-    """A stand-in for a TensorBoard writer: reads the line LogMetrics left."""
-
-    def __init__(self, every):
-        super().__init__(every)
-        self.lines = []
-
-    def __call__(self, trainer, step):
-        self.lines.append(dict(trainer.observation["line"]))
-
-
-def test_an_extra_action_sees_each_logged_line(tmp_path):
-    run = setup(TrainConfig(dataset="ring8", steps=4, log_every=2, sample_every=10,
-                            out=str(tmp_path)))
-    updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config, run.method)
-    recorder = Recorder(2)
-    Trainer(run, updater, periodic_actions(run.config) + [recorder], progress=False).train()
-    assert [line["step"] for line in recorder.lines] == [2, 4]
-    assert {"loss_d", "loss_g", "d_real", "d_fake"} <= set(recorder.lines[0])
+def updater_for(run):
+    return GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real, StepSettings.of(run.config),
+                      run.method)
 
 
 def test_before_step_hooks_run_between_backward_and_the_optimizer_step(tmp_path):
     run = setup(TrainConfig(dataset="ring8", steps=1, d_steps=2, out=str(tmp_path)))
-    updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config, run.method)
+    updater = updater_for(run)
     seen = []
 
     def hook(module):  # as a data-parallel all-reduce would: gradients exist, weights not moved
@@ -62,7 +33,7 @@ def test_draw_is_the_whole_randomness_of_a_step(tmp_path):
     config = TrainConfig(dataset="ring8", steps=1, loss="wgan", gp=0.1, d_steps=2,
                          out=str(tmp_path))
     run = setup(config)
-    updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config, run.method)
+    updater = updater_for(run)
     a, b = updater.draw(3), updater.draw(3)
     for batch_a, batch_b in zip(a.d_batches, b.d_batches):
         for name in ("x", "z", "eps"):
@@ -77,8 +48,7 @@ def test_wgan_gp_draws_its_interpolation_weights_after_the_original_stream(tmp_p
     for fields in (dict(), dict(loss="wgan", gp=0.1)):
         run = setup(TrainConfig(dataset="ring8", steps=1, d_steps=2, out=str(tmp_path),
                                 **fields))
-        updater = GANUpdater(run.G, run.D, run.opt_g, run.opt_d, run.real, run.config,
-                             run.method)
+        updater = updater_for(run)
         draws.append(updater.draw(5))
     plain, gp = draws
     assert all(b.eps is None for b in plain.d_batches)
@@ -86,3 +56,15 @@ def test_wgan_gp_draws_its_interpolation_weights_after_the_original_stream(tmp_p
         assert np.array_equal(p.z.numpy(), g.z.numpy()) and np.array_equal(p.x.numpy(),
                                                                            g.x.numpy())
     assert np.array_equal(plain.z.numpy(), gp.z.numpy())
+
+
+def test_the_updater_reads_only_its_five_settings(tmp_path):
+    """StepSettings is what a step reads of the run's config; the rest never reaches it."""
+    run = setup(TrainConfig(dataset="ring8", steps=1, d_steps=2, seed=3, out=str(tmp_path)))
+    settings = StepSettings.of(run.config)
+    assert settings == StepSettings(seed=3, device="cpu", batch_size=256, d_steps=2,
+                                    skip_nonfinite=False)
+    updater = updater_for(run)
+    assert updater.settings is not run.config and not hasattr(updater, "config")
+    with pytest.raises(AttributeError):
+        settings.seed = 4  # frozen: a run's step settings never change under it

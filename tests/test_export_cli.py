@@ -16,10 +16,10 @@ import pytest
 
 import minigan
 from minigan.cli import main as cli
+from minigan.cli.export import save_safetensors
 from minigan.creation import randn
 from minigan.evaluation.sampling import build_models, generate, generator_from_checkpoint
 from minigan.store.checkpoint import read_checkpoint
-from minigan.store.export import save_safetensors
 from minigan.tensor import Tensor
 
 from conftest import require_extra, require_torch

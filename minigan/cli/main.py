@@ -242,7 +242,7 @@ def run_eval(args):
 
 
 def run_export(args):
-    from ..store import export  # noqa: PLC0415 - only this verb needs it
+    from . import export  # noqa: PLC0415 - only this verb needs it
 
     try:
         print(export.export_checkpoint(args.checkpoint, args.format, args.out, args.net,

@@ -9,7 +9,7 @@ every op call, and writes one ONNX node per op (translate.py; trace.py says what
 input, a node or a constant). Reading order: trace.py -> translate.py -> export.py.
 The onnx package is imported only when export runs.
 """
-from .export import OPSET, export
+from .export import OPSET, export, trace_model
 from .trace import ExportError
 
-__all__ = ["export", "ExportError", "OPSET"]
+__all__ = ["export", "trace_model", "ExportError", "OPSET"]

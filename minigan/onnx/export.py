@@ -1,4 +1,5 @@
-"""export(module, example_input, path): the traced forward (trace.py) as an ONNX model.
+"""export(module, example_input, path): the traced forward (trace.py) as an ONNX model;
+trace_model(...) the same model without writing it (`minigan export` writes it atomically).
 
 The model is opset 17 (IR version 8), which ONNX Runtime has run since 1.11 and the web
 and mobile runtimes run too. The traced nodes become ONNX nodes (translate.py), the
@@ -12,7 +13,6 @@ import os
 import numpy as np
 
 from .. import backend
-from ..store import atomic
 from ..tensor import Tensor
 from .trace import ExportError, Value, trace
 from .translate import OPS, translate
@@ -44,6 +44,15 @@ def export(module, example_input, path, input_names=None, output_names=None):
     Raises ExportError (a ValueError) naming any op that ONNX cannot express here, and
     ImportError without the onnx package (minigan[onnx]).
     """
+    model = trace_model(module, example_input, input_names, output_names)
+    with open(os.fspath(path), "wb") as f:
+        f.write(model.SerializeToString())
+    return model
+
+
+def trace_model(module, example_input, input_names=None, output_names=None):
+    """The onnx.ModelProto that export writes (the same arguments, without the path),
+    checked with onnx.checker."""
     onnx = require_onnx()
     inputs = as_inputs(example_input, module_device(module))
     input_names = list(input_names) if input_names is not None else \
@@ -59,7 +68,6 @@ def export(module, example_input, path, input_names=None, output_names=None):
                          f"{len(graph.outputs)} outputs")
     model = to_onnx(onnx, graph, list(output_names), type(module).__name__)
     onnx.checker.check_model(model)
-    write(model, path)
     return model
 
 
@@ -148,7 +156,7 @@ def to_onnx(onnx, graph, output_names, model_name):
                     for name, a in e.initializers.items()]
     onnx_graph = helper.make_graph(e.nodes, model_name, inputs, outputs, initializers)
     model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="minigan", producer_version=version())
+                              producer_name="minigan")
     model.ir_version = IR_VERSION
     return model
 
@@ -162,17 +170,4 @@ def value_info(helper, name, value, batch):
     return helper.make_tensor_value_info(name, elem, dims)
 
 
-def version():
-    from .. import __version__  # noqa: PLC0415 - minigan/__init__.py imports this package
-
-    return __version__
-
-
-def write(model, path):
-    """The model's bytes to path, whole or not at all."""
-    path = os.fspath(path)
-    with atomic.atomic_write(path) as f:
-        f.write(model.SerializeToString())
-
-
-__all__ = ["export", "ExportError", "OPSET"]
+__all__ = ["export", "trace_model", "ExportError", "OPSET"]

@@ -1,4 +1,3 @@
 """What a run keeps on disk: checkpoints, the run folder (its lock, metrics, pictures), and
 the atomic writes that make each file whole or absent. Reads models/ and methods/ to check a
-checkpoint's names; knows nothing of training. export.py writes a checkpoint's network for
-other tools: an ONNX model (minigan/onnx) or safetensors weights with PyTorch's keys."""
+checkpoint's names; knows nothing of training."""

@@ -18,10 +18,11 @@ import os
 
 import numpy as np
 
+from .. import onnx as minigan_onnx
 from ..backend import Generator
 from ..creation import randn
 from ..evaluation.sampling import build_models
-from . import atomic, checkpoint
+from ..store import atomic, checkpoint
 
 FORMATS = ("onnx", "safetensors")
 NETS = ("G", "D")
@@ -94,12 +95,11 @@ def export_checkpoint(path, fmt, out, net="G", ema=True):
             "model": json.dumps(ckpt.model_spec), "step": str(ckpt.step)})
         count = len(network.state_dict())
         return f"wrote {which} of step {ckpt.step} ({count} tensors, PyTorch's keys) to {out}"
-    from .. import onnx as minigan_onnx  # noqa: PLC0415 - only this format needs it
-
     inputs, names = example_inputs(network, net)
-    model = minigan_onnx.export(network, inputs, out, input_names=names,
-                        output_names=["images" if net == "G" and len(network.output_shape) == 3
-                                      else "points" if net == "G" else "logits"])
+    output = "logits" if net == "D" else "images" if len(network.output_shape) == 3 else "points"
+    model = minigan_onnx.trace_model(network, inputs, input_names=names, output_names=[output])
+    with atomic.atomic_write(os.fspath(out)) as f:  # the file whole, or not at all
+        f.write(model.SerializeToString())
     return (f"wrote {which} of step {ckpt.step} as ONNX (opset {minigan_onnx.OPSET}) to {out}: "
             f"{signature(model)}")
 

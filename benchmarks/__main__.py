@@ -24,7 +24,7 @@ def parse_args(argv=None):
     parser.add_argument("--only", metavar="TEXT", help="only the rows whose name contains TEXT")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     parser.add_argument("--no-fused", action="store_true", help="on cuda, run minigan's "
-                        "plain array code instead of its fused kernels (minigan/kernels.py)")
+                        "plain array code instead of its fused kernels (minigan/fast/kernels.py)")
     parser.add_argument("--markdown", metavar="PATH", help="also write the report to PATH")
     return parser.parse_args(argv)
 
@@ -40,7 +40,7 @@ def main(argv=None):
         import torch
 
         import minigan
-        from minigan import kernels
+        from minigan.fast import kernels
 
         if not (minigan.cuda.is_available() and torch.cuda.is_available()):
             print("--device cuda needs a GPU seen by both CuPy and PyTorch", file=sys.stderr)

@@ -45,41 +45,55 @@ def all_subclasses(cls):
 
 
 def instrumented(sync):
-    """Wrap every op's forward/backward and the optimizers' methods with synchronised
+    """Wrap every op's forward/backward (the definitions and the faster versions that
+    minigan/fast/ registers for them) and the optimizers' methods with synchronised
     timers; returns (totals dict name -> [seconds, calls], undo function)."""
-    from minigan import optim
+    from minigan import autograd, optim
     from minigan.autograd import Function
 
     totals = collections.defaultdict(lambda: [0.0, 0])
-    originals = []
+    originals = []  # (restore function, original)
+    running = set()  # labels being timed: a fast version that calls its definition counts once
 
-    def wrap(owner, attr, label):
-        original = owner.__dict__[attr]
-        originals.append((owner, attr, original))
-
+    def timer(original, label):
         def timed(*args, **kwargs):
+            if label in running:
+                return original(*args, **kwargs)
+            running.add(label)
             sync()
             start = time.perf_counter()
-            result = original(*args, **kwargs)
-            sync()
+            try:
+                result = original(*args, **kwargs)
+                sync()
+            finally:
+                running.discard(label)
             entry = totals[label]
             entry[0] += time.perf_counter() - start
             entry[1] += 1
             return result
-        setattr(owner, attr, timed)
+        return timed
+
+    def wrap(owner, attr, label):
+        original = owner.__dict__[attr]
+        originals.append((lambda value, o=owner, a=attr: setattr(o, a, value), original))
+        setattr(owner, attr, timer(original, label))
 
     for cls in all_subclasses(Function):
         for attr in ("forward", "backward"):
             if attr in cls.__dict__:
                 wrap(cls, attr, f"{cls.__name__}.{attr}")
+    for table, attr in ((autograd.FAST_FORWARD, "forward"), (autograd.FAST_BACKWARD, "backward")):
+        for key, original in list(table.items()):
+            originals.append((lambda value, t=table, k=key: t.__setitem__(k, value), original))
+            table[key] = timer(original, f"{key[0].__name__}.{attr}")
     for cls in (optim.Adam, optim.Optimizer):
         for attr in ("step", "zero_grad"):
             if attr in cls.__dict__:
                 wrap(cls, attr, f"{cls.__name__}.{attr}")
 
     def undo():
-        for owner, attr, original in originals:
-            setattr(owner, attr, original)
+        for restore, original in originals:
+            restore(original)
     return totals, undo
 
 
@@ -131,7 +145,7 @@ def main(argv=None):
     import torch
 
     import minigan
-    from minigan import kernels
+    from minigan.fast import kernels
 
     if args.device == "cuda" and not (minigan.cuda.is_available() and
                                       torch.cuda.is_available()):

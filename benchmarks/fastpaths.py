@@ -49,7 +49,7 @@ def adam_rows(repeats):
         g, d = build_gan(model, "image", shape, nz=100)
         arrays = []
         for p in list(g.parameters()) + list(d.parameters()):
-            value = p.data.copy()
+            value = p.numpy().copy()
             arrays.append([value, rng.standard_normal(value.shape).astype(value.dtype),
                            np.zeros_like(value), np.zeros_like(value)])
         count = sum(a[0].size for a in arrays)

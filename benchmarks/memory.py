@@ -107,7 +107,7 @@ def child(args):
     from .suite import all_rows
 
     set_threads(args.threads)
-    from minigan import kernels
+    from minigan.fast import kernels
 
     kernels.USE_FUSED = not args.no_fused
     if args.device == "cuda":
@@ -128,7 +128,7 @@ def child(args):
 def peak_memory(row_name, framework, device, threads, timeout=600):
     """Run the measurement in a fresh interpreter; its result dict, or {"error": ...}."""
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(MMAP_THRESHOLD))
-    from minigan import kernels
+    from minigan.fast import kernels
 
     command = [sys.executable, "-m", "benchmarks.memory", "--row", row_name,
                "--framework", framework, "--device", device, "--threads", str(threads)]

@@ -139,7 +139,7 @@ def step_inputs(setup, G, step):
     from minigan.training import GANUpdater, StepSettings
 
     def raw(t):
-        return None if t is None else t.data
+        return None if t is None else t._data
 
     method = build_method(setup.config, G, None, G)  # only its penalty's needs are read
     inputs = GANUpdater(G, None, None, None, setup.real, StepSettings.of(setup.config),
@@ -264,7 +264,7 @@ def twin_samples(twin_g, nz, labels):
     twin_g.eval()
     with torch.no_grad():
         y = None if labels is None else torch.from_numpy(labels)
-        out = twin_g(torch.from_numpy(z.data), y).numpy()
+        out = twin_g(torch.from_numpy(z.numpy()), y).numpy()
     twin_g.train()
     return out
 

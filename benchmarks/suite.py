@@ -138,7 +138,7 @@ def markdown(results, info):
 
 def fused_kernels(device):
     """Whether minigan ran its fused CUDA kernels (kernels.py), for the report."""
-    from minigan import kernels
+    from minigan.fast import kernels
 
     return device == "cuda" and kernels.USE_FUSED
 

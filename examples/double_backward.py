@@ -73,7 +73,7 @@ def wgan_gp():
     analytic = sum(float((p.grad.numpy() * d).sum()) for p, d in zip(params, directions))
 
     def loss_at(step):
-        originals = [p.data.copy() for p in params]
+        originals = [p.data.clone() for p in params]
         for p, d in zip(params, directions):
             p.data = p.data + step * d
         value = float(gradient_penalty_loss(critic, real, fake, eps))

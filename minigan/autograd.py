@@ -60,7 +60,8 @@ _tape = None  # a list while tracing() runs: every op call is appended to it
 @contextlib.contextmanager
 def tracing():
     """Inside this block every op call is appended, in the order the ops ran, to the list
-    this yields, as (Function, input Tensors, keyword parameters, output Tensor): a tape of
+    this yields, as (Function, input Tensors, keyword parameters, output Tensor, the
+    output's version then: a view's is its base's): a tape of
     the forward pass (as torch.jit.trace records one). The recorded graph is not enough to
     export a model: it keeps no constant input (a one-hot table, BatchNorm's ones), no
     parameter such as a stride by name, and nothing computed from values that need no
@@ -122,7 +123,7 @@ class Function:
             if isinstance(item, SavedInput):
                 tensors.append(item.unpack())
             elif isinstance(item, SavedOutput):
-                out = Tensor(item.array)
+                out = Tensor(item.check(self))
                 if _grad_enabled:  # recording: out stands for this op's output in the graph
                     out.requires_grad, out._ctx = True, self
                 tensors.append(out)
@@ -174,9 +175,9 @@ class Function:
             fn.parents = tuple(None if not t.requires_grad else t if t._ctx is None else t._ctx
                                for t in inputs)
             fn.input_specs = tuple((t.shape, t.dtype) for t in inputs)
-            fn._saved = tuple(saved_item(a, inputs, out_array) for a in fn._saved)
+            fn._saved = tuple(saved_item(a, inputs, out, out_array) for a in fn._saved)
         if _tape is not None:  # tracing(): keep the whole call
-            _tape.append((fn, inputs, params, out))
+            _tape.append((fn, inputs, params, out, out._version))
         return out
 
 
@@ -187,6 +188,17 @@ def check_same_device(fn_class, inputs):
         if t.device != device:
             raise DeviceError(f"{fn_class.__name__}: inputs are on different devices, "
                               f"'{device}' and '{t.device}'; move them with .to(device)")
+
+
+def modified_in_place(t, version, what=""):
+    """PyTorch's error for a saved tensor changed in place since it was saved."""
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{t.dtype} {list(t.shape)}]{what} is at version {t._version}; "
+        f"expected version {version} instead. Hint: an in-place change (an optimizer's "
+        f"step(), load_state_dict, an in-place method such as mul_, or an assignment to "
+        f".data) reached it, or a view or detach() of it, after the forward pass that used "
+        f"it; compute the loss again after the change, or call backward() before it")
 
 
 class SavedInput:
@@ -200,25 +212,29 @@ class SavedInput:
     def unpack(self):
         t = self.tensor
         if t._version != self.version:
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by "
-                f"an inplace operation: [{t.dtype} {list(t.shape)}] is at version "
-                f"{t._version}; expected version {self.version} instead. Hint: an optimizer's "
-                f"step() (or an assignment to .data) changed it after the forward pass that "
-                f"used it; compute the loss again after the step, or call backward() before it")
+            raise modified_in_place(t, self.version)
         return t
 
 
 class SavedOutput:
-    """The op's own output array, kept without its Tensor (which refers to the op: a cycle)."""
+    """The op's own output array, kept without its Tensor (which refers to the op: a cycle),
+    but with that Tensor's version counter (a list: no cycle) and the version at saving."""
 
-    __slots__ = ("array",)
+    __slots__ = ("array", "counter", "version")
 
-    def __init__(self, array):
-        self.array = array
+    def __init__(self, out):
+        self.array, self.counter = out._data, out._version_counter
+        self.version = self.counter[0]
+
+    def check(self, fn):
+        if self.counter[0] != self.version:
+            t = Tensor(self.array)
+            t._version_counter = self.counter
+            raise modified_in_place(t, self.version, f", which is output 0 of {type(fn).__name__},")
+        return self.array
 
 
-def saved_item(array, inputs, out_array):
+def saved_item(array, inputs, out, out_array):
     """What Function._saved keeps for one array forward saved: which input or the output it
     is (found by identity), or the array itself, a constant."""
     if array is None:
@@ -226,7 +242,7 @@ def saved_item(array, inputs, out_array):
     for t in inputs:
         if array is t._data:
             return SavedInput(t)
-    return SavedOutput(array) if array is out_array else array
+    return SavedOutput(out) if array is out_array or array is out._data else array
 
 
 # ----------------------------------------------------------------------------- the walk
@@ -239,10 +255,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+         only_inputs=True, allow_unused=False):
     """The gradients of outputs (weighted by grad_outputs) with respect to each of inputs, as
     a tuple, as torch.autograd.grad. Leaves every .grad untouched. With create_graph=True the
-    gradients are recorded, and can be differentiated again."""
+    gradients are recorded, and can be differentiated again. only_inputs is accepted and
+    ignored, as PyTorch has done since 0.4 (WGAN-GP scripts still pass it)."""
     single = isinstance(inputs, Tensor)
     inputs = (inputs,) if single else tuple(inputs)
     for i, t in enumerate(inputs):
@@ -408,3 +425,4 @@ def leads_to(order, wanted):
 
 # At the end: tensor.py imports the ops, which import Function from this file (defined above).
 from .tensor import Tensor  # noqa: E402
+from .legacy import Variable  # noqa: E402, F401 - torch.autograd.Variable, for old tutorials

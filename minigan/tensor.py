@@ -12,12 +12,14 @@ import math
 
 import numpy as np
 
-from . import autograd, backend, dtypes
+from . import autograd, backend, devices, dtypes
+from .inplace import InPlaceMethods
 from .ops import cast
 from .ops import elementwise as ew
 from .ops import matmul as mm
-from .ops import reduce as red
 from .ops import shape as sh
+from .tensor_methods import TorchMethods
+from .tensor_reductions import ReductionMethods
 from .validators import check_dim, is_finite_number, is_int, summary  # noqa: F401
 
 float32, float64 = np.float32, np.float64  # minigan.float32 is numpy's: one dtype system
@@ -36,8 +38,23 @@ def resolve_dtype(dtype):
         raise TypeError(f"unknown dtype {dtype!r}: expected e.g. 'float32' or 'float64'") from None
 
 
-class Tensor:
-    """An n-dimensional array that can record the operations applied to it."""
+class Size(tuple):
+    """A shape, as torch.Size: what Tensor.size() returns. A tuple; its one difference is
+    that a legacy constructor reads it as sizes, not as data (FloatTensor(x.size()))."""
+
+    def numel(self):
+        return math.prod(self)
+
+    def __repr__(self):
+        return f"minigan.Size({list(self)})"
+
+
+class Tensor(ReductionMethods, TorchMethods, InPlaceMethods):
+    """An n-dimensional array that can record the operations applied to it.
+
+    The core is here; the rest of torch.Tensor's methods are in tensor_reductions.py (sum,
+    mean, max, ...), tensor_methods.py (squeeze, expand, norm, std, type, ...) and
+    inplace.py (fill_, mul_, clamp_, ...)."""
 
     __array_ufunc__ = None  # numpy_array + tensor calls Tensor.__radd__, not numpy's loop
     __hash__ = object.__hash__  # == compares elementwise, so hash by identity
@@ -46,8 +63,10 @@ class Tensor:
         if type(data) is not np.ndarray and not isinstance(data, np.generic) \
                 and not backend.is_cupy(data):  # (the common case first: one type check)
             data = legacy_data(data)  # Tensor([1., 2.]), as torch.Tensor's constructor
-        self._data = data  # the raw numpy or cupy array (Tensor.data)
-        self._version = 0  # how many times it was modified in place (see Tensor.data)
+        self._data = data  # the raw numpy or cupy array (Tensor.data is a Tensor on it)
+        # [how many times the storage was modified in place]: one list shared by the views
+        # of one storage and by detach(), so a change through any of them is seen by all
+        self._version_counter = [0]
         self.grad = None  # a Tensor of the same shape after backward(), for leaves
         self.requires_grad = requires_grad
         self._ctx = None  # the Function that produced this tensor; None for a leaf
@@ -63,6 +82,17 @@ class Tensor:
 
     def numel(self):
         return self._data.size
+
+    def dim(self):
+        return self._data.ndim
+
+    def size(self, dim=None):
+        """The shape as a tuple, or its length along `dim` (as torch.Tensor.size)."""
+        if dim is None:
+            return Size(self._data.shape)
+        if self.ndim == 0:  # as PyTorch: check_dim would let a 0-d tensor have dimension 0
+            raise IndexError(f"size: dimension specified as {dim} but tensor has no dimensions")
+        return self._data.shape[check_dim("size", dim, self._data.shape)]
 
     def __len__(self):
         if self.ndim == 0:
@@ -93,26 +123,69 @@ class Tensor:
         autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     # The version counter: saved tensors remember it, and backward refuses to use a tensor
-    # modified in place since (an optimizer's step, or `t.data = ...`, which `p.data -= g`
-    # also is), as PyTorch does.
+    # modified in place since (an in-place method, an optimizer's step, load_state_dict,
+    # `t.data = ...`), as PyTorch does. Views and detach() share their base's counter.
+    _base = None  # for a view (reshape, slice, permute, ...): the tensor it views, as PyTorch
+
+    @property
+    def _version(self):
+        return self._version_counter[0]
+
+    @_version.setter
+    def _version(self, value):
+        self._version_counter[0] = value
+
+    def _view_of(self, base):
+        """Mark self as a view of `base` if it shares base's memory (reshape and slicing
+        give views, advanced indexing copies): one version counter, as PyTorch's views."""
+        if backend.xp_of(self._data).may_share_memory(self._data, base._data):
+            self._version_counter = base._version_counter
+            self._base = base if base._base is None else base._base
+        return self
+
     @property
     def data(self):
-        return self._data
+        """As PyTorch's: a Tensor on the same storage, cut from the graph, with its own
+        version counter (writes through it, such as `p.data.clamp_(-c, c)`, are not seen by
+        autograd)."""
+        return Tensor(self._data)
 
     @data.setter
-    def data(self, array):
-        self._data = array
+    def data(self, value):
+        """`t.data = other` makes t hold other's storage (shapes and dtypes may change). Unlike
+        PyTorch, which would silently use the new values in a pending backward, minigan
+        counts this as an in-place change (a backward through the old values then raises)."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data: assign a Tensor, got {type(value).__name__}")
+        self._data = value._data
         self._version += 1
 
     def detach(self):
-        """The same data, cut from the graph (no copy)."""
-        return Tensor(self._data)
+        """The same storage, cut from the graph (no copy), sharing this tensor's version
+        counter: an in-place change through either is seen by a graph that saved the other."""
+        out = Tensor(self._data)
+        out._version_counter = self._version_counter
+        return out
 
     def requires_grad_(self, requires_grad=True):
+        """Set requires_grad in place, as torch.Tensor.requires_grad_ (leaves only)."""
+        if self._ctx is not None and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If "
+                               "you want to use a computed variable in a subgraph that doesn't "
+                               "require differentiation use var_no_grad = var.detach().")
         if requires_grad and self.dtype.kind not in "fc":
             raise TypeError(f"only floating-point tensors can require grad, got dtype {self.dtype}")
         self.requires_grad = requires_grad
         return self
+
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(t) on a CPU tensor, as PyTorch allows (a GPU tensor must come back
+        with .cpu() first)."""
+        if self.device != "cpu":
+            raise TypeError("can't convert cuda tensor to numpy. Use Tensor.cpu() to copy "
+                            "the tensor to host memory first.")
+        array = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self._data else array
 
     # -- host and device -----------------------------------------------------------------
     def numpy(self):
@@ -131,12 +204,15 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
-    def to(self, device, dtype=None):
-        """This tensor on `device` ("cpu" or "cuda") and in `dtype`, as torch.Tensor.to:
-        `t.to("cuda")`, `t.to(minigan.float64)`, `t.to("cuda", "float64")`; itself if
-        nothing changes. Both are differentiable: the gradient comes back to this tensor's
-        device and dtype."""
-        if dtype is None and not is_device_name(device):
+    def to(self, device=None, dtype=None, non_blocking=False, copy=False):
+        """This tensor on `device` ("cpu", "cuda" or a minigan.device) and in `dtype`, as
+        torch.Tensor.to: `t.to("cuda")`, `t.to(minigan.float64)`, `t.to("cuda", "float64")`,
+        `t.to(other)` (other's device and dtype); itself if nothing changes (unless
+        copy=True). Both are differentiable: the gradient comes back to this tensor's device
+        and dtype. non_blocking is accepted and has no effect."""
+        if isinstance(device, Tensor):
+            device, dtype = device.device, device.dtype if dtype is None else dtype
+        elif dtype is None and device is not None and not is_device_name(device):
             device, dtype = None, device  # t.to(minigan.float64), as torch's t.to(dtype)
         out = self
         if dtype is not None:
@@ -148,7 +224,7 @@ class Tensor:
         if device is not None:
             device = backend.check_device(device)
             out = out if device == out.device else sh.ToDevice.apply(out, device=device)
-        return out
+        return out.clone() if copy and out is self else out
 
     def float(self):
         """This tensor as float32 (as torch.Tensor.float)."""
@@ -171,7 +247,7 @@ class Tensor:
                 (unknown and (known == 0 or size % known)) or (not unknown and known != size):
             raise ValueError(f"reshape: cannot view a tensor of shape {self.shape} "
                              f"({size} elements) as shape {shape}")
-        return sh.Reshape.apply(self, shape=shape)
+        return sh.Reshape.apply(self, shape=shape)._view_of(self)  # a view where NumPy can
 
     view = reshape
 
@@ -184,7 +260,7 @@ class Tensor:
         if sorted(dims) != list(range(self.ndim)):
             raise ValueError(f"permute: {given} is not a permutation of the {self.ndim} "
                              f"dimensions of a tensor of shape {self.shape}")
-        return sh.Permute.apply(self, dims=dims)
+        return sh.Permute.apply(self, dims=dims)._view_of(self)
 
     def transpose(self, dim0, dim1):
         """Swap two dimensions (as torch.Tensor.transpose)."""
@@ -200,50 +276,12 @@ class Tensor:
             index = tuple(i._data if isinstance(i, Tensor) else i for i in index)
         elif isinstance(index, Tensor):
             index = index._data
+        if sh.is_basic_index(index):  # ints and slices: a view of self, as in PyTorch
+            items = index if isinstance(index, tuple) else (index,)
+            if Ellipsis not in items:  # (w[0] of a vector: a 0-d view, not a NumPy scalar)
+                index = items + (Ellipsis,)
+            return sh.GetItem.apply(self, index=index)._view_of(self)
         return sh.GetItem.apply(self, index=index)
-
-    # -- reductions --------------------------------------------------------------------
-    def _axes(self, name, axis, keepdims):
-        """Check a reduction's arguments; the axes as red.normalize_axes returns them."""
-        items = axis if isinstance(axis, (tuple, list)) else (axis,)
-        if axis is not None and not all(is_int(a) for a in items):
-            raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
-        if not isinstance(keepdims, (bool, np.bool_)):
-            raise TypeError(f"{name}: keepdims must be True or False, got {keepdims!r}")
-        return red.normalize_axes(None if axis is None else tuple(int(a) for a in items),
-                                  self.ndim)
-
-    def sum(self, axis=None, keepdims=False):
-        axes = self._axes("sum", axis, keepdims)
-        if self.dtype.kind in "biu":  # summed as int64, as PyTorch (NumPy gives uint8 uint64)
-            total = self._data.sum(axis=axes, keepdims=keepdims, dtype=np.int64)
-            return Tensor(backend.as_array(total, backend.xp_of(self._data)))
-        return red.Sum.apply(self, axes=axes, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        if self.dtype.kind != "f":  # PyTorch, too, will not guess a mean's dtype
-            raise TypeError(f"mean(): the input must be a floating-point tensor, got dtype "
-                            f"{self.dtype}; convert it first, e.g. t.float().mean()")
-        return red.Mean.apply(self, axes=self._axes("mean", axis, keepdims), keepdims=keepdims)
-
-    def any(self, axis=None, keepdims=False):
-        """Whether any element (over `axis`) is non-zero, as a bool tensor (as torch.any)."""
-        axes = self._axes("any", axis, keepdims)
-        xp = backend.xp_of(self._data)
-        return Tensor(backend.as_array(xp.any(self._data, axis=axes, keepdims=keepdims), xp))
-
-    def all(self, axis=None, keepdims=False):
-        """Whether every element (over `axis`) is non-zero, as a bool tensor (as torch.all)."""
-        axes = self._axes("all", axis, keepdims)
-        xp = backend.xp_of(self._data)
-        return Tensor(backend.as_array(xp.all(self._data, axis=axes, keepdims=keepdims), xp))
-
-    def max(self, axis=None, keepdims=False):
-        axes = self._axes("max", axis, keepdims)
-        if any(self.shape[a] == 0 for a in axes):  # a max of nothing has no value
-            raise ValueError(f"max: cannot reduce a tensor of shape {self.shape} over an empty "
-                             f"dimension (axis={axis})")
-        return red.Max.apply(self, axes=axes, keepdims=keepdims)
 
     # -- elementwise -------------------------------------------------------------------
     def exp(self):
@@ -391,6 +429,8 @@ def as_dtype(t, dtype):
 def is_device_name(value):
     """True for "cpu", "cuda", "cuda:N" (and for any string that is not a dtype's name, so
     that a wrong device name gets the device error)."""
+    if isinstance(value, devices.device):
+        return True
     if not isinstance(value, str):
         return False
     try:

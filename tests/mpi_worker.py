@@ -89,12 +89,12 @@ def collectives(device="cpu"):
     dist.broadcast(sent, src=1)
     minigan.manual_seed(rank)  # different weights on each rank, made equal below
     model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2)).to(device)
-    model[1].running_mean.data[...] = rank
+    model[1].running_mean._data[...] = rank
     dist.broadcast_module(model)
     for p in model.parameters():
         p.grad = minigan.tensor(np.full(p.shape, rank + 1.0, np.float32), device=device)
     dist.average_gradients(model.parameters())
-    result = {f"sum{i}": backend.asnumpy(a.data if isinstance(a, minigan.Tensor) else a)
+    result = {f"sum{i}": backend.asnumpy(a._data if isinstance(a, minigan.Tensor) else a)
               for i, a in enumerate(arrays)}
     result.update({k: backend.asnumpy(v) for k, v in
                    dict(max=maxed, mean=mean, sent=sent).items()})

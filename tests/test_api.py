@@ -60,12 +60,18 @@ CONV_AND_BATCHNORM = {
     "minigan.nn.BatchNorm2d": "(num_features, eps=1e-5, momentum=0.1)",
 }
 
-TENSOR_ATTRIBUTES = ["data", "grad", "requires_grad", "shape", "ndim", "dtype", "device"]
+TENSOR_ATTRIBUTES = ["data", "grad", "requires_grad", "shape", "ndim", "dtype", "device",
+                     "is_cuda"]
 TENSOR_METHODS = {
-    "backward": "(grad=None)", "numpy": "()", "item": "()", "detach": "()", "to": "(device)",
-    "sum": "(axis=None, keepdims=False)", "mean": "(axis=None, keepdims=False)",
-    "max": "(axis=None, keepdims=False)", "reshape": "(*shape)", "permute": "(*dims)",
-    "transpose": "(dim0, dim1)",
+    "backward": "(grad=None)", "numpy": "()", "item": "()", "detach": "()",
+    "to": "(device=None, dtype=None)", "cpu": "()", "size": "(dim=None)",
+    "sum": "(dim=None, keepdim=False)", "mean": "(dim=None, keepdim=False)",
+    "max": "(dim=None, keepdim=False)", "std": "(dim=None)", "reshape": "(*shape)",
+    "view": "(*shape)", "permute": "(*dims)", "transpose": "(dim0, dim1)",
+    "squeeze": "(dim=None)", "unsqueeze": "(dim)", "norm": "(p='fro', dim=None, keepdim=False)",
+    "pow": "(exponent)", "type": "(dtype=None)", "fill_": "(value)", "zero_": "()",
+    "clamp_": "(min=None, max=None)", "mul_": "(other)", "add_": "(other, alpha=1)",
+    "copy_": "(src)", "normal_": "(mean=0.0, std=1.0)", "uniform_": "(low=0.0, high=1.0)",
 }
 TENSOR_OPERATORS = ["__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
                     "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__matmul__",
@@ -130,7 +136,7 @@ def test_tensor_has_the_documented_attributes():
     t = minigan.tensor([1.0, 2.0], requires_grad=True)
     for name in TENSOR_ATTRIBUTES:
         assert hasattr(t, name), name
-    assert isinstance(t.data, np.ndarray) and t.grad is None and t.requires_grad is True
+    assert isinstance(t.data, minigan.Tensor) and t.grad is None and t.requires_grad is True
     assert t.shape == (2,) and t.ndim == 1 and t.dtype == np.float32 and t.device == "cpu"
 
 

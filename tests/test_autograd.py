@@ -155,7 +155,7 @@ def test_leaf_gradient_has_the_leaf_shape_and_dtype(device, shape):
         assert x.grad.shape == shape and x.grad.dtype == np.dtype(dtype)
         (x * x).sum().backward()  # accumulation keeps them too
         assert x.grad.shape == shape and x.grad.dtype == np.dtype(dtype)
-        assert isinstance(x.grad.data, type(x.data))
+        assert isinstance(x.grad._data, type(x._data))
 
 
 def test_scalar_leaf_gradient_is_a_0d_array_that_optimizers_can_use(device):
@@ -176,7 +176,7 @@ def test_leaf_gradients_never_share_memory_with_each_other_or_the_grad_passed_in
     a, b = leaf([1.0, 2.0], device), leaf([3.0, 4.0], device)
     upstream = minigan.tensor([1.0, 1.0], dtype="float64", device=device)
     (a + b).backward(upstream)
-    a.grad.data *= 10
+    a.grad._data *= 10
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
     np.testing.assert_array_equal(upstream.numpy(), [1.0, 1.0])
 

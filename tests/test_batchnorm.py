@@ -87,7 +87,7 @@ def test_training_normalises_with_batch_statistics_and_updates_running_ones(devi
     count = x.size // shape[1]
     running_mean, running_var = leaf(np.full(3, 0.5), device, False), leaf(np.full(3, 2.0), device,
                                                                            False)
-    mean_array = running_mean.data  # the update is in place: the same array is modified
+    mean_array = running_mean._data  # the update is in place: the same array is modified
     w, b = leaf(np.array([1.0, 2.0, 3.0]), device), leaf(np.array([0.0, -1.0, 1.0]), device)
     out = F.batch_norm(leaf(x, device), running_mean, running_var, w, b, training=True,
                        momentum=0.25, eps=1e-3)
@@ -95,7 +95,7 @@ def test_training_normalises_with_batch_statistics_and_updates_running_ones(devi
     expected = ((x - mean.reshape(broadcast)) / np.sqrt(var.reshape(broadcast) + 1e-3)
                 * w.numpy().reshape(broadcast) + b.numpy().reshape(broadcast))
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
-    assert running_mean.data is mean_array
+    assert running_mean._data is mean_array
     np.testing.assert_allclose(running_mean.numpy(), 0.75 * 0.5 + 0.25 * mean, rtol=1e-13)
     unbiased = var * count / (count - 1)  # the running estimate is unbiased, as PyTorch's
     np.testing.assert_allclose(running_var.numpy(), 0.75 * 2.0 + 0.25 * unbiased, rtol=1e-13)

@@ -61,7 +61,11 @@ def test_gpu_profile_runs_on_the_cpu_and_undoes_its_timers(torch):
     from minigan.autograd import Function
     from minigan.ops.conv import Conv2d
 
+    from minigan.autograd import FAST_BACKWARD
+
     forward = Conv2d.__dict__["forward"]
+    fast_backward = dict(FAST_BACKWARD)
     report = cuda_profile.profile_row("tiny", "dcgan", (1, 8, 8), 4, repeats=2, device="cpu")
     assert "| Conv2d.backward |" in report and "| Adam.step | 2 |" in report
     assert Conv2d.__dict__["forward"] is forward and "apply" in Function.__dict__
+    assert FAST_BACKWARD == fast_backward  # the registered fast versions are back too

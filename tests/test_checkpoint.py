@@ -18,11 +18,12 @@ SPEC = dict(model="mlp", data_kind="image", image_shape=[1, 8, 8], nz=4, num_cla
 CONFIG = {k: v for k, v in TrainConfig(steps=3).to_dict().items() if k != "out"}
 
 
-def trained_state(seed=0, spec=SPEC):
+def trained_state(seed=0, spec=SPEC, device="cpu"):
     """G, D and their Adams after one update each, so every optimizer state is filled."""
-    G, D = build_models(spec, "cpu", seed)
+    G, D = build_models(spec, device, seed)
     opt_g, opt_d = make_optimizers(G, D, TrainConfig())
-    z = minigan.randn(4, G.nz, generator=minigan.Generator("cpu", seed=[seed, 1]))
+    z = minigan.randn(4, G.nz, device=device,
+                      generator=minigan.Generator(device, seed=[seed, 1]))
     for model, opt in ((D, opt_d), (G, opt_g)):
         opt.zero_grad()
         D(G(z)).mean().backward()
@@ -57,6 +58,24 @@ def test_round_trip_restores_weights_buffers_and_adam_state(saved):
             for name in ("exp_avg", "exp_avg_sq"):
                 assert np.array_equal(sa["state"][i][name], sb["state"][i][name])
     assert (ckpt.step, ckpt.seed, ckpt.config, ckpt.model_spec) == (1, 0, CONFIG, SPEC)
+
+
+def test_round_trip_on_the_device_it_was_saved_from(tmp_path, device):
+    """A run on "cuda" saves host copies and loads them back onto the GPU."""
+    state = trained_state(device=device)
+    path = save(tmp_path / "last.npz", state)
+    loaded = trained_state(seed=1, device=device)
+    read_checkpoint(path).load_into(*loaded)
+    for a, b in zip(state[:2], loaded[:2]):
+        sa, sb = a.state_dict(), b.state_dict()
+        assert sa.keys() == sb.keys() and all(np.array_equal(sa[k], sb[k]) for k in sa)
+        assert {p.device for p in b.parameters()} == {device}
+    for a, b in zip(state[2:], loaded[2:]):
+        sa, sb = a.state_dict()["state"], b.state_dict()["state"]
+        assert all(np.array_equal(sa[i][k], sb[i][k]) for i in sa for k in ("exp_avg",
+                                                                             "exp_avg_sq"))
+        assert {minigan.backend.device_of(v) for s in b.state.values() for v in s.values()
+                if hasattr(v, "shape")} == {device}
 
 
 def test_key_layout_is_flat_and_pickle_free(saved):

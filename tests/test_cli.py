@@ -62,6 +62,12 @@ def test_train_writes_the_run_files_and_says_where(mlp_run, capsys, tmp_path):
     assert read_checkpoint(tmp_path).config["seed"] == 3
 
 
+def test_beta2_flag_sets_the_runs_beta2(tmp_path):
+    assert cli.main(TRAIN + ["--out", str(tmp_path), "--beta2", "0.9"]) == 0
+    ckpt = read_checkpoint(tmp_path)
+    assert ckpt.config["beta2"] == 0.9 and ckpt.config["beta1"] == 0.5
+
+
 def test_default_out_folder_is_runs_model_dataset(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["train", "--steps", "1", "--batch-size", "2", "--dataset", "ring8",
@@ -164,6 +170,7 @@ ERRORS = [  # (arguments, exit status, words of the message)
     (["train", "--lr", "nan"], 2, ["lr must be a finite positive number"]),
     (["train", "--batch-size", "-3"], 2, ["batch-size must be an integer >= 1"]),
     (["train", "--beta1", "1.5"], 2, ["beta1 must be in [0, 1)"]),
+    (["train", "--beta2", "1.0"], 2, ["beta2 must be in [0, 1)"]),
     (["train", "--steps", "3", "--epochs", "1"], 2, ["not allowed with argument"]),
     (["train", "--model", "dcgan", "--image-size", "30"], 2, ["30x30 is not supported"]),
     (["train", "--resume", "{run}", "--lr", "0.1"], 2,

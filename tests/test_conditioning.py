@@ -38,27 +38,27 @@ def as_torch(torch, t):
 
 
 # ----------------------------------------------------------------------------- Embedding
-def test_embedding_matches_torch_forward_and_gradient(torch):
+def test_embedding_matches_torch_forward_and_gradient(torch, device):
     minigan.manual_seed(0)
-    emb = nn.Embedding(5, 3).double()
+    emb = nn.Embedding(5, 3).double().to(device)
     assert emb.weight.shape == (5, 3)
     twin = torch.nn.Embedding(5, 3).double()
     twin.weight.data = as_torch(torch, emb.weight)
     idx = np.array([[0, 4, 4], [2, 0, 4]])  # repeated rows: their gradients add up
-    out, ref = emb(idx), twin(torch.from_numpy(idx))
+    out, ref = emb(minigan.tensor(idx, device=device)), twin(torch.from_numpy(idx))
     assert out.shape == (2, 3, 3)
     np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
     g = np.random.default_rng(0).normal(size=(2, 3, 3))
-    (out * Tensor(g)).sum().backward()
+    (out * minigan.tensor(g, device=device)).sum().backward()
     (ref * torch.from_numpy(g)).sum().backward()
     np.testing.assert_allclose(emb.weight.grad.numpy(), twin.weight.grad.numpy(), rtol=1e-12,
                                atol=1e-14)
     assert not np.any(emb.weight.grad.numpy()[[1, 3]])  # rows never picked get no gradient
 
 
-def test_embedding_double_backward_matches_torch(torch):
+def test_embedding_double_backward_matches_torch(torch, device):
     minigan.manual_seed(1)
-    emb = nn.Embedding(4, 6).double()
+    emb = nn.Embedding(4, 6).double().to(device)
     twin = torch.nn.Embedding(4, 6).double()
     twin.weight.data = as_torch(torch, emb.weight)
     idx = np.array([3, 1, 3, 0, 3])
@@ -67,7 +67,8 @@ def test_embedding_double_backward_matches_torch(torch):
     def f(e, w_like, cc):
         return (cc * e * e * e).sum()  # cubic: its second derivative depends on the weights
 
-    g, = autograd.grad(f(emb(idx), None, Tensor(c)), emb.weight, create_graph=True)
+    g, = autograd.grad(f(emb(minigan.tensor(idx, device=device)), None,
+                         minigan.tensor(c, device=device)), emb.weight, create_graph=True)
     (g * g).sum().backward()
     tg, = torch.autograd.grad(f(twin(torch.from_numpy(idx)), None, torch.from_numpy(c)),
                               twin.weight, create_graph=True)
@@ -270,8 +271,8 @@ RESUME_RUNS = {
 
 
 @pytest.mark.parametrize("name", sorted(RESUME_RUNS))
-def test_resumed_run_equals_the_uninterrupted_one(tmp_path, name):
-    fields = dict(steps=4, sample_every=100, log_every=1, **RESUME_RUNS[name])
+def test_resumed_run_equals_the_uninterrupted_one(tmp_path, name, device):
+    fields = dict(steps=4, sample_every=100, log_every=1, device=device, **RESUME_RUNS[name])
     train(TrainConfig(out=str(tmp_path / "straight"), **fields), progress=False)
     train(TrainConfig(out=str(tmp_path / "split"), **dict(fields, steps=2)), progress=False)
     train(TrainConfig(out=str(tmp_path / "split"), **fields), progress=False,

@@ -284,7 +284,7 @@ def test_gradgradcheck_catches_a_wrong_second_derivative(device):
         def backward(self, grad_out):
             x, = self.saved
             # the right first derivative, 3 x^2, built from a constant: no second one
-            return (grad_out * minigan.Tensor(3 * x.data * x.data),)
+            return (grad_out * minigan.Tensor(3 * x._data * x._data),)
 
     x = leaf([0.5, -1.0, 2.0], device)
     assert minigan.gradcheck(CubeWithWrongDoubleBackward.apply, [x])

@@ -84,7 +84,8 @@ def test_higher_priorities_run_first_and_equals_in_the_order_added(tmp_path):
 
 def test_the_standard_extensions_follow_the_config():
     kinds = [type(e).__name__ for e in standard_extensions(TrainConfig(tensorboard=True))]
-    assert kinds == ["Evaluate", "LogMetrics", "SampleGrid", "TensorBoard", "Snapshot"]
+    assert kinds == ["Evaluate", "BestSnapshot", "LogMetrics", "SampleGrid", "TensorBoard",
+                     "Snapshot"]
     assert "TensorBoard" not in [type(e).__name__ for e in standard_extensions(TrainConfig())]
 
 

@@ -1,6 +1,6 @@
 """The Python around the fused CUDA kernels, tested on the CPU.
 
-The CUDA C in minigan/kernels.py runs only on a GPU (tests/test_kernels.py checks it
+The CUDA C in minigan/fast/kernels.py runs only on a GPU (tests/test_kernels.py checks it
 there), and CI has none. What can run everywhere is the Python around each kernel: which
 arrays go in, in which order, in which memory order (the kernels run on the stored-order
 view), which axes a reduction sums, how the outputs come back. Here each compiled kernel
@@ -14,7 +14,8 @@ import pytest
 
 import minigan
 import minigan.nn.functional as F
-from minigan import autograd, backend, kernels, nn, optim
+from minigan import autograd, backend, nn, optim
+from minigan.fast import kernels
 
 
 # ------------------------------------------------------------------ the NumPy stand-ins
@@ -153,10 +154,10 @@ def test_leaky_relu_wrappers_keep_memory_order_and_results(shape, stand_ins):
         def fn():
             t = minigan.Tensor(x, requires_grad=True)
             out = F.leaky_relu(t, 0.2)
-            assert kernels.memory_order(out.data) == kernels.memory_order(x) or \
+            assert kernels.memory_order(out._data) == kernels.memory_order(x) or \
                 not kernels.fused(x)
             out.backward(minigan.tensor(np.cos(np.arange(x.size)).reshape(shape)))
-            return out.data, t.grad.data
+            return out._data, t.grad._data
         fused, plain = stand_ins(fn)
         assert_close(fused, plain, rtol=0)
 
@@ -171,10 +172,10 @@ def test_batch_norm_wrappers_sum_the_right_axes_in_either_memory_order(shape, st
             bias = minigan.tensor(np.linspace(-1, 1, c), requires_grad=True)
             mean, var = minigan.zeros(c, dtype="float64"), minigan.ones(c, dtype="float64")
             out = F.batch_norm(t, mean, var, weight, bias, training=True, momentum=0.3, eps=1e-3)
-            assert kernels.memory_order(out.data) == kernels.memory_order(x) or \
+            assert kernels.memory_order(out._data) == kernels.memory_order(x) or \
                 not kernels.fused(x)
             out.backward(minigan.tensor(np.sin(np.arange(x.size)).reshape(shape)))
-            return out.data, mean.data, var.data, t.grad.data, weight.grad.data, bias.grad.data
+            return out._data, mean._data, var._data, t.grad._data, weight.grad._data, bias.grad._data
         fused, plain = stand_ins(fn)
         assert_close(fused, plain)
 
@@ -187,7 +188,7 @@ def test_bce_with_logits_wrappers(stand_ins):
         x = minigan.tensor(x_host, requires_grad=True)
         loss = F.binary_cross_entropy_with_logits(x, minigan.tensor(t_host))
         (2 * loss).backward()
-        return loss.data, x.grad.data
+        return loss._data, x.grad._data
     fused, plain = stand_ins(fn)
     assert_close(fused, plain)
 
@@ -204,7 +205,7 @@ def test_convolution_with_the_gathering_col2im(transposed, stand_ins):
         conv = F.conv_transpose2d if transposed else F.conv2d
         out = conv(x, w, stride=(2, 1), padding=(1, 2))
         (out * out).sum().backward()
-        return out.data, x.grad.data, w.grad.data
+        return out._data, x.grad._data, w.grad._data
     fused, plain = stand_ins(fn)
     assert_close(fused, plain)
 
@@ -216,6 +217,6 @@ def test_adam_wrapper_passes_the_scalars_in_order(stand_ins):
         for step in range(3):
             p.grad = minigan.tensor(np.cos(np.arange(6) + step))
             adam.step()
-        return p.data, adam.state[p]["exp_avg"], adam.state[p]["exp_avg_sq"]
+        return p._data, adam.state[p]["exp_avg"], adam.state[p]["exp_avg_sq"]
     fused, plain = stand_ins(fn)
     assert_close(fused, plain)

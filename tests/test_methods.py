@@ -214,8 +214,8 @@ RESUME_RUNS = {
 
 
 @pytest.mark.parametrize("name", sorted(RESUME_RUNS))
-def test_resumed_run_equals_the_uninterrupted_one(tmp_path, name):
-    fields = dict(steps=4, sample_every=100, log_every=1, **RESUME_RUNS[name])
+def test_resumed_run_equals_the_uninterrupted_one(tmp_path, name, device):
+    fields = dict(steps=4, sample_every=100, log_every=1, device=device, **RESUME_RUNS[name])
     train(TrainConfig(out=str(tmp_path / "straight"), **fields), progress=False)
     train(TrainConfig(out=str(tmp_path / "split"), **dict(fields, steps=2)), progress=False)
     train(TrainConfig(out=str(tmp_path / "split"), **fields), progress=False,

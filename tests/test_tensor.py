@@ -103,7 +103,7 @@ def test_tensor_attributes_describe_its_array(device):
     t = minigan.zeros(2, 3, 4, dtype="float64", device=device)
     assert t.shape == (2, 3, 4) and t.ndim == 3 and t.dtype == np.float64
     assert t.device == device and t.grad is None and not t.requires_grad
-    assert type(t.data).__name__ == "ndarray"
+    assert isinstance(t.data, minigan.Tensor) and type(t._data).__name__ == "ndarray"
     assert t.numel() == 24 and len(t) == 2
 
 

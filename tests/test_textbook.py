@@ -31,8 +31,8 @@ def leaf(array, device, requires_grad=True):
 
 
 def close(a, b, tol=1e-10):
-    a = asnumpy(a.data if isinstance(a, minigan.Tensor) else a)
-    b = asnumpy(b.data if isinstance(b, minigan.Tensor) else b)
+    a = asnumpy(a._data if isinstance(a, minigan.Tensor) else a)
+    b = asnumpy(b._data if isinstance(b, minigan.Tensor) else b)
     assert a.shape == b.shape
     np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
@@ -80,7 +80,7 @@ def test_backward_simple_takes_an_upstream_gradient_for_a_non_scalar_output(devi
     x = leaf(np.arange(6.0).reshape(2, 3), device)
     u = to_device(np.random.default_rng(0).standard_normal((2, 3)), device)
     backward_simple(x * x, u)
-    close(x.grad, 2 * asnumpy(x.data) * asnumpy(u))
+    close(x.grad, 2 * asnumpy(x._data) * asnumpy(u))
 
 
 # ----------------------------------------------------------------- im2col / col2im
@@ -113,8 +113,8 @@ def test_conv2d_simple_and_conv2d_im2col_equal_conv2d(device, case):
     x = leaf(rng.standard_normal(case["shape"]), device)
     w = leaf(rng.standard_normal((case["c_out"], case["shape"][1]) + case["kernel"]), device)
     expected = F.conv2d(x, w, stride=case["stride"], padding=case["padding"])
-    close(conv2d_simple(x.data, w.data, case["stride"], case["padding"]), expected)
-    close(conv2d_im2col(x.data, w.data, case["stride"], case["padding"]), expected)
+    close(conv2d_simple(x._data, w._data, case["stride"], case["padding"]), expected)
+    close(conv2d_im2col(x._data, w._data, case["stride"], case["padding"]), expected)
 
 
 @CASES
@@ -134,7 +134,7 @@ def test_conv_input_gradient_is_conv_transpose2d_simple_of_the_output_gradient(d
     oh, ow = out.shape[2:]
     output_padding = tuple(size + 2 * p - ((o - 1) * s + k) for size, p, o, s, k in zip(
         (h, wd), case["padding"], (oh, ow), case["stride"], case["kernel"]))
-    grad_x = conv_transpose2d_simple(u, w.data, case["stride"], case["padding"], output_padding)
+    grad_x = conv_transpose2d_simple(u, w._data, case["stride"], case["padding"], output_padding)
     close(grad_x, x.grad)
     close(grad_x, F.conv_transpose2d(leaf(u, device), w, stride=case["stride"],
                                      padding=case["padding"], output_padding=output_padding))
@@ -154,7 +154,7 @@ def test_batch_norm_simple_by_autograd_and_in_closed_form_equals_batch_norm(devi
     out_simple = batch_norm_simple(*simple)
     out_simple.backward(u)
     close(out_simple, out)
-    closed_form = batch_norm_backward_simple(u, fast[0].data, fast[1].data)
+    closed_form = batch_norm_backward_simple(u, fast[0]._data, fast[1]._data)
     for f, s, c in zip(fast, simple, closed_form):
         close(s.grad, f.grad)
         close(c, f.grad)

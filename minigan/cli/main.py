@@ -1,8 +1,10 @@
 """The command line: `minigan train | sample | eval` (API.md, "The command line").
 
-    minigan train  [--model M] [--dataset NAME] [--steps N | --epochs N] ... [--resume PATH]
+    minigan train  [--recipe NAME] [--model M] [--dataset NAME] [--steps N | --epochs N] ...
+                   [--resume PATH]
     minigan sample --checkpoint PATH [--n N] [--seed N] [--label L] [--device D] --out FILE
     minigan eval   --checkpoint PATH [--n N] [--seed N]
+    minigan recipes                  (the named configurations: minigan/training/recipes.py)
     minigan export --checkpoint PATH --format onnx|safetensors --out FILE [--net G|D] [--no-ema]
 
 A user's mistake (an unknown name, a missing file, an unusable checkpoint, "cuda" without
@@ -43,7 +45,8 @@ from ..store import atomic, checkpoint
 from ..store.checkpoint import CheckpointError
 from ..threads import set_num_threads
 from ..training import (RESUME_OVERRIDES, SECTIONS, NonFiniteLossError, TrainConfig,
-                        TrainingInterrupted, config_for_resume, train)
+                        TrainingInterrupted, config_for_resume, recipes, train)
+from ..training.recipes import recipe_config
 from .flags import add_config_flags, flag, given_settings
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -66,7 +69,7 @@ def build_parser():
     parser = ArgumentParser(prog="minigan", description="Train and sample the classic GANs "
                             "on minigan, a from-scratch NumPy/CuPy deep-learning engine.")
     parser.add_argument("--version", action="version", version=f"minigan {__version__}")
-    verbs = parser.add_subparsers(dest="command", metavar="{train,sample,eval,export}")
+    verbs = parser.add_subparsers(dest="command", metavar="{train,sample,eval,recipes,export}")
 
     t = verbs.add_parser("train", help="train a GAN", description=(
         "Train a GAN (Goodfellow et al. 2014, Algorithm 1). Writes DIR/metrics.jsonl, "
@@ -95,6 +98,10 @@ def build_parser():
                          description="Print minigan.evaluation.metrics.evaluate_samples of N "
                          "samples as one JSON line.")
     add_checkpoint_args(e, DEFAULT_EVAL_SAMPLES)
+
+    verbs.add_parser("recipes", help="list the named configurations of train --recipe",
+                     description="The named configurations of `minigan train --recipe NAME`, "
+                     "each with its settings, papers, measured figures and CPU cost.")
     add_export_parser(verbs)
     return parser
 
@@ -133,6 +140,8 @@ def run_train(args):
         config, resume = config_for_resume(args.resume, **changes)
         check_repeated_flags({k: v for k, v in given.items() if k not in RESUME_OVERRIDES},
                              config, resume)
+    elif args.recipe is not None:
+        config = recipe_config(given.pop("recipe"), **given)
     else:
         config = TrainConfig(**given)
     try:
@@ -143,6 +152,8 @@ def run_train(args):
         if args.threads < 1:
             raise UsageError(f"--threads must be at least 1, got {args.threads}")
         set_num_threads(args.threads)
+    if config.recipe is not None and is_main_process():
+        print(f"minigan train: recipe {config.recipe}{overrides_note(config.to_dict())}")
     summary = train(config, progress=not args.no_progress, resume=resume)
     if not is_main_process():
         return 0
@@ -152,6 +163,21 @@ def run_train(args):
           f"D(x) {summary['d_real']:.2f}, D(G(z)) {summary['d_fake']:.2f}")
     print(f"wrote {summary['samples']}{os.sep}, {summary['gif']}, {summary['losses_plot']}, "
           f"{summary['metrics']} and {summary['checkpoint']}")
+    return 0
+
+
+def overrides_note(config):
+    """" (overridden: --steps 100 (the recipe has 12000))" where a run differs from its
+    recipe; nothing for a run without one or one that follows it."""
+    changed = recipes.overrides(config)
+    if not changed:
+        return ""
+    return " (overridden: " + ", ".join(f"{flag(k)} {run} (the recipe has {recipe})"
+                                         for k, (recipe, run) in changed.items()) + ")"
+
+
+def run_recipes(args):
+    print(recipes.listing(), end="")
     return 0
 
 
@@ -232,6 +258,9 @@ def run_eval(args):
     G, ckpt = generator_from_checkpoint(args.checkpoint, args.device)
     if ckpt.has_ema:
         print(f"minigan eval: scoring{ema_note(ckpt)}", file=sys.stderr)
+    if ckpt.config.get("recipe") is not None:
+        print(f"minigan eval: a run of recipe {ckpt.config['recipe']}"
+              f"{overrides_note(ckpt.config)}, step {ckpt.step}", file=sys.stderr)
     samples, labels = draw_samples(G, args.n, args.seed, args.device)
     kind, dataset = ckpt.model_spec.get("data_kind"), ckpt.config.get("dataset")
     from ..evaluation import metrics  # noqa: PLC0415 - loads the classifier only when eval runs
@@ -286,6 +315,7 @@ def run_command(argv):
             parser.print_help()
             return 0
         verb = {"train": run_train, "sample": run_sample, "eval": run_eval,
+                "recipes": run_recipes,
                 "export": run_export}[args.command]
         return verb(args)
     except SystemExit as exit_:  # --help, and argparse's own exits

@@ -5,7 +5,7 @@ ops, the formula that create_graph records and double backward differentiates. T
 here hold other ways to compute the same numbers, faster: in place and in fewer passes
 (the backwards of conv and BatchNorm), by another order of the same sums (the sub-pixel
 transposed convolution), into reused memory (the columns' workspace), or as one fused
-CUDA kernel (minigan/kernels.py). Each is registered for one op, one device ("cpu" or
+CUDA kernel (kernels.py). Each is registered for one op, one device ("cpu" or
 "cuda") and recording or not, as tinygrad's 2020 engine chose device code when an op was
 registered; Function.apply and the graph walk (autograd.py) are the only places that
 choose. A fast forward saves for backward what the definition saves, so the one backward

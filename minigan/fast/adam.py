@@ -7,8 +7,9 @@ CHUNK numbers, so that the passes over each slice hit the cache instead of memor
 (measured: see benchmarks/RESULTS.md). Both tested equal to it bit for bit
 (tests/test_fast_paths.py, tests/test_kernel_wrappers.py).
 """
-from .. import backend, kernels
+from .. import backend
 from ..optim.adam import FAST_UPDATES, adam_update
+from . import kernels
 
 # numbers per slice of adam_update_blocked: its five float32 arrays (param, grad, m, v,
 # scratch) of 64 K numbers take 1.25 MiB, which stays in a core's L2 or the shared L3

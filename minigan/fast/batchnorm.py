@@ -6,11 +6,10 @@ as a function of x so that create_graph can differentiate it. When nothing is re
 the same closed form runs here on the saved arrays:
     grad_x = gamma * inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
 """
-from .. import kernels
 from ..backend import xp_of
 from ..ops.batchnorm import BatchNorm, channel_sum
 from ..tensor import Tensor
-from . import backward, forward
+from . import backward, forward, kernels
 
 
 @forward(BatchNorm, "cuda")

@@ -11,13 +11,12 @@ The definitions are in ops/conv.py; each version here computes the same sums:
   made once, the largest array of the step not allocated twice.
 Tested equal to the definitions (tests/test_fast_paths.py).
 """
-from .. import kernels
 from ..backend import xp_of
 from ..ops.conv import (Conv2d, Conv2dGradW, ConvTranspose2d, batch_last_matrix,
                         conv_transpose_arrays, from_batch_last_matrix, transposed_columns)
 from ..ops.im2col import col2im, windows_tile
 from ..tensor import Tensor
-from . import backward, forward, subpixel
+from . import backward, forward, kernels, subpixel
 from .workspace import im2col_reused
 
 
@@ -79,18 +78,7 @@ def conv_transpose2d_backward(fn, grad_out):
 @forward(Conv2d, "cpu", "cuda")
 def conv2d_forward(fn, x, w, stride=(1, 1), padding=(0, 0)):
     """The definition, with the columns in the workspace."""
-    c_out, c_in, kh, kw = w.shape
-    fn.x_shape, fn.w_shape = x.shape, w.shape
-    fn.stride, fn.padding = stride, padding
-    cols = im2col_reused(x, (kh, kw), stride, padding)  # (C_in, kh, kw, OH, OW, N)
-    _, _, _, oh, ow, n = cols.shape
-    fn.output_padding = tuple(size + 2 * p - k - (o - 1) * s for size, p, k, o, s in
-                              zip(x.shape[2:], padding, (kh, kw), (oh, ow), stride))
-    cols = cols.reshape(c_in * kh * kw, oh * ow * n)  # (K, OH*OW*N), K = C_in*kh*kw
-    fn.save_for_backward(x if fn.needs_input_grad[1] else None,
-                         w if fn.needs_input_grad[0] else None)
-    out = w.reshape(c_out, -1) @ cols  # (C_out, K) @ (K, OH*OW*N) -> (C_out, OH*OW*N)
-    return from_batch_last_matrix(out, n, oh, ow)  # (N, C_out, OH, OW)
+    return Conv2d.forward(fn, x, w, stride, padding, columns=im2col_reused)
 
 
 def conv2d_backward(conv_transpose):
@@ -124,15 +112,5 @@ backward(Conv2d, "cuda")(conv2d_backward(conv_transpose_cuda))
 @forward(Conv2dGradW, "cpu", "cuda")
 def conv2d_grad_w_forward(fn, x, grad_out, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0)):
     """The definition, with the columns in the workspace."""
-    kh, kw = kernel_size
-    fn.stride, fn.padding = stride, padding
-    c_in, c_out = x.shape[1], grad_out.shape[1]
-    _, _, oh, ow = grad_out.shape
-    fn.output_padding = tuple(size + 2 * p - k - (o - 1) * s for size, p, k, o, s in
-                              zip(x.shape[2:], padding, kernel_size, (oh, ow), stride))
-    fn.save_for_backward(x if fn.needs_input_grad[1] else None,
-                         grad_out if fn.needs_input_grad[0] else None)
-    cols = im2col_reused(x, (kh, kw), stride, padding)  # (C_in, kh, kw, OH, OW, N)
-    cols = cols.reshape(c_in * kh * kw, -1)  # (K, OH*OW*N)
-    g = batch_last_matrix(grad_out)  # (C_out, OH*OW*N)
-    return (g @ cols.T).reshape(c_out, c_in, kh, kw)  # (C_out, OH*OW*N) @ (OH*OW*N, K)
+    return Conv2dGradW.forward(fn, x, grad_out, kernel_size, stride, padding,
+                               columns=im2col_reused)

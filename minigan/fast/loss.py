@@ -5,10 +5,9 @@ on the GPU, where a launch costs more than the arithmetic at a GAN's batch sizes
 (kernels.py). Taken for logits and targets of one shape and dtype; tested equal to the
 definition (tests/test_kernel_wrappers.py, tests/test_kernels.py on a GPU).
 """
-from .. import kernels
 from ..ops.loss import BinaryCrossEntropyWithLogits as BCEWithLogits
 from ..tensor import Tensor
-from . import backward, forward
+from . import backward, forward, kernels
 
 
 def fusable(x, t):

@@ -82,16 +82,20 @@ def linear(x, weight, bias=None):
     return Linear.apply(x, weight, bias)
 
 
-def relu(x):
-    """max(x, 0), as F.relu; integer tensors too (their dtype kept), as in PyTorch."""
+def relu(x, inplace=False):
+    """max(x, 0), as F.relu; integer tensors too (their dtype kept), as in PyTorch.
+    inplace=True writes the result into x (Tensor._write's rules) and returns x."""
     check_numeric("relu", x, "fiu")
-    return act.ReLU.apply(x)
+    return x._write("relu_", act.ReLU.apply) if inplace else act.ReLU.apply(x)
 
 
-def leaky_relu(x, negative_slope=0.01):
-    """x if x > 0 else negative_slope * x, as F.leaky_relu."""
+def leaky_relu(x, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x, as F.leaky_relu (inplace=True: as relu's)."""
     check_tensor("leaky_relu", x)
     negative_slope = validators.finite_real("leaky_relu", "negative_slope", negative_slope)
+    if inplace:
+        return x._write("leaky_relu_",
+                        lambda s: act.LeakyReLU.apply(s, negative_slope=negative_slope))
     return act.LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
@@ -305,3 +309,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 
 # --- embedding lookup (nn/embedding.py, ops/embedding.py) --------------------------------
 from .embedding import embedding  # noqa: E402, F401
+
+# --- dropout, softmax, resizing: each with its Module, in its own file ---------------------
+from .dropout import dropout, dropout2d  # noqa: E402, F401
+from .softmax import log_softmax, softmax  # noqa: E402, F401
+from .upsampling import interpolate  # noqa: E402, F401

@@ -23,7 +23,10 @@ def calculate_fan_in_and_fan_out(shape):
 
 
 def _fill(tensor, host_array):
+    """Write into the tensor's storage (a Parameter, or its .data: the same storage), as
+    torch.nn.init does under no_grad; its version counter counts the change."""
     tensor._data[...] = backend.to_device(host_array.astype(tensor.dtype, copy=False), tensor.device)
+    tensor._version += 1
     return tensor
 
 
@@ -41,6 +44,7 @@ def normal_(tensor, mean=0.0, std=1.0):
 
 def constant_(tensor, value):
     tensor._data[...] = value
+    tensor._version += 1
     return tensor
 
 
@@ -58,6 +62,45 @@ def kaiming_uniform_(tensor, a=0.0):
     gain = math.sqrt(2.0 / (1 + a * a))
     bound = gain * math.sqrt(3.0 / fan_in) if fan_in else 0.0
     return uniform_(tensor, -bound, bound)
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for an activation, as torch.nn.init.calculate_gain."""
+    linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d", "sigmoid")
+    if nonlinearity in linear:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def xavier_uniform_(tensor, gain=1.0):
+    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor.shape)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor, gain=1.0):
+    """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor.shape)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    """N(0, std^2) with std = gain / sqrt(fan) (He et al., 2015)."""
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor.shape)
+    fan = {"fan_in": fan_in, "fan_out": fan_out}.get(mode)
+    if fan is None:
+        raise ValueError(f"kaiming_normal_: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    gain = calculate_gain(nonlinearity, a)
+    return normal_(tensor, 0.0, gain / math.sqrt(fan) if fan else 0.0)
 
 
 def default_weight_and_bias_(weight, bias):

@@ -6,6 +6,7 @@ can walk the tree and name each weight by its path ("main.3.weight"). Buffers
 in `state_dict()` but are not trained. State dicts hold host numpy arrays under
 PyTorch's keys, so weights move between minigan and PyTorch unchanged.
 """
+from collections import namedtuple
 from collections.abc import Mapping
 
 import numpy as np
@@ -14,6 +15,8 @@ from .. import backend
 from ..tensor import Tensor
 
 IGNORED_KEYS = ("num_batches_tracked",)  # PyTorch's BatchNorm counter: minigan keeps none
+# what load_state_dict returns, as PyTorch's _IncompatibleKeys
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Parameter(Tensor):
@@ -131,10 +134,14 @@ class Module:
         """Evaluation mode (BatchNorm uses its running statistics); returns self."""
         return self.train(False)
 
-    def zero_grad(self):
-        """Forget accumulated gradients (set them to None, as PyTorch does by default)."""
+    def zero_grad(self, set_to_none=True):
+        """Forget accumulated gradients: set them to None, as PyTorch does by default, or to
+        zeros in place with set_to_none=False."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad._data[...] = 0
 
     def _apply(self, convert):
         """Replace every parameter's and buffer's array by convert(array), in place."""
@@ -145,10 +152,44 @@ class Module:
                 t.grad = Tensor(convert(t.grad._data))
         return self
 
-    def to(self, device):
-        """Move every parameter and buffer to `device` ("cpu" or "cuda"); returns self."""
-        device = backend.check_device(device)
-        return self._apply(lambda a: backend.to_device(a, device))
+    def to(self, device=None, dtype=None):
+        """Move every parameter and buffer to `device` ("cpu", "cuda" or a minigan.device)
+        and cast the floating-point ones to `dtype` (as torch.nn.Module.to; either may come
+        first); returns self."""
+        from ..tensor import is_device_name  # noqa: PLC0415
+
+        if dtype is None and device is not None and not is_device_name(device):
+            device, dtype = None, device  # model.to(minigan.float64)
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype.kind != "f":
+                raise TypeError(f"Module.to: only floating-point dtypes, got {dtype}")
+            self._apply(lambda a: a.astype(dtype) if a.dtype.kind == "f" else a)
+        if device is not None:
+            device = backend.check_device(device)
+            self._apply(lambda a: backend.to_device(a, device))
+        return self
+
+    def cuda(self, device=None):
+        """Move every parameter and buffer to the GPU (as torch.nn.Module.cuda)."""
+        return self.to("cuda" if device is None else device)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def requires_grad_(self, requires_grad=True):
+        """Set requires_grad of every parameter (as torch.nn.Module.requires_grad_)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn):
+        """Call fn(module) on every sub-module, children first, then on this one; returns
+        self (as torch.nn.Module.apply: how weights_init functions reach every layer)."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
 
     def double(self):
         """Cast floating-point parameters and buffers to float64 (gradient checks use it)."""
@@ -169,12 +210,16 @@ class Module:
                         state[f"{path}.{name}" if path else name] = backend.asnumpy(t._data).copy()
         return state
 
-    def load_state_dict(self, state_dict):
-        """Copy arrays from `state_dict` into this module's parameters and buffers.
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays from `state_dict` into this module's parameters and buffers, in place
+        (each one's version counter bumped, as PyTorch's copy_ does: a graph built before
+        the load refuses to backward through the old values).
 
         Every key, shape and dtype is checked before anything is assigned, so a
         mismatching file leaves the module unchanged. PyTorch's num_batches_tracked is
-        accepted and ignored.
+        accepted and ignored. strict=False loads the keys both sides have and tolerates
+        missing and unexpected ones; either way the result names them, as PyTorch's
+        (missing_keys, unexpected_keys).
         """
         where = f"load_state_dict into {type(self).__name__}"
         if not isinstance(state_dict, Mapping):
@@ -187,9 +232,9 @@ class Module:
         missing = [k for k in own if k not in given]
         unexpected = [k for k in given if k not in own]
         problems = []
-        if missing:
+        if missing and strict:
             problems.append(f"missing keys {missing}")
-        if unexpected:
+        if unexpected and strict:
             problems.append(f"unexpected keys {unexpected}")
         arrays = {}
         for key, t in own.items():
@@ -209,8 +254,11 @@ class Module:
             arrays[key] = value
         if problems:
             raise ValueError(f"{where}: " + "; ".join(problems))
-        for key, t in own.items():
-            t._data[...] = backend.to_device(arrays[key].astype(t.dtype, copy=False), t.device)
+        for key, array in arrays.items():
+            t = own[key]
+            t._data[...] = backend.to_device(array.astype(t.dtype, copy=False), t.device)
+            t._version += 1
+        return IncompatibleKeys(missing, unexpected)
 
     # -- printing --------------------------------------------------------------------------
     def extra_repr(self):

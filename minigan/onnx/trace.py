@@ -94,7 +94,10 @@ def trace(module, example_inputs, input_names, supported):
         if op not in supported:
             raise ExportError(f"cannot export op {op}: minigan.onnx has no ONNX form for it "
                               f"(it exports {', '.join(sorted(supported))})")
-        if tape[i][3]._version:  # the tape holds what the op computed, not what came after
+        fn, inputs, _, out, version = tape[i]
+        view = any(getattr(t, "_version_counter", None) is getattr(out, "_version_counter", 0)
+                   for t in inputs)  # a view shares its base's counter (set after the op)
+        if not view and out._version != version:  # the tape holds what the op computed then
             raise ExportError(f"cannot export: the output of op {op} was modified in place "
                               f"after it was computed, which the trace does not see; use "
                               f"out-of-place operations (y = y * 2, not y.mul_(2))")
@@ -138,7 +141,7 @@ def grown_shapes(inputs):
 
 def needed(tape, outputs):
     """The positions in the tape of the calls the outputs depend on, in the order they ran."""
-    producer = {id(out): i for i, (_, _, _, out) in enumerate(tape)}
+    producer = {id(call[3]): i for i, call in enumerate(tape)}
     keep, todo = set(), list(outputs)
     while todo:
         i = producer.get(id(todo.pop()))
@@ -225,8 +228,8 @@ class GraphBuilder:
         return candidate
 
     def add(self, call, call2):
-        fn, inputs, params, out = call
-        fn2, inputs2, params2, out2 = call2
+        fn, inputs, params, out = call[:4]
+        fn2, inputs2, params2, out2 = call2[:4]
         op = type(fn).__name__
         values = [self.value_of(t, t2, op, f"{op}.{arg}") for t, t2, arg in
                   zip(inputs, inputs2, argument_names(fn, len(inputs)))]

@@ -184,6 +184,10 @@ def get_item(e, node):
     a, = node.inputs
     index, index2 = (i if isinstance(i, tuple) else (i,)
                      for i in (node.params["index"], node.params2["index"]))
+    while index and index[-1] is Ellipsis:  # a trailing "..." selects the rest: nothing to do
+        index = index[:-1]
+    while index2 and index2[-1] is Ellipsis:
+        index2 = index2[:-1]
     supported = all(isinstance(i, int) or isinstance(i, slice) and (i.step or 1) >= 1
                     for i in index)
     if not supported or index != index2:
@@ -245,6 +249,7 @@ OPS = {
     "Max": reduction("ReduceMax"),
     "Cast": cast,
     "ToDevice": unary("Identity"),  # one device in an ONNX graph
+    "Clone": unary("Identity"),  # a copy: ONNX values are never written in place
 }
 
 

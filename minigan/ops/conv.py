@@ -57,11 +57,12 @@ class Conv2d(Function):
     Conv2dGradW, whose own backward is a convolution and a transposed convolution.
     """
 
-    def forward(self, x, w, stride=(1, 1), padding=(0, 0)):
+    def forward(self, x, w, stride=(1, 1), padding=(0, 0), columns=im2col):
+        # (columns: how im2col's copy is made; minigan/fast/ passes one into reused memory)
         c_out, c_in, kh, kw = w.shape
         self.x_shape, self.w_shape = x.shape, w.shape
         self.stride, self.padding = stride, padding
-        cols = im2col(x, (kh, kw), stride, padding)  # (C_in, kh, kw, OH, OW, N)
+        cols = columns(x, (kh, kw), stride, padding)  # (C_in, kh, kw, OH, OW, N)
         _, _, _, oh, ow, n = cols.shape
         # what a transposed convolution of an (OH, OW) image must add to give back x's size
         self.output_padding = tuple(size + 2 * p - k - (o - 1) * s for size, p, k, o, s in
@@ -95,7 +96,8 @@ class Conv2dGradW(Function):
     transposed convolution of grad_out (for x) and a convolution of x (for grad_out), each
     with the incoming weight-shaped gradient as the weight."""
 
-    def forward(self, x, grad_out, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0)):
+    def forward(self, x, grad_out, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0),
+                columns=im2col):
         kh, kw = kernel_size
         self.stride, self.padding = stride, padding
         c_in, c_out = x.shape[1], grad_out.shape[1]
@@ -104,7 +106,7 @@ class Conv2dGradW(Function):
                                     zip(x.shape[2:], padding, kernel_size, (oh, ow), stride))
         self.save_for_backward(x if self.needs_input_grad[1] else None,
                                grad_out if self.needs_input_grad[0] else None)
-        cols = im2col(x, (kh, kw), stride, padding)  # (C_in, kh, kw, OH, OW, N)
+        cols = columns(x, (kh, kw), stride, padding)  # (C_in, kh, kw, OH, OW, N)
         cols = cols.reshape(c_in * kh * kw, -1)  # (K, OH*OW*N)
         g = batch_last_matrix(grad_out)  # (C_out, OH*OW*N)
         return (g @ cols.T).reshape(c_out, c_in, kh, kw)  # (C_out, OH*OW*N) @ (OH*OW*N, K)

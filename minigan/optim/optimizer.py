@@ -71,10 +71,14 @@ class Optimizer:
     def params(self):
         return [p for group in self.param_groups for p in group["params"]]
 
-    def zero_grad(self):
-        """Forget every gradient (set to None, as PyTorch does by default)."""
+    def zero_grad(self, set_to_none=True):
+        """Forget every gradient: set to None, as PyTorch does by default, or to zeros in
+        place with set_to_none=False."""
         for p in self.params():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad._data[...] = 0
 
     def step(self):
         raise NotImplementedError

@@ -20,6 +20,12 @@ from ..nn import SyncBatchNorm
 from ..tensor import Tensor
 
 
+def stack_float64(values):
+    """Scalar Tensors on one device -> one float64 array (len,) on that device."""
+    xp = backend.xp_of(values[0]._data)
+    return xp.stack([xp.asarray(v._data, dtype=xp.float64) for v in values])  # (len,)
+
+
 class SingleProcess:
     """A run in one process: everything is already global."""
 
@@ -38,7 +44,8 @@ class SingleProcess:
         pass
 
     def global_means(self, values):
-        return [float(v) for v in values]
+        """Scalar Tensors -> host floats, in one copy from the device (one GPU sync)."""
+        return [float(v) for v in backend.asnumpy(stack_float64(values))]
 
     def any(self, flag):
         return bool(flag)
@@ -94,8 +101,7 @@ class DataParallel(SingleProcess):
     def global_means(self, values):
         """Scalar Tensors (means over this rank's rows) -> host floats, means over all ranks:
         the global batch's values, as the rows are split evenly. One all-reduce."""
-        xp = backend.xp_of(values[0]._data)
-        stacked = xp.stack([xp.asarray(v._data, dtype=xp.float64) for v in values])  # (len,)
+        stacked = stack_float64(values)
         self.group.all_reduce(stacked, "mean")
         return [float(v) for v in backend.asnumpy(stacked)]
 

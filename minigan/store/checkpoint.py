@@ -16,6 +16,8 @@ flat key:
                                   random stream of the run (see train.py)
     meta/skipped_updates          updates skipped for a non-finite loss (--skip-nonfinite)
     meta/data                     a folder: dataset's fingerprint (data.folder_fingerprint)
+    meta/best                     best.npz only: the score it was kept for, as JSON
+                                  {"key", "mode": "min"|"max", "value", "step"}
 
 Writes are atomic (temporary file, fsync, os.replace): a crash or a full disk leaves the
 previous checkpoint whole.
@@ -77,11 +79,12 @@ def json_array(value):
 
 
 def save_checkpoint(path, G, D, opt_g, opt_d, *, step, config, model_spec, skipped_updates=0,
-                    data_fingerprint=None, G_ema=None):
+                    data_fingerprint=None, G_ema=None, best=None):
     """Write the run's state to `path` atomically; returns the path.
 
     data_fingerprint: a folder: dataset's data.fingerprint, checked when the run resumes.
-    G_ema: the EMA copy of G (--ema), saved under G_ema/."""
+    G_ema: the EMA copy of G (--ema), saved under G_ema/. best: the best-value trigger's
+    state (best.npz, minigan/training/extensions/best_snapshot.py), saved as meta/best."""
     arrays = {f"G/{k}": v for k, v in G.state_dict().items()}
     arrays.update({f"D/{k}": v for k, v in D.state_dict().items()})
     if G_ema is not None:
@@ -96,6 +99,8 @@ def save_checkpoint(path, G, D, opt_g, opt_d, *, step, config, model_spec, skipp
     arrays["meta/skipped_updates"] = np.array(skipped_updates, dtype=np.int64)
     if data_fingerprint is not None:
         arrays["meta/data"] = json_array({"fingerprint": data_fingerprint})
+    if best is not None:
+        arrays["meta/best"] = json_array(best)
     write_arrays_atomically(path, arrays)
     return path
 
@@ -150,6 +155,7 @@ class Checkpoint:
         self.config = {k: v for k, v in config.items() if k not in PATH_FIELDS}
         check_model_spec(path, self.model_spec)
         self.data = check_data_record(path, read_json(path, arrays, "meta/data", required=False))
+        self.best = check_best_record(path, read_json(path, arrays, "meta/best", required=False))
 
     def stored_elements(self):
         """How many numbers the file stores for G and D (and G's EMA copy): a bound on the
@@ -242,7 +248,8 @@ def read_checkpoint(path):
 # What a checkpoint may hold: arrays under these sections, and these meta entries. Anything
 # else is refused by name (a feature that stores more adds its name here).
 SECTIONS = ("G", "D", "optG", "optD", "G_ema")  # G_ema: runs with --ema
-META_KEYS = ("format_version", "config", "model", "step", "seed", "skipped_updates", "data")
+META_KEYS = ("format_version", "config", "model", "step", "seed", "skipped_updates", "data",
+             "best")  # best: best.npz only
 DTYPE_KINDS = "fiubU"  # floats, ints, bools, and unicode for the JSON entries
 MAX_MEMBERS = 100_000
 MAX_TOTAL_BYTES = 1 << 36  # 64 GiB: no minigan model comes near it
@@ -535,6 +542,25 @@ def check_model_spec(path, spec):
 
 def describe(spec):
     return ", ".join(f"{k} {v}" for k, v in spec.items())
+
+
+def read_best(path):
+    """meta/best of the checkpoint at `path` (None when it has none): what best.npz was
+    kept for."""
+    return read_checkpoint(path).best
+
+
+def check_best_record(path, record):
+    """meta/best: {"key": str, "mode": "min"|"max", "value": finite number, "step": int}."""
+    if record is None:
+        return None
+    ok = isinstance(record, dict) and set(record) == {"key", "mode", "value", "step"} and \
+        isinstance(record["key"], str) and record["mode"] in ("min", "max") and \
+        is_finite_number(record["value"]) and type(record["step"]) is int and \
+        record["step"] >= 0
+    if not ok:
+        raise refuse(path, "meta/best is not a best-value record")
+    return record
 
 
 def check_data_record(path, record):

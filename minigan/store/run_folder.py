@@ -4,6 +4,8 @@
     DIR/samples/step_NNNNNN.png   a grid (or scatter plot) from the run's fixed noise
     DIR/samples.gif, DIR/losses.png   made from those at the end
     DIR/checkpoints/last.npz   see checkpoint.py
+    DIR/checkpoints/best.npz   the best evaluation so far (--eval-every;
+                               training/extensions/best_snapshot.py)
     DIR/.minigan.lock          "PID HOST" of the run writing DIR, while it runs
 
 Ctrl-C (SIGINT) and SIGTERM (what `kill`, a job scheduler or a container stop sends) are
@@ -54,7 +56,7 @@ class RunFiles:
     LOCK = ".minigan.lock"
     # the temporary files atomic_write leaves for these, by folder (regular expressions)
     OWN_NAMES = {"out": r"metrics\.jsonl|samples\.gif|losses\.png", "samples": r"step_\d+\.png",
-                 "checkpoints": r"last\.npz"}
+                 "checkpoints": r"last\.npz|best\.npz"}
 
     def __init__(self, out):
         self.out = out
@@ -63,6 +65,7 @@ class RunFiles:
         self.gif = os.path.join(out, "samples.gif")
         self.losses_plot = os.path.join(out, "losses.png")
         self.checkpoint = os.path.join(out, "checkpoints", "last.npz")
+        self.best = os.path.join(out, "checkpoints", "best.npz")  # with --eval-every
         self.lock = os.path.join(out, self.LOCK)
 
     def sample(self, step):
@@ -373,9 +376,10 @@ class FirstBadStep:
     def get(self):
         return int(self.first)
 
-    def check(self, paths):
-        """Raise NonFiniteLossError if a step went bad."""
-        first = self.get()
+    def check(self, paths, first=None):
+        """Raise NonFiniteLossError if a step went bad (`first`: get()'s value, if the
+        caller has read it already: each read waits for the device)."""
+        first = self.get() if first is None else first
         if first:
             paths.release()
             kept = (f"the last good checkpoint is {paths.checkpoint}"

@@ -16,6 +16,7 @@ from ..data import datasets as data
 from ..methods import CONDITIONINGS, LOSSES, check_method_settings
 from ..models import MODELS, model_entry
 from ..tensor import is_finite_number
+from .recipes import RECIPES
 
 DEFAULT_STEPS = 4000  # mlp on mnist-sample: recognisable digits in a few minutes on 2 cores
 # batch_size and lr when not given, by data kind. Images: DCGAN's (Radford et al. 2015);
@@ -124,6 +125,12 @@ class TrainConfig:
                                 "; ".join(f"{name} ({c.help})" for name, c in
                                           CONDITIONINGS.items()),
                                 choices=lambda: CONDITIONINGS, section=METHODS)
+    # the recipe the run was made from (recipes.py; recipe_config applies its settings): a
+    # record, so that resume and eval can tell what differs from the recipe
+    recipe: str | None = setting(
+        None, "start from a named, measured configuration (minigan recipes lists them); "
+        "flags given beside it override it, and the run records both", metavar="NAME",
+        choices=lambda: RECIPES, default_text="none")
 
     def __post_init__(self):
         # the defaults that depend on the data's kind, filled in once, as the config is made
@@ -163,6 +170,9 @@ class TrainConfig:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
         if not (is_finite_number(self.bn_eps) and self.bn_eps > 0):
             raise ValueError(f"bn_eps must be a finite positive number, got {self.bn_eps!r}")
+        if self.recipe is not None and self.recipe not in RECIPES:
+            raise ValueError(f"unknown recipe {self.recipe!r}: choose one of "
+                             f"{', '.join(RECIPES)}")
         if self.g_loss not in G_LOSSES:
             raise ValueError(f"unknown g_loss {self.g_loss!r}: choose {' or '.join(G_LOSSES)}")
         check_method_settings(self)

@@ -5,6 +5,7 @@ The trainer empties the observation after every step. An extension that makes so
 reports it under its key; one that runs later at the same step (a lower priority) reads it:
 
     "eval"         Evaluate's scores {name: float}
+    "best"         BestSnapshot's best so far {"best_<key>": value, "best_step": step}
     "line"         LogMetrics's metrics.jsonl record (losses, D's outputs, time, scores)
     "sample_grid"  SampleGrid's PNG path (None where nothing is written: other ranks)
 """

@@ -15,7 +15,10 @@ import time
 
 from ..store.run_folder import (DeferredInterrupt, FirstBadStep, NonFiniteLossError,
                                 interrupted, write_failed)
-from .extensions import Evaluate, LogMetrics, ProgressBar, SampleGrid, Snapshot, TensorBoard
+from ..data import datasets as data
+from .extensions import (BestSnapshot, Evaluate, LogMetrics, ProgressBar, SampleGrid, Snapshot,
+                         TensorBoard)
+from .extensions.best_snapshot import best_value_trigger
 from .extensions.log_metrics import log_line
 from .reporter import Reporter
 from .setup import setup
@@ -25,7 +28,8 @@ from .updater import GANUpdater, StepSettings
 def standard_extensions(config):
     """The extensions every run has, as its config schedules them."""
     evaluate = Evaluate(config.eval_every)
-    extensions = [evaluate, LogMetrics(config.log_every, also=[evaluate]),
+    best = BestSnapshot(evaluate, best_value_trigger(data.dataset_entry(config.dataset).kind))
+    extensions = [evaluate, best, LogMetrics(config.log_every, also=[evaluate]),
                   SampleGrid(config.sample_every)]
     if config.tensorboard:  # writes what LogMetrics and SampleGrid made at this step
         extensions.append(TensorBoard(config.log_every, config.sample_every))
@@ -118,10 +122,12 @@ class Trainer:
 
 
 def check_finite(bad, run):
-    """FirstBadStep.check, with the first bad step agreed by every data-parallel rank."""
-    bad.first = bad.xp.asarray(run.parallel.first_bad_step(bad.get()))
+    """FirstBadStep.check, with the first bad step agreed by every data-parallel rank;
+    one host read."""
+    first = run.parallel.first_bad_step(bad.get())
+    bad.first = bad.xp.asarray(first)
     try:
-        bad.check(run.paths)
+        bad.check(run.paths, first)
     except NonFiniteLossError as err:
         err.agreed = True  # every rank raises it at the same step
         raise

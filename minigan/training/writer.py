@@ -31,16 +31,18 @@ class RunWriter:
         save_picture(draw(), path, kind, dataset_name, nrow=nrow)
         return path
 
-    def checkpoint(self, run, step, skipped):
-        """The run's state at `step` (see store/checkpoint.py); returns its path. The stored
-        config leaves out `out`: the run, not where it happens to live (a moved run folder
-        resumes the same)."""
+    def checkpoint(self, run, step, skipped, best=None):
+        """The run's state at `step` (see store/checkpoint.py) in checkpoints/last.npz, or
+        with `best` (a best-value trigger's state) in checkpoints/best.npz; returns its path.
+        The stored config leaves out `out`: the run, not where it happens to live (a moved
+        run folder resumes the same)."""
         stored_config = {k: v for k, v in run.config.to_dict().items() if k != "out"}
-        return checkpoint.save_checkpoint(self.files.checkpoint, run.G, run.D, run.opt_g,
-                                          run.opt_d, step=step, config=stored_config,
-                                          model_spec=run.model_spec, skipped_updates=skipped,
+        path = self.files.checkpoint if best is None else self.files.best
+        return checkpoint.save_checkpoint(path, run.G, run.D, run.opt_g, run.opt_d, step=step,
+                                          config=stored_config, model_spec=run.model_spec,
+                                          skipped_updates=skipped,
                                           data_fingerprint=run.dataset.fingerprint,
-                                          G_ema=run.G_ema)
+                                          G_ema=run.G_ema, best=best)
 
     def open_events(self, open_writer):
         """A TensorBoard event writer, made by open_writer()."""
@@ -85,7 +87,7 @@ class MutedWriter(RunWriter):
     def sample_grid(self, step, draw, kind, dataset_name, nrow):
         return None
 
-    def checkpoint(self, run, step, skipped):
+    def checkpoint(self, run, step, skipped, best=None):
         return None
 
     def open_events(self, open_writer):

@@ -1,7 +1,8 @@
 """LogMetrics: one metrics.jsonl line every --log-every steps, and whenever Evaluate reports.
 
 The line holds the step's losses and D's mean outputs, read back from the device (a GPU
-synchronisation, hence only every N steps), and Evaluate's scores when it ran at this step.
+synchronisation, hence only every N steps), and Evaluate's scores when it ran at this step
+(with BestSnapshot's best so far).
 It is reported as "line" (for the progress bar and TensorBoard) and written by the writer.
 On a data-parallel run the values are the global batch's, means over the ranks: a
 collective every rank joins, so LogMetrics runs on every rank alike.
@@ -26,6 +27,7 @@ class LogMetrics(Extension):
         line = log_line(trainer.step, trainer.last, trainer.seconds(), trainer.skipped,
                         trainer.run.parallel)
         line.update(trainer.reporter.observation.get("eval", {}))
+        line.update(trainer.reporter.observation.get("best", {}))
         trainer.reporter.report({"line": line})
         trainer.writer.metrics(line)
 

@@ -27,7 +27,7 @@ is (NumPy's expressions keep the order too; CuPy's do not promise to).
 """
 import numpy as np
 
-from . import backend
+from .. import backend
 
 USE_FUSED = True
 _compiled = {}

@@ -1,0 +1,111 @@
+"""Recipes: named, measured training configurations (`minigan train --recipe NAME`).
+
+A recipe is data: the TrainConfig fields it sets (the rest keep their defaults), the papers
+it follows, and what it measured on this project's scorer (`minigan eval`: 2,500 samples,
+noise seed 0; real digits score IS 9.88, FD 12.5) with the CPU minutes of one core it
+took. benchmarks/recipes.py reruns a recipe over seeds and writes the figures into
+benchmarks/QUALITY.md and the README; `minigan recipes` lists them.
+
+Flags given beside a recipe override its settings. The run records the recipe's name
+(TrainConfig.recipe, saved in every checkpoint) and its whole resolved configuration, so
+`overrides(config)` tells later (resume, eval) which settings differed from the recipe.
+"""
+import dataclasses
+
+__all__ = ["Recipe", "RECIPES", "recipe_config", "overrides", "listing"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    name: str
+    summary: str  # one line: what it trains
+    papers: str
+    settings: dict  # TrainConfig fields
+    measured: str  # the figure, with its seeds and what scored it
+    cpu: str  # CPU cost on one core of this project's machine (benchmarks/QUALITY.md)
+
+
+WGAN_GP = dict(loss="wgan", gp=10.0, d_steps=5, lr=2e-4, beta1=0.5, beta2=0.9)
+
+RECIPES = {r.name: r for r in [
+    Recipe("default", "the original GAN on the MLP GAN, digits (the run with no flags)",
+           "Goodfellow et al. 2014; DCGAN's Adam settings, Radford et al. 2015",
+           dict(model="mlp", dataset="mnist-sample", steps=4000),
+           "FD 555, IS 6.70 at 4,000 steps (seed 0; FD 180 at 12,000)", "2.8 min"),
+    Recipe("wgan-gp", "WGAN-GP on the MLP GAN, digits, 12,000 G steps",
+           "Gulrajani et al. 2017 (lambda 10, 5 critic steps, Adam betas (0.5, 0.9))",
+           dict(model="mlp", dataset="mnist-sample", steps=12000, **WGAN_GP),
+           "FD 55.9, IS 8.64 at 12,000 steps (seed 0)", "18.6 min"),
+    Recipe("wgan-gp-dcgan", "WGAN-GP on DCGAN-28 (a critic without BatchNorm), digits",
+           "Gulrajani et al. 2017; Radford et al. 2015",
+           dict(model="dcgan", dataset="mnist-sample", steps=2000, **WGAN_GP),
+           "FD 628, IS 6.16 at 500 steps (seed 0; the best of the methods on DCGAN there)",
+           "6.9 min for 500 steps (2,000 steps: about 28 min, not measured)"),
+    Recipe("r1", "the original GAN with the R1 penalty on the MLP GAN, digits: the cheapest "
+           "strong method", "Mescheder et al. 2018 (gamma 10)",
+           dict(model="mlp", dataset="mnist-sample", steps=2000, r1=10.0),
+           "FD 430, IS 6.87 at 2,000 steps (seed 0; FD 812 at 1,000)",
+           "1.1 min for 2,000 steps"),
+    Recipe("projection", "the conditional MLP GAN with the projection discriminator",
+           "Miyato & Koyama 2018 (G with conditional BatchNorm)",
+           dict(model="cmlp", dataset="mnist-sample", conditioning="projection", steps=8000),
+           "label accuracy 0.979, every digit >= 0.952, FD 52 at 8,000 steps (seed 0)",
+           "4.2 min"),
+    Recipe("acgan", "the conditional MLP GAN with an auxiliary classifier in D",
+           "Odena et al. 2017", dict(model="cmlp", dataset="mnist-sample",
+                                     conditioning="acgan", steps=12000),
+           "label accuracy 0.957, worst digit 0.892, FD 82 at 12,000 steps (seed 0)",
+           "6.1 min"),
+    Recipe("ring8", "the 2-D toy: 8 Gaussians on a ring, toy MLPs, batch 256, lr 1e-3",
+           "Metz et al. 2017 (the ring); Goodfellow et al. 2014",
+           dict(model="mlp", dataset="ring8", steps=4000, batch_size=256, lr=1e-3,
+                eval_every=1000),
+           "8 of 8 modes, 96.2/92.9/92.7% of samples near a mode (seeds 0/1/2)", "1.4 min"),
+    Recipe("grid25", "the 2-D toy: a 5 x 5 grid of Gaussians, toy MLPs, batch 256, lr 1e-3",
+           "Srivastava et al. 2017 (the grid); Goodfellow et al. 2014",
+           dict(model="mlp", dataset="grid25", steps=4000, batch_size=256, lr=1e-3,
+                eval_every=1000),
+           "25 of 25 modes, 79.3% of samples near a mode (seed 0)", "1.5 min"),
+    Recipe("digits", "the best unconditional digits measured: WGAN-GP on the MLP GAN, "
+           "12,000 G steps, the best checkpoint kept", "Gulrajani et al. 2017",
+           dict(model="mlp", dataset="mnist-sample", steps=12000, eval_every=1000, **WGAN_GP),
+           "FD 55.9, IS 8.64 at 12,000 steps (seed 0, last.npz; the run had no --eval-every, "
+           "which changes no step); still improving at the end", "18.6 min"),
+    Recipe("digits-conditional", "the best conditional digits: the projection discriminator "
+           "with an EMA of G, the best checkpoint kept",
+           "Miyato & Koyama 2018; Yazici et al. 2019 (EMA)",
+           dict(model="cmlp", dataset="mnist-sample", conditioning="projection", steps=12000,
+                ema=0.999, eval_every=1000),
+           "measuring (benchmarks/recipes.py)", "about 7 min"),
+]}
+
+
+def recipe_config(name, **flags):
+    """The TrainConfig of recipe `name` with `flags` (TrainConfig fields) overriding it;
+    the run records the recipe's name."""
+    from .config import TrainConfig  # noqa: PLC0415 - config imports this registry
+
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}: choose one of {', '.join(RECIPES)}")
+    return TrainConfig(**{**RECIPES[name].settings, **flags, "recipe": name})
+
+
+def overrides(config):
+    """{field: (the recipe's value, the run's)} where a run differs from its recipe
+    (an empty dict for a run without one, or one that follows its recipe)."""
+    recipe = RECIPES.get(config.get("recipe")) if isinstance(config, dict) else \
+        RECIPES.get(config.recipe)
+    if recipe is None:
+        return {}
+    values = config if isinstance(config, dict) else dataclasses.asdict(config)
+    return {k: (v, values.get(k)) for k, v in recipe.settings.items() if values.get(k) != v}
+
+
+def listing():
+    """`minigan recipes`: each recipe with its command, settings, papers and figures."""
+    lines = []
+    for r in RECIPES.values():
+        flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in r.settings.items())
+        lines += [f"{r.name}: {r.summary}", f"    settings: {flags}", f"    papers: {r.papers}",
+                  f"    measured: {r.measured}", f"    CPU (one core): {r.cpu}", ""]
+    return "\n".join(lines).rstrip() + "\n"

@@ -14,13 +14,14 @@ speed or memory, its textbook twin comes first; faster versions (fast/) come las
     trainer.py, extensions/) -> methods/ -> data parallel (distributed.py,
     nn/sync_batchnorm.py, parallel/) -> store/, evaluation/, cli/ -> fast/ (with kernels.py)
     (validators.py: the shared argument checks; tests/test_layering.py: the rooms)
+    onnx/ (trace.py -> translate.py -> export.py): a traced forward as an ONNX model
 """
 import numpy as _np
 
 from .cli import startup
 
 startup.begin()  # until the imports below are done: a Ctrl-C is one line
-from . import autograd, backends, cuda, nn, optim, utils  # noqa: E402
+from . import autograd, backends, cuda, nn, onnx, optim, utils  # noqa: E402
 from . import fast  # noqa: E402,F401  (registers the ops' faster versions: a later reading)
 from .autograd import is_grad_enabled, no_grad, set_grad_enabled
 from .backend import DeviceError, Generator, manual_seed
@@ -50,6 +51,6 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "rand", "cat", "no_grad",
            "is_grad_enabled", "manual_seed", "Generator", "DeviceError", "cuda", "gradcheck",
            "gradgradcheck", "directional_gradcheck", "autograd", "float32", "float64",
-           "set_num_threads", "get_num_threads", "utils", "save", "load"]
+           "set_num_threads", "get_num_threads", "utils", "save", "load", "onnx"]
 
 startup.end()

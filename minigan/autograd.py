@@ -54,6 +54,26 @@ def no_grad():
     return set_grad_enabled(False)
 
 
+_tape = None  # a list while tracing() runs: every op call is appended to it
+
+
+@contextlib.contextmanager
+def tracing():
+    """Inside this block every op call is appended, in the order the ops ran, to the list
+    this yields, as (Function, input Tensors, keyword parameters, output Tensor, the
+    output's version then: a view's is its base's): a tape of
+    the forward pass (as torch.jit.trace records one). The recorded graph is not enough to
+    export a model: it keeps no constant input (a one-hot table, BatchNorm's ones), no
+    parameter such as a stride by name, and nothing computed from values that need no
+    gradient, such as a class label's lookup. minigan.onnx reads the tape."""
+    global _tape
+    previous, _tape = _tape, []
+    try:
+        yield _tape
+    finally:
+        _tape = previous
+
+
 # Faster versions of an op's forward or backward, registered by minigan/fast/ under
 # (op class, "cpu" or "cuda", whether a graph is recorded). A backward version is
 # registered only for recording False: what create_graph records is the definition.
@@ -156,6 +176,8 @@ class Function:
                                for t in inputs)
             fn.input_specs = tuple((t.shape, t.dtype) for t in inputs)
             fn._saved = tuple(saved_item(a, inputs, out, out_array) for a in fn._saved)
+        if _tape is not None:  # tracing(): keep the whole call
+            _tape.append((fn, inputs, params, out, out._version))
         return out
 
 

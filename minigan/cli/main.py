@@ -5,6 +5,7 @@
     minigan sample --checkpoint PATH [--n N] [--seed N] [--label L] [--device D] --out FILE
     minigan eval   --checkpoint PATH [--n N] [--seed N]
     minigan recipes                  (the named configurations: minigan/training/recipes.py)
+    minigan export --checkpoint PATH --format onnx|safetensors --out FILE [--net G|D] [--no-ema]
 
 A user's mistake (an unknown name, a missing file, an unusable checkpoint, "cuda" without
 a GPU, a bad number) ends with one line on stderr, "minigan: error: ...", and exit status
@@ -68,7 +69,7 @@ def build_parser():
     parser = ArgumentParser(prog="minigan", description="Train and sample the classic GANs "
                             "on minigan, a from-scratch NumPy/CuPy deep-learning engine.")
     parser.add_argument("--version", action="version", version=f"minigan {__version__}")
-    verbs = parser.add_subparsers(dest="command", metavar="{train,sample,eval,recipes}")
+    verbs = parser.add_subparsers(dest="command", metavar="{train,sample,eval,recipes,export}")
 
     t = verbs.add_parser("train", help="train a GAN", description=(
         "Train a GAN (Goodfellow et al. 2014, Algorithm 1). Writes DIR/metrics.jsonl, "
@@ -101,7 +102,24 @@ def build_parser():
     verbs.add_parser("recipes", help="list the named configurations of train --recipe",
                      description="The named configurations of `minigan train --recipe NAME`, "
                      "each with its settings, papers, measured figures and CPU cost.")
+    add_export_parser(verbs)
     return parser
+
+
+def add_export_parser(verbs):
+    x = verbs.add_parser("export", help="write G (or D) as ONNX or safetensors",
+                         description="Write a checkpoint's generator (its EMA weights when "
+                         "the run kept them) or discriminator for use outside minigan: an "
+                         "ONNX model (minigan[onnx]) that ONNX Runtime runs, or the "
+                         "state_dict under PyTorch's keys as safetensors "
+                         "(minigan[safetensors]).")
+    x.add_argument("--checkpoint", required=True, metavar="PATH", help="a checkpoint file "
+                   "or a run folder")
+    x.add_argument("--format", required=True, choices=("onnx", "safetensors"))
+    x.add_argument("--out", required=True, metavar="FILE", help="the file to write")
+    x.add_argument("--net", choices=("G", "D"), default="G", help="(default: G)")
+    x.add_argument("--no-ema", action="store_true", help="G's trained weights, not their "
+                   "EMA (runs with --ema)")
 
 
 def add_checkpoint_args(p, default_n):
@@ -287,6 +305,17 @@ def run_eval(args):
     return 0
 
 
+def run_export(args):
+    from . import export  # noqa: PLC0415 - only this verb needs it
+
+    try:
+        print(export.export_checkpoint(args.checkpoint, args.format, args.out, args.net,
+                                          ema=not args.no_ema))
+    except ImportError as err:  # the extra is not installed: say which
+        raise ValueError(str(err)) from None
+    return 0
+
+
 def ema_note(ckpt):
     """" (the EMA generator, decay D)" for a run with --ema, else nothing."""
     if not ckpt.has_ema:
@@ -321,7 +350,8 @@ def run_command(argv):
             parser.print_help()
             return 0
         verb = {"train": run_train, "sample": run_sample, "eval": run_eval,
-                "recipes": run_recipes}[args.command]
+                "recipes": run_recipes,
+                "export": run_export}[args.command]
         return verb(args)
     except SystemExit as exit_:  # --help, and argparse's own exits
         return exit_.code if isinstance(exit_.code, int) else EXIT_ERROR

@@ -13,6 +13,8 @@ The models in mlp_gan.py and dcgan.py take num_classes=K > 0 to become condition
 import numpy as np
 
 from .. import backend, nn
+from ..ops.embedding import Gather
+from ..ops.shape import BroadcastTo
 from ..tensor import Tensor
 
 
@@ -48,19 +50,21 @@ def check_labels(model, labels, x):
 
 
 def one_hot(labels, num_classes, like):
-    """(N,) int labels -> (N, K) Tensor of 0/1, with like's device and dtype (no grad)."""
+    """(N,) int labels -> (N, K) Tensor of 0/1, with like's device and dtype (no grad).
+
+    The lookup is the op Gather (an embedding lookup in a fixed table), not raw indexing,
+    so that a traced forward sees the labels flow into the model (minigan/onnx)."""
     xp = backend.xp_of(like._data)
-    eye = xp.eye(num_classes, dtype=like.dtype)  # row k is the one-hot vector of class k
-    return Tensor(eye[labels])  # (N, K)
+    eye = Tensor(xp.eye(num_classes, dtype=like.dtype))  # row k: the one-hot vector of class k
+    return Gather.apply(eye, indices=labels)  # (N, K)
 
 
 def label_maps(labels, num_classes, like):
     """(N,) int labels -> (N, K, H, W) Tensor: one constant map per class, for an image like
     `like` (N, C, H, W); map k is ones where labels == k and zeros elsewhere."""
     n, _, h, w = like.shape
-    xp = backend.xp_of(like._data)
-    codes = one_hot(labels, num_classes, like)._data  # (N, K)
-    return Tensor(xp.broadcast_to(codes[:, :, None, None], (n, num_classes, h, w)))
+    codes = one_hot(labels, num_classes, like).reshape(n, num_classes, 1, 1)  # (N, K, 1, 1)
+    return BroadcastTo.apply(codes, shape=(n, num_classes, h, w))  # a view, no copy
 
 
 def layers_of(model):

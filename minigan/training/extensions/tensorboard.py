@@ -53,7 +53,8 @@ class TensorBoard(Extension):
         if line is not None:  # LogMetrics ran at this step (observations last one step)
             for key in self.SCALARS:
                 self.events.add_scalar(key, line[key], trainer.step)
-            for key, value in observation.get("eval", {}).items():  # Evaluate's scores
+            for key, value in {**observation.get("eval", {}),  # Evaluate's scores
+                               **observation.get("best", {})}.items():  # BestSnapshot's
                 self.events.add_scalar(f"eval/{key}", value, trainer.step)
         picture = observation.get("sample_grid")
         if picture is not None:  # SampleGrid wrote one at this step

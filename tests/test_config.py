@@ -27,7 +27,10 @@ def test_every_setting_has_a_flag_with_help():
     for field in FIELDS:
         assert field.name in options, field.name
         action = options[field.name]
-        assert action.option_strings == [flag(field.name)]
+        # a switch that --resume may change also has its --no- form (--no-tensorboard)
+        negation = [f"--no-{flag(field.name)[2:]}"] if field.type in (bool, "bool") and \
+            field.metadata.get("resume") else []
+        assert action.option_strings == [flag(field.name)] + negation, field.name
         assert action.help and action.default is None, field.name  # None: "not given"
 
 

@@ -11,8 +11,7 @@ eps is added after the square root, as PyTorch does. The state is PyTorch's: "st
 "square_avg", and "momentum_buffer" / "grad_avg" when momentum / centered are on. The WGAN
 paper trains its critic with RMSprop (lr 5e-5): the WGAN scripts use it.
 """
-from .. import backend
-from ..tensor import is_finite_number
+from .. import backend, validators
 from .optimizer import Optimizer
 
 
@@ -25,10 +24,7 @@ class RMSprop(Optimizer):
     def check_hyperparameters(self, group):
         super().check_hyperparameters(group)
         for name in ("alpha", "eps", "weight_decay", "momentum"):
-            value = group[name]
-            if not (is_finite_number(value) and value >= 0):
-                raise ValueError(f"RMSprop: invalid {name} value: {value!r} (expected a finite "
-                                 f"number >= 0)")
+            validators.nonnegative("RMSprop", name, group[name])
         if not isinstance(group["centered"], bool):
             raise TypeError(f"RMSprop: centered must be True or False, got {group['centered']!r}")
 

@@ -86,6 +86,22 @@ def test_resume_onto_another_run_is_refused(done, tmp_path, capsys):
     assert listing(other) == before
 
 
+def test_resume_from_the_runs_best_checkpoint_into_its_own_folder_says_what_to_do(
+        done, tmp_path, capsys):
+    """Was: `--resume RUN/checkpoints/best.npz` said the run's own folder "holds another
+    run". best.npz stands in here as a copy of last.npz (what matters is its path)."""
+    best = done / "checkpoints" / "best.npz"
+    best.write_bytes((done / "checkpoints" / "last.npz").read_bytes())
+    before = listing(done)
+    err = one_line_error(capsys, ["train", "--resume", best, "--steps", "4"], status=1)
+    assert "best checkpoint" in err and f"--resume {done}" in err and "--out" in err
+    assert "another run" not in err
+    assert listing(done) == before
+    config, path = training.config_for_resume(best, steps=3, out=str(tmp_path / "branch"))
+    training.train(config, progress=False, resume=path)
+    assert read_checkpoint(tmp_path / "branch").step == 3
+
+
 def test_resume_into_an_empty_out_and_into_its_own_folder_work(done, tmp_path):
     config, path = training.config_for_resume(done, steps=3, out=str(tmp_path / "copy"))
     training.train(config, progress=False, resume=path)

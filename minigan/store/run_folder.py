@@ -146,6 +146,11 @@ class RunFiles:
             raise RunFolderError(
                 f"{self.out} already holds a run without a checkpoint ({shown}); start a "
                 f"new run with another --out, or delete that folder first")
+        if same_file(resumed_from, self.best):
+            raise RunFolderError(
+                f"{resumed_from} is this run's best checkpoint, kept for sample and eval; "
+                f"--resume continues a run from its last one (--resume {self.out}): to "
+                f"train on from the best step instead, give it a new, empty --out")
         if not same_file(resumed_from, self.checkpoint):
             raise RunFolderError(
                 f"--out {self.out} holds another run ({shown}); resuming {resumed_from} "

@@ -10,8 +10,25 @@ from minigan import nn
 
 LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
 
+
+def augmented(op):
+    """`t OP= 1.5` as a call (the same statement runs on both engines' tensors)."""
+    def assign(t):
+        if op == "+":
+            t += 1.5
+        elif op == "-":
+            t -= 1.5
+        elif op == "*":
+            t *= 1.5
+        else:
+            t /= 1.5
+        return t
+    return assign, assign
+
+
 # name -> (call on a minigan tensor, call on a torch tensor); all keep the shape
 CASES = {
+    **{f"{op}=": augmented(op) for op in "+-*/"},
     "fill_": (lambda t: t.fill_(2.5), lambda t: t.fill_(2.5)),
     "zero_": (lambda t: t.zero_(), lambda t: t.zero_()),
     "clamp_": (lambda t: t.clamp_(-0.5, 0.7), lambda t: t.clamp_(-0.5, 0.7)),

@@ -111,6 +111,20 @@ class InPlaceMethods:
         other = self._value("div_", other)
         return self._write("div_", lambda s: s / other, other)
 
+    # `t += x` is t.add_(x), as PyTorch's (Python's fallback, t = t + x, would rebind the
+    # name to a new tensor: a view, `.data` or a list holding t would not see the change)
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
     def clamp_(self, min=None, max=None):
         """Each element limited to [min, max] (as torch.Tensor.clamp_; WGAN's weight clipping
         is `p.data.clamp_(-c, c)`)."""

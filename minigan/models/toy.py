@@ -9,7 +9,7 @@ arXiv:1705.07761): fully connected players with a few ReLU layers of 128-256 uni
 Defaults: nz 2, three hidden layers of 256 units in each player. With the image
 settings (batch 64, Adam lr 2e-4, beta1 0.5, 4,000 steps) ring8 seeds 0/1/2 reached only
 1/7/8 of the 8 modes; minigan train's defaults for 2-D points (batch 256, lr 1e-3; see
-DEFAULT_BATCH_SIZE in minigan/training/train.py) reach all 8 with >= 90% high-quality samples.
+DEFAULT_BATCH_SIZE in minigan/training/config.py) reach all 8 with >= 90% high-quality samples.
 Widths and depths are constructor arguments, for tuning. Both ignore labels (unconditional).
 """
 from .. import nn

@@ -67,7 +67,9 @@ class BatchNorm(Function):
         inv_std = inv_std.reshape(self.shape)  # (1, C, 1, 1), a constant in eval mode
         if x_hat is not None:
             # x_hat as a function of x, recorded: x, its values recomputed from x_hat,
-            # joined to the graph where the input came from
+            # joined to the graph where the input came from, so that create_graph also
+            # differentiates the batch statistics (when nothing is recorded,
+            # minigan/fast/batchnorm.py runs the same closed form on the saved arrays)
             x = self.input_tensor(0, x_hat._data / inv_std._data + mean._data.reshape(self.shape))
             if self.training:  # the batch statistics depend on x too
                 x_centred = x - x.mean(axis=self.axes, keepdims=True)

@@ -7,9 +7,10 @@ every window into one column of a matrix,
 so that conv(x, w) = w (C_out, C*kh*kw) @ cols (C*kh*kw, OH*OW*N): one matrix product.
 col2im is the adjoint (transpose) of that copy: every column entry is added back onto
 the pixel it was read from, so a pixel that several windows read receives their sum.
-When the windows tile the image (above all: one window, the whole image) both are mere
-reshapes. Plain array code, the same for NumPy and CuPy (minigan/fast/ puts the columns
-in a reused block, and on the GPU runs col2im as one fused kernel, tested equal).
+When the one window is the whole unpadded image both are mere reshapes (no copy); when
+the windows tile the image, col2im only rearranges (nothing to add). Plain array code,
+the same for NumPy and CuPy (minigan/fast/ puts the columns in a reused block, and on the
+GPU runs col2im as one fused kernel, tested equal).
 First read minigan/textbook/im2col.py: the same two functions as plain loops, tested equal.
 """
 from ..backend import copy_reordered, xp_of

@@ -3,7 +3,8 @@
 batch_norm_simple builds the layer from primitive Tensor ops (mean, subtract, power,
 divide, multiply, add), so autograd derives its backward by itself, through about ten
 recorded ops. minigan/ops/batchnorm.py is one op whose backward is the closed form below,
-in four passes over x; batch_norm_backward_simple writes that formula plainly.
+written in Tensor ops (minigan/fast/batchnorm.py runs it on arrays in four passes over x);
+batch_norm_backward_simple writes that formula plainly.
 
 The closed form, for one channel with M values x_i (M = N, or N*H*W for images),
 g_i = dL/dout_i, sigma = sqrt(var + eps), x_hat_i = (x_i - mean) / sigma:

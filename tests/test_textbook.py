@@ -202,6 +202,21 @@ def test_gan_step_takes_the_step_the_updater_takes(tmp_path):
                                        err_msg=f"{module}.{name}")
 
 
+def test_gan_step_keeps_float64_models_in_float64():
+    """Was: its targets were float32 whatever the logits, and BCE (as PyTorch's) then
+    computes in float32: a float64 step matched PyTorch's float64 step only to 1e-6."""
+    from minigan import nn, optim
+    from minigan.textbook.gan_step import gan_step
+
+    minigan.manual_seed(0)
+    G = nn.Sequential(nn.Linear(3, 4), nn.Tanh()).double()
+    D = nn.Sequential(nn.Linear(4, 1)).double()
+    opt_g, opt_d = (optim.Adam(m.parameters(), lr=1e-3) for m in (G, D))
+    x, z = minigan.randn(5, 4).double(), minigan.randn(5, 3).double()
+    loss_d, loss_g = gan_step(G, D, opt_g, opt_d, [(x, z)], z)
+    assert loss_d.dtype == np.float64 and loss_g.dtype == np.float64
+
+
 @pytest.mark.parametrize("eps", [0.0, 0.5])
 def test_batch_norm_gradient_forgets_shifts_and_forgets_scalings_only_at_eps_0(eps):
     """textbook/batchnorm.py's reading of the closed form: sum(dL/dx) = 0 always, and

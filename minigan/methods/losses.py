@@ -15,17 +15,8 @@ Every expectation is the mean over the batch. D outputs one number per example, 
 LOSSES maps each --loss name to its class; adding a loss is a class with d_loss and g_loss
 (and a `paper` for --help) and one entry there.
 """
-from ..creation import ones, zeros
 from ..nn import functional as F
-
-
-
-def ones_like(t):
-    return ones(*t.shape, dtype=t.dtype, device=t.device)
-
-
-def zeros_like(t):
-    return zeros(*t.shape, dtype=t.dtype, device=t.device)
+from ..tensor_api.functions import ones_like, zeros_like
 
 
 class GANLoss:

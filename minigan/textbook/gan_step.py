@@ -12,8 +12,8 @@ conditioning scheme and hooks come from minigan/methods/ (read after it), and th
 random inputs from one seeded draw per step. With the original GAN's method it computes
 what gan_step computes (tests/test_textbook.py).
 """
-from ..creation import ones, zeros
 from ..nn import functional as F
+from ..tensor_api.functions import ones_like, zeros_like  # (torch.ones_like: the logits' dtype)
 
 
 def gan_step(G, D, opt_g, opt_d, d_batches, z):
@@ -23,13 +23,13 @@ def gan_step(G, D, opt_g, opt_d, d_batches, z):
         real_logits = D(x).reshape(-1)  # (N,): one logit per example
         # detach(): D's step must not send gradients into G, nor pay for G's backward
         fake_logits = D(G(z_d).detach()).reshape(-1)
-        loss_d = (F.binary_cross_entropy_with_logits(real_logits, ones(len(x))) +
-                  F.binary_cross_entropy_with_logits(fake_logits, zeros(len(z_d))))
+        loss_d = (F.binary_cross_entropy_with_logits(real_logits, ones_like(real_logits)) +
+                  F.binary_cross_entropy_with_logits(fake_logits, zeros_like(fake_logits)))
         opt_d.zero_grad()
         loss_d.backward()
         opt_d.step()
     logits = D(G(z)).reshape(-1)  # the gradient flows back through D into G
-    loss_g = F.binary_cross_entropy_with_logits(logits, ones(len(z)))
+    loss_g = F.binary_cross_entropy_with_logits(logits, ones_like(logits))
     opt_g.zero_grad()
     loss_g.backward()  # D's weights get .grad too; the next opt_d.zero_grad() drops them
     opt_g.step()

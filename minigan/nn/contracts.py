@@ -52,9 +52,11 @@ class Contract:
         params = inspect.signature(fn).parameters
         self.name, self.params = fn.__name__, list(params)
         self.defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
+        self.required = [k for k in params if k not in self.defaults]
         unknown = set(specs) - set(params)
         assert not unknown, f"{self.name}: the contract names no argument {unknown}"
         self.specs, self.same_dtype, self.rules = specs, same_dtype, rules
+        self.tensor_args = [k for k in params if isinstance(specs.get(k), TensorSpec)]
 
     def shown(self, arg):
         """An argument's name in messages: the first is `input`, as PyTorch names it."""
@@ -71,14 +73,14 @@ class Contract:
             if key not in self.params or key in self.params[:len(args)]:
                 raise TypeError(f"{self.name}() got an unexpected or repeated argument {key!r}")
         values.update(kwargs)
-        missing = [p for p in self.params if p not in values]
-        if missing:
+        if len(values) < len(self.params):
+            missing = [p for p in self.required if p not in values]
             raise TypeError(f"{self.name}() missing required argument {missing[0]!r}")
         sizes = {}  # dimension name -> (size, the argument it came from)
         for arg, spec in self.specs.items():
             values[arg] = spec.check(self, arg, values[arg], values, sizes)
-        tensors = [(arg, values[arg]) for arg in self.params  # the first argument first
-                   if isinstance(self.specs.get(arg), TensorSpec) and values[arg] is not None]
+        tensors = [(arg, values[arg]) for arg in self.tensor_args  # the first argument first
+                   if values[arg] is not None]
         self.check_devices_and_dtypes(tensors)
         self.check_values(tensors)
         for rule in self.rules:
@@ -93,7 +95,7 @@ class Contract:
         with same_dtype one dtype, the first tensor's."""
         first, x = tensors[0] if tensors else (None, None)
         for arg, t in tensors[1:]:
-            if t.device != x.device:
+            if type(t._data) is not type(x._data) and t.device != x.device:  # (fast: same type)
                 raise backend.DeviceError(f"{self.name}: {self.shown(first)} is on "
                                           f"'{x.device}' but {arg} is on '{t.device}'")
             if self.same_dtype and t.dtype != x.dtype:
@@ -108,7 +110,7 @@ class Contract:
         waits for the device (PyTorch's CUDA kernel asserts on the device instead)."""
         bounded = [(arg, t, self.specs[arg].within) for arg, t in tensors
                    if self.specs[arg].within is not None]
-        if not bounded or bool(all_within(bounded)):
+        if not bounded or bool(all_within(bounded)):  # (the common case: nothing bounded)
             return
         arg, _, (low, high) = next(b for b in bounded if not bool(all_within([b])))
         raise ValueError(f"{self.name}: all elements of {self.shown(arg)} should be between "
@@ -140,19 +142,19 @@ class TensorSpec:
     def check(self, contract, arg, value, values, sizes):
         if value is None and self.optional:
             return None
-        shown = contract.shown(arg)
         if self.from_data and not isinstance(value, Tensor):
             first = values[contract.params[0]]
             value = first._operand(value, first.dtype)
         if not isinstance(value, Tensor):
-            raise TypeError(f"{contract.name}: {shown} must be a minigan.Tensor, got "
-                            f"{type(value).__name__}")
-        if value.dtype.kind not in self.kinds:
-            raise TypeError(f"{contract.name}: {shown} must be {KINDS[self.kinds]}, got dtype "
-                            f"{value.dtype}")
+            raise TypeError(f"{contract.name}: {contract.shown(arg)} must be a minigan.Tensor, "
+                            f"got {type(value).__name__}")
+        if value._data.dtype.kind not in self.kinds:
+            raise TypeError(f"{contract.name}: {contract.shown(arg)} must be "
+                            f"{KINDS[self.kinds]}, got dtype {value.dtype}")
         if self.pattern is not None:
-            self.pattern.match(contract, shown, value.shape, sizes)
-        if self.nonempty and value.numel() == 0:
+            self.pattern.match(contract, arg, value._data.shape, sizes)
+        if self.nonempty and value._data.size == 0:
+            shown = contract.shown(arg)
             batch = self.pattern is not None and "N" in self.pattern.names
             if not batch or 0 in value.shape[1:]:  # a batch of N = 0 is fine, as in PyTorch
                 raise ValueError(f"{contract.name}: {shown} of shape {value.shape} is empty: "
@@ -181,7 +183,7 @@ class IndexSpec:
             raise TypeError(f"{contract.name}: {shown} must be an integer array or Tensor of "
                             f"indices{allowed}, got {dtype or type(value).__name__}")
         if self.pattern is not None:
-            self.pattern.match(contract, shown, array.shape, sizes)
+            self.pattern.match(contract, arg, array.shape, sizes)
         if self.below is not None and array.size and \
                 not (self.host_only and backend.device_of(array) == "cuda"):
             k, (low, high) = sizes[self.below][0], (int(array.min()), int(array.max()))
@@ -218,13 +220,15 @@ class Pattern:
         if self.optional:
             self.tokens[0] = self.optional
         self.names = set(self.tokens)
+        self.plain = not self.optional and "*" not in self.names
         assert self.tokens.count("*") <= 1 and not (self.optional and "*" in self.names), text
 
     def match(self, contract, arg, shape, sizes):
         """Bind the pattern's names to `shape` in `sizes`, or raise ValueError naming the
         sizes expected and the argument each came from."""
-        bound = self.bind(tuple(shape), sizes)
+        bound = self.bind(shape, sizes)
         if bound is None:
+            arg = contract.shown(arg)
             used = [n for n in dict.fromkeys(self.tokens) if n in sizes]
             origins = {}
             for n in used:
@@ -237,12 +241,27 @@ class Pattern:
                 for source, names in origins.items())
             raise ValueError(f"{contract.name}: {arg} must have shape {self.text(sizes)}, "
                              f"got {tuple(shape)}" + (f", to match {why}" if why else ""))
-        for name, size in bound.items():
-            sizes[name] = (size, (arg, tuple(shape)))
+        if bound:
+            source = (contract.shown(arg), shape)  # named in later arguments' errors
+            for name, size in bound.items():
+                sizes[name] = (size, source)
 
     def bind(self, shape, sizes):
         """{name: size} for the names this shape fixes anew, or None if it does not fit."""
         tokens = self.tokens
+        if self.plain:  # names and numbers only (the common case)
+            if len(shape) != len(tokens):
+                return None
+            new = {}
+            for token, size in zip(tokens, shape):
+                expected = new[token] if token in new else sizes.get(token, (None,))[0]
+                if expected is None and token.isdigit():
+                    expected = int(token)
+                if expected is None:
+                    new[token] = size
+                elif expected != size:
+                    return None
+            return new
         if self.optional:
             known = sizes.get(self.optional, (None,))[0]
             present = len(shape) == len(tokens) if known is None else known != ABSENT

@@ -166,7 +166,8 @@ def test_shape_patterns_match_as_documented(text, shape, ok):
 
 def test_a_name_fixed_by_one_argument_binds_the_next():
     sizes = {}
-    Pattern("[N] K").match(F.cross_entropy.contract, "logits", (4,), sizes)  # N absent: absent for all
+    # N absent from the first shape: absent for every later one
+    Pattern("[N] K").match(F.cross_entropy.contract, "logits", (4,), sizes)
     assert Pattern("[N]").bind((), sizes) == {} and Pattern("[N]").bind((4,), sizes) is None
     assert Pattern("K").bind((4,), sizes) == {} and Pattern("K").bind((5,), sizes) is None
     assert Pattern("* D").text({"D": (8, ("x", (2, 8)))}) == "(*, 8)"

@@ -304,7 +304,8 @@ def test_channel_mismatch_names_the_function_and_the_shapes():
                                          r"\(2, 3, 8, 8\), to match weight of shape "
                                          r"\(16, 4, 3, 3\) \(C_in = 4\)"):
         F.conv2d(x, w)
-    with pytest.raises(ValueError, match=r"conv_transpose2d: input .*got \(2, 3, 8, 8\).*C_in = 16"):
+    with pytest.raises(ValueError, match=r"conv_transpose2d: input .*got \(2, 3, 8, 8\).*"
+                                         r"C_in = 16"):
         F.conv_transpose2d(x, minigan.randn(16, 4, 3, 3))
 
 

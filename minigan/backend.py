@@ -5,14 +5,14 @@ What truly differs between the two libraries lives here: which module owns an
 array, host copies, scatter-add, and seeded random draws. CuPy is optional:
 without it everything on "cpu" works and asking for "cuda" raises a clear error.
 """
-import numbers
-
 import numpy as np
 
 try:  # CuPy is an optional extra: pip install "minigan[cuda12]"
     import cupy as cp
 except Exception:  # ImportError, or a CuPy build that fails to load its CUDA libraries
     cp = None
+
+from .validators import is_int  # noqa: E402 - after the optional import above
 
 DEVICES = ("cpu", "cuda")
 CUDA_INSTALL_HINT = 'pip install "minigan[cuda12]" (or "minigan[cuda13]" for CUDA 13)'
@@ -181,7 +181,7 @@ def check_seed(seed):
     """A seed is an integer >= 0, or a list or tuple of them (such as [seed, step])."""
     parts = seed if isinstance(seed, (list, tuple)) else [seed]
     for part in parts:
-        if not isinstance(part, numbers.Integral) or isinstance(part, bool):
+        if not is_int(part):
             raise TypeError(f"seed must be an integer >= 0 (or a list of them), got {seed!r}")
         if part < 0:
             raise ValueError(f"seed must be an integer >= 0 (or a list of them), got {seed!r}")

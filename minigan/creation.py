@@ -13,6 +13,7 @@ import numpy as np
 from . import backend
 from .dtypes import DEFAULT_DTYPE, infer_dtype
 from .tensor import NUMERIC_KINDS, Tensor, resolve_dtype
+from .validators import is_int
 
 RANDOM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # what the generators draw
 
@@ -46,7 +47,7 @@ def _check_shape(name, shape):
     """`*shape` given as ints or as one tuple, each a non-negative int."""
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     for n in shape:
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        if not is_int(n) or n < 0:
             raise ValueError(f"{name}: shape {shape} must be non-negative integers")
     shape = tuple(int(n) for n in shape)
     if math.prod(shape) * 8 > sys.maxsize:  # 8: the largest itemsize minigan uses

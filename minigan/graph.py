@@ -5,6 +5,7 @@ remembers, per input, where that input's gradient goes (`fn.parents`: the op tha
 input, the input itself if it is a leaf that requires grad, None for a constant) and the
 input's shape (`fn.input_specs`). That is all backward walks, and all drawn here:
     format_graph(t)  a plain-text tree for a terminal (print_graph prints it)
+    nodes_and_edges(t)  the graph walked once, as lists: what both drawings below read
     to_dot(t)        Graphviz DOT text (render with `dot -Tsvg` or the graphviz package),
                      as micrograd's draw_dot and DeZero's plot_dot_graph
     to_svg(t)        an SVG picture, drawn here without Graphviz: one column per depth
@@ -68,47 +69,78 @@ def print_graph(t, names=None):
     print(format_graph(t, names))
 
 
+def nodes_and_edges(t, names=None):
+    """The graph behind t, walked once, as the two drawings need it.
+
+    nodes: (kind, label, shape, grad) with kind "out" (node 0, t's value), "op", "leaf" or
+    "constant" (one node per constant input), each recorded node once, in the order the walk
+    meets it; edges: (src, dst, shape) by node index, in walk order, the shape being that
+    of the value flowing from src into dst ("" for the edge into the output). A t that
+    recorded nothing is one constant node and no edge."""
+    if not t.requires_grad:  # nothing was recorded: t is a constant
+        return [("constant", "constant", t.shape, False)], []
+    names, index = name_map(names), {}
+    nodes, edges = [("out", "output", t.shape, False)], []
+
+    def add(node):
+        if id(node) not in index:
+            index[id(node)] = len(nodes)
+            if isinstance(node, Tensor):
+                nodes.append(("leaf", label_of(node, names), node.shape, node.grad is not None))
+            else:
+                nodes.append(("op", label_of(node, names), None, False))
+        return index[id(node)]
+
+    root = node_of(t)
+    edges.append((add(root), 0, ""))
+    todo, seen = [root], {id(root)}
+    while todo:
+        node = todo.pop()
+        if isinstance(node, Tensor):
+            continue
+        for parent, shape in inputs_of(node):
+            if parent is None:
+                nodes.append(("constant", "constant", shape, False))
+                edges.append((len(nodes) - 1, index[id(node)], shape))
+                continue
+            edges.append((add(parent), index[id(node)], shape))
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                todo.append(parent)
+    return nodes, edges
+
+
 def to_dot(t, names=None):
     """The graph that produced t as Graphviz DOT text: ops as boxes, leaves as ellipses,
     constants grey; each edge carries the shape of the value flowing along it."""
-    names = name_map(names)
-    ids, lines = {}, ["digraph minigan {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
-
-    def node_id(node):
-        if id(node) not in ids:
-            ids[id(node)] = f"n{len(ids)}"
-            if isinstance(node, Tensor):
-                grad = "\\ngrad" if node.grad is not None else ""
-                lines.append(f'  {ids[id(node)]} [label="{label_of(node, names)}\\n'
-                             f'{shape_text(node.shape)}{grad}", shape=ellipse];')
-            else:
-                lines.append(f'  {ids[id(node)]} [label="{label_of(node, names)}", shape=box];')
-        return ids[id(node)]
-
-    root = node_of(t) if t.requires_grad else None
-    if root is None:  # nothing was recorded: t is a constant
+    nodes, edges = nodes_and_edges(t, names)
+    lines = ["digraph minigan {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
+    if nodes[0][0] == "constant":
         lines.append(f'  out [label="constant\\n{shape_text(t.shape)}", color=grey];')
     else:
         lines.append(f'  out [label="output\\n{shape_text(t.shape)}", shape=plaintext];')
-        lines.append(f"  {node_id(root)} -> out;")
-        todo, seen, constants = [root], {id(root)}, 0
-        while todo:
-            node = todo.pop()
-            if isinstance(node, Tensor):
-                continue
-            for parent, shape in inputs_of(node):
-                if parent is None:
-                    const = f"c{constants}"
-                    constants += 1
-                    lines.append(f'  {const} [label="constant\\n{shape_text(shape)}", '
-                                 f"color=grey, fontcolor=grey];")
-                    lines.append(f"  {const} -> {node_id(node)} [color=grey];")
-                    continue
-                lines.append(f'  {node_id(parent)} -> {node_id(node)} '
-                             f'[label="{shape_text(shape)}"];')
-                if id(parent) not in seen:
-                    seen.add(id(parent))
-                    todo.append(parent)
+    ids, counts = {0: "out"}, {"n": 0, "c": 0}  # ops and leaves n0, n1, ...; constants c0, ...
+    for src, dst, shape in edges:
+        kind, label, node_shape, grad = nodes[src]
+        if src not in ids:  # declared where first met, as Graphviz reads it
+            prefix = "c" if kind == "constant" else "n"
+            ids[src] = f"{prefix}{counts[prefix]}"
+            counts[prefix] += 1
+            if kind == "leaf":
+                grad = "\\ngrad" if grad else ""
+                lines.append(f'  {ids[src]} [label="{label}\\n{shape_text(node_shape)}{grad}", '
+                             f"shape=ellipse];")
+            elif kind == "op":
+                lines.append(f'  {ids[src]} [label="{label}", shape=box];')
+            else:
+                lines.append(f'  {ids[src]} [label="constant\\n{shape_text(node_shape)}", '
+                             f"color=grey, fontcolor=grey];")
+        if dst == 0:
+            lines.append(f"  {ids[src]} -> out;")
+        elif kind == "constant":
+            lines.append(f"  {ids[src]} -> {ids[dst]} [color=grey];")
+        else:
+            lines.append(f'  {ids[src]} -> {ids[dst]} [label="{shape_text(shape)}"];')
     lines.append("}")
     return "\n".join(lines)
 
@@ -118,45 +150,23 @@ def to_svg(t, names=None):
     right, every node one column left of the furthest node that uses it, so that inputs
     flow left to right; ops as boxes, leaves as rounded boxes, constants grey, each edge
     labelled with the shape of its value. (In Jupyter: IPython.display.SVG(to_svg(t)).)"""
-    names = name_map(names)
-    if not t.requires_grad:  # nothing was recorded: t is a constant
-        nodes, edges, depth = [("constant", shape_text(t.shape), "grey")], [], {0: 0}
-    else:
-        root = node_of(t)
-        nodes, index, edges = [], {}, []  # nodes: (label, detail, colour)
-
-        def add(node):
-            if id(node) not in index:
-                index[id(node)] = len(nodes)
-                if isinstance(node, Tensor):
-                    grad = ", grad" if node.grad is not None else ""
-                    nodes.append((label_of(node, names), shape_text(node.shape) + grad, "leaf"))
-                else:
-                    nodes.append((label_of(node, names), "", "op"))
-            return index[id(node)]
-
-        nodes.append(("output", shape_text(t.shape), "out"))
-        edges.append((add(root), 0, ""))
-        todo, seen = [root], {id(root)}
-        while todo:
-            node = todo.pop()
-            if isinstance(node, Tensor):
-                continue
-            for parent, shape in inputs_of(node):
-                if parent is None:
-                    nodes.append(("constant", shape_text(shape), "grey"))
-                    edges.append((len(nodes) - 1, index[id(node)], ""))
-                    continue
-                edges.append((add(parent), index[id(node)], shape_text(shape)))
-                if id(parent) not in seen:
-                    seen.add(id(parent))
-                    todo.append(parent)
-        depth = {0: 0}  # columns from the right: the longest path to the output
-        for _ in range(len(nodes)):  # (relaxation; graphs drawn are small)
-            for src, dst, _ in edges:
-                if dst in depth and depth.get(src, -1) < depth[dst] + 1:
-                    depth[src] = depth[dst] + 1
-    return svg_picture(nodes, edges, depth)
+    nodes, edges = nodes_and_edges(t, names)
+    boxes = []  # (label, detail, colour) for svg_picture
+    for kind, label, shape, grad in nodes:
+        if kind == "leaf":
+            boxes.append((label, shape_text(shape) + (", grad" if grad else ""), "leaf"))
+        elif kind == "op":
+            boxes.append((label, "", "op"))
+        else:  # the output, or a constant (grey)
+            boxes.append((label, shape_text(shape), "out" if kind == "out" else "grey"))
+    lines = [(src, dst, "" if dst == 0 or nodes[src][0] == "constant" else shape_text(shape))
+             for src, dst, shape in edges]
+    depth = {0: 0}  # columns from the right: the longest path to the output
+    for _ in range(len(nodes)):  # (relaxation; graphs drawn are small)
+        for src, dst, _ in lines:
+            if dst in depth and depth.get(src, -1) < depth[dst] + 1:
+                depth[src] = depth[dst] + 1
+    return svg_picture(boxes, lines, depth)
 
 
 def svg_picture(nodes, edges, depth):

@@ -21,7 +21,8 @@ from .tensor_api import devices
 from .tensor_api.inplace import InPlaceMethods
 from .tensor_api.methods import TorchMethods
 from .tensor_api.reductions import ReductionMethods
-from .validators import check_dim, is_finite_number, is_int, summary  # noqa: F401
+from .validators import (check_dim, check_matmul_dtypes, check_matmul_shapes,
+                         check_not_bool, is_int, summary)
 
 float32, float64 = np.float32, np.float64  # minigan.float32 is numpy's: one dtype system
 NUMERIC_KINDS = "biuf"  # the dtypes a tensor may hold: bool, signed and unsigned ints, floats
@@ -452,43 +453,10 @@ def legacy_data(data):
     return tensor(data, dtype=np.float32)._data
 
 
-def check_not_bool(name, dtype, hint=""):
-    """PyTorch has no bool arithmetic beyond +, * and comparisons."""
-    if dtype == np.bool_:
-        raise TypeError(f"{name}: not supported on bool tensors{hint}")
-
-
-def check_matmul_dtypes(a_dtype, b_dtype):
-    """PyTorch multiplies matrices of one dtype only (not bool): it refuses to mix them."""
-    if a_dtype != b_dtype:
-        raise TypeError(f"matmul: expected both operands to have the same dtype, got "
-                        f"{a_dtype} and {b_dtype}; convert one with .to(dtype)")
-    check_not_bool("matmul", a_dtype)
-
-
 def all_if_empty(axis):
     """sum's and mean's axis: an empty tuple or list means every dimension, as PyTorch's
     dim=() (NumPy's axis=() reduces none)."""
     return None if isinstance(axis, (tuple, list)) and not axis else axis
-
-
-def check_matmul_shapes(name, a_shape, b_shape):
-    """A clear error for a @ b whose inner dimensions differ (instead of numpy's message)."""
-    if len(a_shape) == 0 or len(b_shape) == 0:
-        raise ValueError(f"{name}: both operands need at least 1 dimension, "
-                         f"got shapes {a_shape} and {b_shape}")
-    k_a = a_shape[-1]
-    k_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
-    if k_a != k_b:
-        raise ValueError(f"{name}: shapes {a_shape} and {b_shape} do not match: the last "
-                         f"dimension of the first ({k_a}) must equal the "
-                         f"{'only' if len(b_shape) == 1 else 'second-to-last'} "
-                         f"dimension of the second ({k_b})")
-    try:
-        np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
-    except ValueError:
-        raise ValueError(f"{name}: the batch dimensions of shapes {a_shape} and {b_shape} "
-                         f"do not broadcast") from None
 
 
 def cat(tensors, dim=0):

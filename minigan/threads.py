@@ -12,8 +12,9 @@ itself starts, unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS asked for fewer bef
 numpy was imported; get_num_threads() then reads back what the BLAS uses. On the GPU
 (CuPy) the number has no effect.
 """
-import numbers
 import os
+
+from .validators import is_int
 
 MAX_THREADS = 2 ** 31 - 1  # a C int, as torch.set_num_threads takes (ctypes would overflow)
 _num_threads = None  # what set_num_threads asked for; None: the BLAS's own default
@@ -37,7 +38,7 @@ def _blas_pools():
 def set_num_threads(n):
     """Let minigan's ops use n CPU threads (numpy's BLAS pool), as torch.set_num_threads."""
     global _num_threads
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):  # NumPy ints accepted
+    if not is_int(n):  # NumPy ints accepted
         raise TypeError(f"set_num_threads: n must be an int, got {type(n).__name__} {n!r}")
     n = int(n)
     if not 1 <= n <= MAX_THREADS:

@@ -85,8 +85,8 @@ def test_embedding_gradcheck():
 
 
 @pytest.mark.parametrize("args, error, message", [
-    ((4, 0), ValueError, "embedding_dim must be a positive integer"),
-    ((0, 3), ValueError, "num_embeddings must be a positive integer"),
+    ((4, 0), ValueError, "embedding_dim must be an integer >= 1, got 0"),
+    ((0, 3), ValueError, "num_embeddings must be an integer >= 1, got 0"),
 ])
 def test_embedding_constructor_errors(args, error, message):
     with pytest.raises(error, match=message):

@@ -103,7 +103,8 @@ def test_cat_checks_its_tensors_and_dimension():
                                               ((2, 3, 5, 5), (4, 3, 0, 3))],
                          ids=["empty-images", "no-output-channels", "empty-kernel"])
 def test_conv2d_of_empty_operands_says_so(x_shape, w_shape):
-    with pytest.raises(ValueError, match=r"conv2d: input .* or weight .* is empty"):
+    with pytest.raises(ValueError, match=r"conv2d: (input|weight) of shape .* is empty: every "
+                                         r"dimension( but the batch N)? must be at least 1"):
         F.conv2d(minigan.randn(*x_shape), minigan.randn(*w_shape))
 
 
@@ -121,7 +122,8 @@ def test_a_batch_of_zero_images_gives_an_empty_output_as_in_pytorch(conv, w_shap
 
 
 def test_conv_transpose2d_and_linear_of_empty_operands_say_so():
-    with pytest.raises(ValueError, match="conv_transpose2d: input .* is empty"):
+    with pytest.raises(ValueError, match=r"conv_transpose2d: weight of shape \(0, 4, 3, 3\) is "
+                                         r"empty"):
         F.conv_transpose2d(minigan.randn(2, 0, 5, 5), minigan.randn(0, 4, 3, 3))
     with pytest.raises(ValueError, match=r"linear: weight of shape \(3, 0\) is empty"):
         F.linear(minigan.randn(2, 0), minigan.randn(3, 0))
@@ -141,7 +143,7 @@ def test_number_arguments_of_functions_and_layers_are_checked():
 
 def test_layer_sizes_accept_numpy_ints_and_refuse_bools():
     assert nn.Linear(np.int64(3), 2).in_features == 3
-    with pytest.raises(ValueError, match="Linear: in_features must be a positive integer, "
+    with pytest.raises(ValueError, match="Linear: in_features must be an integer >= 1, "
                                          "got True"):
         nn.Linear(True, 2)
 

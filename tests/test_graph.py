@@ -75,3 +75,25 @@ def test_to_svg_draws_every_node_once_as_well_formed_svg_without_graphviz():
     xs = {t.text: float(t.get("x")) for t in root.iter("{http://www.w3.org/2000/svg}text")}
     assert xs["w"] < xs["MatMul"] < xs["BinaryCrossEntropyWithLogits"] < xs["output"]
     assert ElementTree.fromstring(to_svg(minigan.zeros(2))) is not None  # a constant alone
+
+
+def test_nodes_and_edges_walks_once_for_both_drawings():
+    """One walk: every op and leaf once, one constant node per constant input, one edge per
+    input plus the output's, each carrying the shape of its value; both drawings show
+    exactly these nodes and edges."""
+    from minigan.graph import nodes_and_edges
+
+    x, w, y = expression()
+    nodes, edges = nodes_and_edges(y, names={"x": x, "w": w})
+    assert nodes[0] == ("out", "output", y.shape, False)
+    assert sorted(label for kind, label, *_ in nodes if kind in ("op", "leaf")) == \
+        sorted(["Mean", "Add", "Mul", "Tanh", "MatMul", "Sum", "x", "w"])
+    assert [kind for kind, *_ in nodes].count("constant") == 1
+    assert len(edges) == 10 and edges[0] == (1, 0, "")
+    assert sum(shape == (3, 4) for _, _, shape in edges) == 2  # x into MatMul and Sum
+    assert all(0 <= src < len(nodes) and 0 <= dst < len(nodes) for src, dst, _ in edges)
+    dot = to_dot(y, names={"x": x, "w": w})
+    assert dot.count("->") == len(edges)
+    svg = to_svg(y, names={"x": x, "w": w})
+    assert svg.count("<rect") == len(nodes) and svg.count("<line") == len(edges)
+    assert nodes_and_edges(minigan.zeros(2)) == ([("constant", "constant", (2,), False)], [])

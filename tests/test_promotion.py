@@ -169,7 +169,8 @@ def test_float_ops_on_integers_give_float32_as_torch(torch):
         assert_same(F.tanh(mt), torch.tanh(tt), f"tanh {dtype}", rtol=1e-6)
         if dtype != np.bool_:
             assert_same(F.relu(mt), torch.relu(tt), f"relu {dtype}")  # keeps the integer dtype
-    with pytest.raises(TypeError, match="relu: not supported for dtype bool"):
+    with pytest.raises(TypeError, match="relu: input must be a floating-point or integer "
+                                        "tensor, got dtype bool"):
         F.relu(minigan.tensor([True]))
     with pytest.raises(RuntimeError):
         torch.relu(torch.tensor([True]))
@@ -338,7 +339,7 @@ def test_cross_entropy_refuses_targets_that_are_not_int64_or_uint8_as_torch(torc
     with pytest.raises(RuntimeError, match="Long or Byte"):
         torch.nn.functional.cross_entropy(torch.tensor(logits),
                                           torch.tensor([1], dtype=torch.int32))
-    with pytest.raises(TypeError, match="int64 \\(or uint8\\), got int32"):
+    with pytest.raises(TypeError, match="\\(int64 or uint8\\), got int32"):
         F.cross_entropy(minigan.tensor(logits), minigan.tensor([1], dtype="int32"))
     mine = F.cross_entropy(minigan.tensor(logits), minigan.tensor([1], dtype="uint8"))
     theirs = torch.nn.functional.cross_entropy(torch.tensor(logits),
@@ -422,4 +423,4 @@ def test_the_value_check_benchmark_runs(capsys):
     from benchmarks import value_checks
     value_checks.main(["--rounds", "1", "--steps", "1"])
     assert "one check of 64 probabilities" in capsys.readouterr().out
-    assert F.check_unit_interval.__name__ == "check_unit_interval"  # put back afterwards
+    assert "check_values" not in vars(F.binary_cross_entropy.contract)  # put back afterwards

@@ -326,7 +326,7 @@ def test_spectral_norm_rejects_bad_arguments_with_clear_messages():
         spectral_norm(nn.Linear(2, 2), name="kernel")
     with pytest.raises(ValueError, match="spectral_norm: Linear has no parameter 'bias'"):
         spectral_norm(nn.Linear(2, 2, bias=False), name="bias")
-    with pytest.raises(ValueError, match="n_power_iterations must be a positive integer, got 0"):
+    with pytest.raises(ValueError, match="n_power_iterations must be an integer >= 1, got 0"):
         spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
     with pytest.raises(ValueError, match="eps must be a finite number > 0, got -1"):
         spectral_norm(nn.Linear(2, 2), eps=-1)

@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ..store.atomic import atomic_write
+from ..validators import is_int
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 MIXTURE_SIZE = 50_000   # points in load_dataset("ring8"/"grid25"): a fixed draw ...
@@ -490,8 +491,7 @@ def _crop_resize(img, size):
 def _check_image_size(image_size, default):
     if image_size is None:
         return default
-    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) \
-            or image_size < 1:
+    if not is_int(image_size) or image_size < 1:
         raise DatasetError(f"image_size must be a positive integer, got {image_size!r}")
     return int(image_size)
 
@@ -499,6 +499,6 @@ def _check_image_size(image_size, default):
 def _check_channels(channels, default):
     if channels is None:
         return default
-    if isinstance(channels, bool) or channels not in (1, 3):
+    if not is_int(channels) or channels not in (1, 3):
         raise DatasetError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels!r}")
     return int(channels)

@@ -15,7 +15,7 @@ and knows none of the methods by name.
 """
 import dataclasses
 
-from ..tensor import is_finite_number
+from ..validators import is_finite_number
 from .conditioning import CONDITIONINGS, LabelInInputs, make_conditioning
 from .hooks import EMA, WeightClipping
 from .losses import LOSSES, make_loss

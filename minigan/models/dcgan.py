@@ -20,7 +20,8 @@ binary_cross_entropy_with_logits.
 from .. import nn
 from ..nn import init
 from ..tensor import cat
-from .checks import check_image_shape, check_int
+from ..validators import integer
+from .checks import check_image_shape
 from .conditional import check_labels, label_maps, one_hot
 
 
@@ -55,10 +56,10 @@ class DCGANGenerator(nn.Module):
     def __init__(self, image_shape, nz=100, ngf=64, bn_eps=1e-5, num_classes=0):
         super().__init__()
         self.output_shape = check_image_shape("DCGANGenerator", image_shape)
-        self.nz = check_int("DCGANGenerator", "nz", nz)
-        self.num_classes = check_int("DCGANGenerator", "num_classes", num_classes, minimum=0)
+        self.nz = integer("DCGANGenerator", "nz", nz, minimum=1)
+        self.num_classes = integer("DCGANGenerator", "num_classes", num_classes, minimum=0)
         self.conditional = num_classes > 0
-        check_int("DCGANGenerator", "ngf", ngf)
+        integer("DCGANGenerator", "ngf", ngf, minimum=1)
         nc = self.output_shape[0]
         base, n = dcgan_stages("DCGANGenerator", self.output_shape)
 
@@ -100,10 +101,10 @@ class DCGANDiscriminator(nn.Module):
     def __init__(self, image_shape, ndf=64, bn_eps=1e-5, num_classes=0, batch_norm=True):
         super().__init__()
         self.input_shape = check_image_shape("DCGANDiscriminator", image_shape)
-        self.num_classes = check_int("DCGANDiscriminator", "num_classes", num_classes,
+        self.num_classes = integer("DCGANDiscriminator", "num_classes", num_classes,
                                      minimum=0)
         self.conditional = num_classes > 0
-        check_int("DCGANDiscriminator", "ndf", ndf)
+        integer("DCGANDiscriminator", "ndf", ndf, minimum=1)
         nc = self.input_shape[0]
         base, n = dcgan_stages("DCGANDiscriminator", self.input_shape)
 

@@ -15,7 +15,8 @@ import math
 
 from .. import nn
 from ..tensor import cat
-from .checks import check_image_shape, check_int
+from ..validators import integer
+from .checks import check_image_shape
 from .conditional import check_labels, one_hot
 
 
@@ -32,8 +33,8 @@ class MLPGenerator(nn.Module):
     def __init__(self, image_shape, nz=100, bn_eps=1e-5, num_classes=0):
         super().__init__()
         self.output_shape = check_image_shape("MLPGenerator", image_shape)
-        self.nz = check_int("MLPGenerator", "nz", nz)
-        self.num_classes = check_int("MLPGenerator", "num_classes", num_classes, minimum=0)
+        self.nz = integer("MLPGenerator", "nz", nz, minimum=1)
+        self.num_classes = integer("MLPGenerator", "num_classes", num_classes, minimum=0)
         self.conditional = num_classes > 0
 
         def block(in_features, out_features, normalize=True):
@@ -73,7 +74,7 @@ class MLPDiscriminator(nn.Module):
     def __init__(self, image_shape, num_classes=0):
         super().__init__()
         self.input_shape = check_image_shape("MLPDiscriminator", image_shape)
-        self.num_classes = check_int("MLPDiscriminator", "num_classes", num_classes, minimum=0)
+        self.num_classes = integer("MLPDiscriminator", "num_classes", num_classes, minimum=0)
         self.conditional = num_classes > 0
         # gan.py flattens in forward, so its Sequential (and the keys) start at the Linear
         self.model = nn.Sequential(

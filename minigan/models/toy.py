@@ -13,7 +13,7 @@ DEFAULT_BATCH_SIZE in minigan/training/config.py) reach all 8 with >= 90% high-q
 Widths and depths are constructor arguments, for tuning. Both ignore labels (unconditional).
 """
 from .. import nn
-from .checks import check_int
+from ..validators import integer
 
 
 def mlp(in_features, hidden, depth, out_features, activation):
@@ -30,10 +30,10 @@ class ToyGenerator(nn.Module):
 
     def __init__(self, nz=2, hidden=256, depth=3, dim=2):
         super().__init__()
-        self.nz = check_int("ToyGenerator", "nz", nz)
-        check_int("ToyGenerator", "hidden", hidden)
-        check_int("ToyGenerator", "depth", depth)
-        self.output_shape = (check_int("ToyGenerator", "dim", dim),)
+        self.nz = integer("ToyGenerator", "nz", nz, minimum=1)
+        integer("ToyGenerator", "hidden", hidden, minimum=1)
+        integer("ToyGenerator", "depth", depth, minimum=1)
+        self.output_shape = (integer("ToyGenerator", "dim", dim, minimum=1),)
         self.num_classes, self.conditional = 0, False
         self.net = mlp(nz, hidden, depth, dim, nn.ReLU)
 
@@ -49,9 +49,9 @@ class ToyDiscriminator(nn.Module):
 
     def __init__(self, hidden=256, depth=3, dim=2):
         super().__init__()
-        check_int("ToyDiscriminator", "hidden", hidden)
-        check_int("ToyDiscriminator", "depth", depth)
-        self.input_shape = (check_int("ToyDiscriminator", "dim", dim),)
+        integer("ToyDiscriminator", "hidden", hidden, minimum=1)
+        integer("ToyDiscriminator", "depth", depth, minimum=1)
+        self.input_shape = (integer("ToyDiscriminator", "dim", dim, minimum=1),)
         self.num_classes, self.conditional = 0, False
         self.net = mlp(dim, hidden, depth, 1, lambda: nn.LeakyReLU(0.2))
 

@@ -19,7 +19,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
         layer = type(self).__name__
-        num_features = validators.positive_int(layer, "num_features", num_features)
+        num_features = validators.integer(layer, "num_features", num_features, minimum=1)
         if momentum is not None:  # None: PyTorch's cumulative average (num_batches_tracked)
             try:
                 momentum = validators.fraction(layer, "momentum", momentum)

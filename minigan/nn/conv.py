@@ -19,12 +19,13 @@ class _ConvNd(Module):
                  output_padding, bias, weight_shape):
         super().__init__()
         layer = type(self).__name__
-        self.in_channels = validators.positive_int(layer, "in_channels", in_channels)
-        self.out_channels = validators.positive_int(layer, "out_channels", out_channels)
+        self.in_channels = validators.integer(layer, "in_channels", in_channels, minimum=1)
+        self.out_channels = validators.integer(layer, "out_channels", out_channels, minimum=1)
         self.kernel_size = validators.pair(layer, "kernel_size", kernel_size, minimum=1)
         self.stride = validators.pair(layer, "stride", stride, minimum=1)
         self.padding = validators.pair(layer, "padding", padding, minimum=0)
-        self.output_padding = validators.output_padding(layer, output_padding, self.stride)
+        self.output_padding = validators.output_padding(layer, "output_padding", output_padding,
+                                                         self.stride)
         self.weight = Parameter(creation.zeros(*weight_shape, *self.kernel_size))
         self.bias = Parameter(creation.zeros(out_channels)) if bias else None
         init.default_weight_and_bias_(self.weight, self.bias)

@@ -7,25 +7,15 @@ minigan.manual_seed), not from PyTorch's: the same seed gives different masks in
 engines, with the same distribution. out = x * mask is one recorded product, so the
 gradient is mask * grad_out, to any order.
 """
-import numbers
-
-from .. import backend
+from .. import backend, validators
 from ..tensor import Tensor
+from .contracts import contract, number, tensor
 from .module import Module
 
 
-def _check_p(name, p):
-    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p <= 1:
-        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p!r}")
-    return float(p)
-
-
-def _dropped(name, x, p, training, inplace, mask_shape):
+def _dropped(x, p, training, inplace, mask_shape):
     """x * mask, mask of `mask_shape` (broadcast over x): 0 with probability p, else
     1 / (1 - p)."""
-    p = _check_p(name, p)
-    if not isinstance(x, Tensor) or x.dtype.kind != "f":
-        raise TypeError(f"{name}: input must be a floating-point minigan.Tensor")
     if not training or p == 0:
         return x
     generator = backend.default_generator(x.device)
@@ -35,26 +25,25 @@ def _dropped(name, x, p, training, inplace, mask_shape):
     return x.mul_(mask) if inplace else x * mask
 
 
+@contract(input=tensor(), p=number(validators.fraction))
 def dropout(input, p=0.5, training=True, inplace=False):
     """Each element zeroed with probability p, the rest scaled by 1 / (1 - p), as
     torch.nn.functional.dropout."""
-    return _dropped("dropout", input, p, training, inplace, input.shape)
+    return _dropped(input, p, training, inplace, input.shape)
 
 
+@contract(input=tensor("[N] C H W"), p=number(validators.fraction))
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Each channel of (N, C, H, W) (or (C, H, W)) zeroed as a whole with probability p, as
     torch.nn.functional.dropout2d."""
-    if not isinstance(input, Tensor) or input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-                         f"{getattr(input, 'shape', type(input).__name__)}")
     mask_shape = input.shape[:-2] + (1, 1)  # one draw per channel, broadcast over H and W
-    return _dropped("dropout2d", input, p, training, inplace, mask_shape)
+    return _dropped(input, p, training, inplace, mask_shape)
 
 
 class Dropout(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        self.p, self.inplace = _check_p("Dropout", p), bool(inplace)
+        self.p, self.inplace = validators.fraction("Dropout", "p", p), bool(inplace)
 
     def forward(self, x):
         return dropout(x, self.p, self.training, self.inplace)

@@ -10,8 +10,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
-        self.in_features = validators.positive_int("Linear", "in_features", in_features)
-        self.out_features = validators.positive_int("Linear", "out_features", out_features)
+        self.in_features = validators.integer("Linear", "in_features", in_features, minimum=1)
+        self.out_features = validators.integer("Linear", "out_features", out_features, minimum=1)
         self.weight = Parameter(creation.zeros(out_features, in_features))
         self.bias = Parameter(creation.zeros(out_features)) if bias else None
         init.default_weight_and_bias_(self.weight, self.bias)

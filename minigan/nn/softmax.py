@@ -8,11 +8,12 @@ minigan.
 """
 import warnings
 
-from ..tensor import Tensor, check_dim
+from ..validators import check_dim
+from .contracts import contract, tensor
 from .module import Module
 
 
-def implicit_dim(name, ndim, stacklevel=4):
+def implicit_dim(name, ndim, stacklevel=5):  # (the caller: 5 frames up, past the contract)
     """PyTorch's rule for a softmax called without dim, with its warning."""
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
                   f"to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
@@ -21,14 +22,13 @@ def implicit_dim(name, ndim, stacklevel=4):
 
 def _shifted(name, x, dim):
     """x - max(x) along dim (the max as a constant: the result does not depend on it)."""
-    if not isinstance(x, Tensor) or x.dtype.kind != "f":
-        raise TypeError(f"{name}: input must be a floating-point minigan.Tensor")
     dim = implicit_dim(name, x.ndim) if dim is None else check_dim(name, dim, x.shape)
     if x.ndim == 0:
         return x - x.detach(), dim
     return x - x.detach().max(axis=dim, keepdims=True), dim
 
 
+@contract(input=tensor())
 def softmax(input, dim=None):
     """exp(x) / sum(exp(x)) along dim, as torch.nn.functional.softmax."""
     shifted, dim = _shifted("softmax", input, dim)
@@ -36,6 +36,7 @@ def softmax(input, dim=None):
     return e / e.sum(dim=dim if input.ndim else None, keepdim=True)
 
 
+@contract(input=tensor())
 def log_softmax(input, dim=None):
     """x - log(sum(exp(x))) along dim, as torch.nn.functional.log_softmax."""
     shifted, dim = _shifted("log_softmax", input, dim)

@@ -15,8 +15,10 @@ import numbers
 
 import numpy as np
 
-from .. import backend
+from .. import backend, validators
 from ..tensor import Tensor
+from ..validators import is_int
+from .contracts import contract, number, tensor
 from .module import Module
 
 MODES = ("nearest", "bilinear")
@@ -24,11 +26,9 @@ MODES = ("nearest", "bilinear")
 
 def _output_size(size, scale_factor, in_size):
     """The (OH, OW) asked for, and the scales (in / out per axis) the indices use."""
-    if (size is None) == (scale_factor is None):
-        raise ValueError("interpolate: give exactly one of size and scale_factor")
     if size is not None:
         out = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
-        if len(out) != 2 or not all(isinstance(n, numbers.Integral) and n > 0 for n in out):
+        if len(out) != 2 or not all(is_int(n) and n > 0 for n in out):
             raise ValueError(f"interpolate: size must be a positive int or a pair of them, "
                              f"got {size!r}")
         return tuple(int(n) for n in out), tuple(i / o for i, o in zip(in_size, out))
@@ -74,20 +74,22 @@ def _bilinear(x, axis, out_size, scale, align_corners):
     return _gather(x, axis, low) * w_low + _gather(x, axis, high) * w_high
 
 
+def exactly_one_size(args):
+    if (args["size"] is None) == (args["scale_factor"] is None):
+        return "give exactly one of size and scale_factor"
+
+
+def align_corners_only_when_interpolating(args):
+    if args["mode"] == "nearest" and args["align_corners"] is not None:
+        return ("align_corners option can only be set with the interpolating modes: "
+                "linear | bilinear | bicubic | trilinear")  # (PyTorch's message)
+
+
+@contract(input=tensor("N C H W"), mode=number(validators.supported, choices=MODES),
+          rules=[exactly_one_size, align_corners_only_when_interpolating])
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """input (N, C, H, W) resized to `size` or by `scale_factor`, as
     torch.nn.functional.interpolate (modes "nearest" and "bilinear")."""
-    if not isinstance(input, Tensor) or input.ndim != 4:
-        raise ValueError(f"interpolate: minigan supports 4-D inputs (N, C, H, W), got "
-                         f"{getattr(input, 'shape', type(input).__name__)}")
-    if mode not in MODES:
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not in minigan; it has "
-                                  f"{', '.join(MODES)}")
-    if mode == "nearest" and align_corners is not None:
-        raise ValueError("align_corners option can only be set with the interpolating modes: "
-                         "linear | bilinear | bicubic | trilinear")
-    if input.dtype.kind != "f":
-        raise TypeError(f"interpolate: input must be floating-point, got {input.dtype}")
     (oh, ow), (sh, sw) = _output_size(size, scale_factor, input.shape[2:])
     n, c, h, w = input.shape
     if mode == "nearest":
@@ -106,9 +108,7 @@ class Upsample(Module):
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None):
         super().__init__()
-        if mode not in MODES:
-            raise NotImplementedError(f"Upsample: mode {mode!r} is not in minigan; it has "
-                                      f"{', '.join(MODES)}")
+        validators.supported("Upsample", "mode", mode, MODES)
         self.size, self.scale_factor = size, scale_factor
         self.mode, self.align_corners = mode, align_corners
 

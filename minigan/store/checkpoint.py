@@ -46,7 +46,7 @@ from .. import creation
 from ..methods.conditioning import CONDITIONINGS
 from ..models.registry import DATA_KINDS, MAX_IMAGE_SIZE, MODELS
 from .atomic import atomic_write, reason
-from ..tensor import is_finite_number
+from ..validators import int_in, is_finite_number
 
 FORMAT_VERSION = 1
 ZIP_SIGNATURE = b"PK\x03\x04"  # how every zip file, and so every .npz, begins
@@ -507,24 +507,20 @@ def group_problems(name, groups, optimizer):
 MAX_SIZE = 2 ** 31  # a first bound on nz and num_classes; bounding_allocations is the real one
 
 
-def is_int(v, low, high):
-    return type(v) is int and low <= v <= high
-
-
 # The fields of meta/model (build_gan's arguments), each with the test its value must pass.
 # A feature that adds an argument to build_gan adds its field here.
 MODEL_FIELDS = {
     "model": lambda v: isinstance(v, str) and v in MODELS,
     "data_kind": lambda v: v in DATA_KINDS,
-    "nz": lambda v: v is None or is_int(v, 1, MAX_SIZE),
-    "num_classes": lambda v: is_int(v, 0, MAX_SIZE),
+    "nz": lambda v: v is None or int_in(v, 1, MAX_SIZE),
+    "num_classes": lambda v: int_in(v, 0, MAX_SIZE),
     "bn_eps": lambda v: type(v) in (int, float) and is_finite_number(v) and v > 0,
     "d_batch_norm": lambda v: type(v) is bool,  # False: the critic of --gp/--r1
     "spectral_norm": lambda v: type(v) is bool,  # --spectral-norm
     "conditioning": lambda v: isinstance(v, str) and v in CONDITIONINGS,  # --conditioning acgan|projection
     "image_shape": lambda v: v is None or (
         isinstance(v, list) and len(v) == 3 and v[0] in (1, 3) and type(v[0]) is int and
-        all(is_int(n, 1, MAX_IMAGE_SIZE) for n in v[1:])),
+        all(int_in(n, 1, MAX_IMAGE_SIZE) for n in v[1:])),
 }
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Size, Tensor, resolve_dtype
+from ..validators import is_int
 
 # name -> dtype, as PyTorch's legacy types
 TYPES = {"FloatTensor": np.float32, "DoubleTensor": np.float64, "LongTensor": np.int64,
@@ -26,8 +27,7 @@ class LegacyType(type):
         device = backend.check_device(cls.device if device is None else device)
         if not args:
             return Tensor(backend.xp_for(device).zeros((0,), dtype=cls.dtype))
-        if isinstance(args[0], Size) or all(isinstance(a, (int, np.integer)) and
-                                            not isinstance(a, bool) for a in args):
+        if isinstance(args[0], Size) or all(is_int(a) for a in args):
             shape = tuple(args[0]) if isinstance(args[0], Size) else args
             if min(shape, default=0) < 0:
                 raise RuntimeError(f"{cls.__name__}: negative dimension in {shape}")

@@ -11,6 +11,7 @@ import numpy as np
 from .. import backend
 from .. import tensor as core  # (tensor.py builds Tensor on this file: core.Tensor at call time)
 from ..ops import reduce as red
+from ..validators import is_int
 
 
 class ReductionMethods:
@@ -21,7 +22,7 @@ class ReductionMethods:
         """Check a reduction's arguments (named as the caller named them); the axes as
         red.normalize_axes returns them."""
         items = axis if isinstance(axis, (tuple, list)) else (axis,)
-        if axis is not None and not all(core.is_int(a) for a in items):
+        if axis is not None and not all(is_int(a) for a in items):
             raise TypeError(f"{name}: {names[0]} must be None, an int or a tuple of ints, "
                             f"got {axis!r}")
         if not isinstance(keepdims, (bool, np.bool_)):

@@ -10,14 +10,12 @@ resolve_config) and never change while it trains.
 import dataclasses
 import os
 
-import numpy as np
-
 from .. import backend
 from ..data import datasets as data
 from ..methods import CONDITIONINGS, LOSSES, PENALTIES, check_method_settings
 from ..models import MODELS, model_entry
 from ..models.registry import MAX_IMAGE_SIZE
-from ..tensor import is_finite_number
+from ..validators import integer, is_finite_number
 from .recipes import RECIPES, recipe_settings
 
 DEFAULT_STEPS = 4000  # mlp on mnist-sample: recognisable digits in a few minutes on 2 cores
@@ -160,12 +158,12 @@ class TrainConfig:
         positive_ints = ["batch_size", "d_steps", "sample_every", "checkpoint_every", "log_every"]
         positive_ints += [name for name in ("steps", "image_size", "channels", "nz")
                           if getattr(self, name) is not None]
-        for name in positive_ints:
-            check_int(name, getattr(self, name), minimum=1)
-        check_int("eval_every", self.eval_every, minimum=0)
-        check_int("seed", self.seed, minimum=0)
+        bounds = [(name, 1, INT64_MAX) for name in positive_ints]  # INT64_MAX: what a
+        bounds += [("eval_every", 0, INT64_MAX), ("seed", 0, INT64_MAX)]  # checkpoint stores
         if self.image_size is not None:
-            check_int("image_size", self.image_size, minimum=1, maximum=MAX_IMAGE_SIZE)
+            bounds.append(("image_size", 1, MAX_IMAGE_SIZE))
+        for name, low, high in bounds:  # errors name the flag (--batch-size)
+            integer(None, name.replace("_", "-"), getattr(self, name), low, high)
         if self.steps is not None and self.epochs is not None:
             raise ValueError("give --steps or --epochs, not both")
         if self.epochs is not None and not (is_finite_number(self.epochs) and self.epochs > 0):
@@ -244,11 +242,3 @@ def same_folder(a, b):
         return os.path.realpath(os.path.expanduser(path))
     return resolve(a) == resolve(b)
 
-
-def check_int(name, value, minimum, maximum=INT64_MAX):
-    """An int in [minimum, maximum]; the default maximum is what a checkpoint can store."""
-    flag = name.replace("_", "-")
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{flag} must be an integer >= {minimum}, got {value!r}")
-    if value > maximum:
-        raise ValueError(f"{flag} must be an integer <= {maximum}, got {value!r}")

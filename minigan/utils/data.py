@@ -13,7 +13,8 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, is_int
+from ..tensor import Tensor
+from ..validators import is_int
 
 
 class Dataset:

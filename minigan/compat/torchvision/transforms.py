@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from ...tensor import Tensor
+from ...validators import is_int
 from ..aliases import Unsupported
 
 # torchvision's InterpolationMode names -> PIL's filters
@@ -61,10 +62,10 @@ def _pil(img, name):
 
 def _size_pair(size, name):
     """(h, w) from an int or a one- or two-element sequence."""
-    if isinstance(size, numbers.Integral) and size > 0:
+    if is_int(size) and size > 0:
         return None, int(size)
     if isinstance(size, (tuple, list)) and len(size) in (1, 2) and \
-            all(isinstance(s, numbers.Integral) and s > 0 for s in size):
+            all(is_int(s) and s > 0 for s in size):
         return (int(size[0]), int(size[-1])), None
     raise ValueError(f"{name}: size must be a positive int or a (h, w) pair, got {size!r}")
 

@@ -12,10 +12,9 @@ module keeps as buffers and refines at every training forward, in PyTorch's orde
 The parameter `weight` becomes `weight_orig`; `weight` is recomputed before each forward by
 a forward pre-hook, and state_dict keys are PyTorch's: weight_orig, weight_u, weight_v.
 """
-import numbers
-
 from ... import backend
-from ...tensor import Tensor, check_dim, is_finite_number, is_int, summary
+from ...tensor import Tensor
+from ...validators import check_dim, finite_real, integer
 from ..conv import Conv2d, ConvTranspose2d
 from ..linear import Linear
 from ..module import Module
@@ -82,13 +81,8 @@ def _check_arguments(module, name, n_power_iterations, eps):
     if weight.ndim == 0:
         raise ValueError(f"{where}: parameter {name!r} is a scalar; it needs at least one "
                          f"dimension to be seen as a matrix")
-    if not is_int(n_power_iterations) or n_power_iterations <= 0:
-        raise ValueError(f"{where}: n_power_iterations must be a positive integer, got "
-                         f"{summary(n_power_iterations)}")
-    if not isinstance(eps, numbers.Real) or isinstance(eps, bool):
-        raise TypeError(f"{where}: eps must be a number, got {summary(eps)}")
-    if not is_finite_number(eps) or eps <= 0:
-        raise ValueError(f"{where}: eps must be a finite number > 0, got {summary(eps)}")
+    integer(where, "n_power_iterations", n_power_iterations, minimum=1)
+    finite_real(where, "eps", eps, above=0)
     return weight
 
 

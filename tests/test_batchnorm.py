@@ -159,11 +159,11 @@ def test_integer_tensors_and_mixed_dtypes_are_rejected():
 
 def test_layers_name_themselves_and_the_shape_in_errors():
     with pytest.raises(ValueError, match=r"BatchNorm2d\(8, eps=1e-05, momentum=0.1, affine=True, "
-                                         r"bias=True, track_running_stats=True\): expected input "
-                                         r"\(N, 8, H, W\), got shape \(4, 8\)"):
+                                         r"bias=True, track_running_stats=True\): expected 4D "
+                                         r"input \(N, C, H, W\), got 2D input of shape \(4, 8\)"):
         nn.BatchNorm2d(8)(minigan.randn(4, 8))
-    with pytest.raises(ValueError, match=r"BatchNorm1d\(8, .*\): expected input \(N, 8\) or "
-                                         r"\(N, 8, L\), got shape \(4, 7\)"):
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(8, .*\): batch_norm: running_mean must "
+                                         r"have shape \(7,\), got \(8,\)"):
         nn.BatchNorm1d(8)(minigan.randn(4, 7))
 
 

@@ -371,8 +371,8 @@ def test_numpy_integers_are_accepted_as_stride_and_padding():
 def test_conv_layer_channel_mismatch_names_the_layer():
     layer = nn.Conv2d(3, 64, 4, stride=2, padding=1)
     with pytest.raises(ValueError, match=r"Conv2d\(3, 64, kernel_size=\(4, 4\), stride=\(2, 2\), "
-                                         r"padding=\(1, 1\)\): expected input \(N, 3, H, W\) "
-                                         r"with 3 channels, got shape \(2, 1, 8, 8\)"):
+                                         r"padding=\(1, 1\)\): conv2d: input must have shape "
+                                         r"\(N, 3, H, W\), got \(2, 1, 8, 8\)"):
         layer(minigan.randn(2, 1, 8, 8))
 
 

@@ -53,9 +53,13 @@ def test_linear_with_a_wrong_bias_or_weight_shape_says_which(device):
 
 def test_linear_layer_given_the_wrong_in_features_names_the_layer_and_shapes(device):
     layer = nn.Linear(3, 2).to(device)
-    with pytest.raises(ValueError, match=r"Linear\(in_features=3.*expected input \(\*, 3\), "
-                                         r"got shape \(4, 5\)"):
+    with pytest.raises(ValueError, match=r"^Linear\(in_features=3.*\): linear: input must have "
+                                         r"shape \(\*, 3\), got \(4, 5\)"):
         layer(minigan.randn(4, 5, device=device))
+    # the innermost layer names itself, once
+    with pytest.raises(ValueError, match=r"^Linear\(in_features=3, out_features=2, bias=True\): "
+                                         r"linear:"):
+        nn.Sequential(nn.Sequential(layer))(minigan.randn(4, 5, device=device))
 
 
 @pytest.mark.parametrize("args", [(0, 3), (3, -1), (3.0, 2)])

@@ -58,17 +58,16 @@ class _BatchNorm(Module):
 class BatchNorm1d(_BatchNorm):
     """Per-feature normalisation of (N, C) or (N, C, L), as torch.nn.BatchNorm1d."""
 
-    def check_input(self, x):
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            c = self.num_features
-            raise ValueError(f"{self!r}: expected input (N, {c}) or (N, {c}, L), "
-                             f"got shape {x.shape}")
+    def check_input(self, x):  # (the channels: F.batch_norm's contract)
+        if x.ndim not in (2, 3):
+            raise ValueError(f"{self!r}: expected 2D or 3D input (N, C) or (N, C, L), got "
+                             f"{x.ndim}D input of shape {x.shape}")
 
 
 class BatchNorm2d(_BatchNorm):
     """Per-channel normalisation of images (N, C, H, W), as torch.nn.BatchNorm2d."""
 
-    def check_input(self, x):
-        if x.ndim != 4 or x.shape[1] != self.num_features:
-            raise ValueError(f"{self!r}: expected input (N, {self.num_features}, H, W), "
-                             f"got shape {x.shape}")
+    def check_input(self, x):  # (the channels: F.batch_norm's contract)
+        if x.ndim != 4:
+            raise ValueError(f"{self!r}: expected 4D input (N, C, H, W), got {x.ndim}D input "
+                             f"of shape {x.shape}")

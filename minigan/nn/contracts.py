@@ -38,7 +38,12 @@ def contract(*, same_dtype=False, rules=(), **specs):
 
         @functools.wraps(fn)
         def checked(*args, **kwargs):
-            return fn(**checker.check(args, kwargs))
+            try:
+                values = checker.check(args, kwargs)
+            except Exception as err:
+                err.broken_contract = checker.name  # Module.__call__ adds the layer's name
+                raise
+            return fn(**values)
 
         checked.contract = checker  # for tests and readers: F.linear.contract.specs
         return checked

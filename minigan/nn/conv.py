@@ -30,11 +30,6 @@ class _ConvNd(Module):
         self.bias = Parameter(creation.zeros(out_channels)) if bias else None
         init.default_weight_and_bias_(self.weight, self.bias)
 
-    def check_input(self, x):
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"{self!r}: expected input (N, {self.in_channels}, H, W) with "
-                             f"{self.in_channels} channels, got shape {x.shape}")
-
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
@@ -55,8 +50,7 @@ class Conv2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, 0, bias,
                          weight_shape=(out_channels, in_channels))
 
-    def forward(self, x):
-        self.check_input(x)
+    def forward(self, x):  # (F.conv2d's contract checks x against the weight)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
 
 
@@ -69,7 +63,6 @@ class ConvTranspose2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding,
                          output_padding, bias, weight_shape=(in_channels, out_channels))
 
-    def forward(self, x):
-        self.check_input(x)
+    def forward(self, x):  # (F.conv_transpose2d's contract checks x against the weight)
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                                   self.output_padding)

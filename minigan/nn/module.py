@@ -87,7 +87,11 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-        return self.forward(*args, **kwargs)
+        try:
+            return self.forward(*args, **kwargs)
+        except Exception as err:
+            name_the_layer(err, self)
+            raise
 
     # -- walking the tree ----------------------------------------------------------------
     def named_modules(self, prefix=""):
@@ -272,3 +276,14 @@ class Module:
         if not lines:
             return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def name_the_layer(err, module):
+    """An F function's contract refused the arguments a layer's forward passed it: the
+    innermost layer puts its own repr in front of the message ("Linear(in_features=3, ...):
+    linear: input must have shape (*, 3), got (4, 5) ..."), so the layers need no checks
+    of their own that repeat F's."""
+    if getattr(err, "broken_contract", None) and not getattr(err, "layer_named", False) \
+            and err.args and isinstance(err.args[0], str):
+        err.args = (f"{module!r}: {err.args[0]}", *err.args[1:])
+        err.layer_named = True

@@ -239,7 +239,7 @@ def test_optimizer_load_state_dict_with_wrong_shapes_raises_value_error():
 @pytest.mark.parametrize("make", [optim.Adam, lambda ps, lr: optim.SGD(ps, lr=lr)],
                          ids=["Adam", "SGD"])
 def test_optimizer_with_nan_infinite_or_negative_lr_raises_value_error(make, lr):
-    with pytest.raises(ValueError, match="invalid learning rate"):
+    with pytest.raises(ValueError, match=r"learning rate \(lr\) must be"):
         make(nn.Linear(2, 2).parameters(), lr=lr)
 
 

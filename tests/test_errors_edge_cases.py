@@ -162,8 +162,8 @@ def test_flatten_checks_its_dimensions():
     (dict(betas=0.5), ValueError, "betas must be in"),
     (dict(betas=(0.9, 0.99, 0.9)), ValueError, "betas must be in"),
     (dict(eps="a"), ValueError, "eps must be a finite number"),
-    (dict(lr=10 ** 400), ValueError, "invalid learning rate"),
-    (dict(lr=True), ValueError, "invalid learning rate")])
+    (dict(lr=10 ** 400), ValueError, "learning rate \\(lr\\) must be"),
+    (dict(lr=True), ValueError, "learning rate \\(lr\\) must be")])
 def test_adam_hyperparameters_of_the_wrong_kind(kwargs, error, match):
     with pytest.raises(error, match=match):
         optim.Adam(nn.Linear(2, 2).parameters(), **kwargs)
@@ -190,7 +190,8 @@ def test_optimizer_load_state_dict_checks_everything_before_changing_anything():
     with pytest.raises(ValueError, match="expected a dict with 'state'"):
         opt.load_state_dict({})
     bad_lr = {"state": {}, "param_groups": [dict(good["param_groups"][0], lr=math.nan)]}
-    with pytest.raises(ValueError, match="invalid learning rate nan"):
+    with pytest.raises(ValueError,
+                       match=r"learning rate \(lr\) must be a finite number >= 0, got nan"):
         opt.load_state_dict(bad_lr)
     with pytest.raises(ValueError, match="state entry -1 must be a dict for one of the 2 "):
         opt.load_state_dict({"state": {-1: {}}, "param_groups": good["param_groups"]})

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
+from .. import validators
 from ..validators import is_finite_number
 
 
@@ -70,10 +71,7 @@ class Optimizer:
 
     def check_hyperparameters(self, group):
         """Raise ValueError for a hyper-parameter out of range (subclasses extend this)."""
-        lr = group["lr"]
-        if not is_finite_number(lr) or lr < 0:
-            raise ValueError(f"{type(self).__name__}: invalid learning rate {lr!r}: "
-                             f"expected a finite number >= 0")
+        validators.nonnegative(type(self).__name__, "learning rate (lr)", group["lr"])
 
     def params(self):
         return [p for group in self.param_groups for p in group["params"]]

@@ -72,7 +72,8 @@ RECIPES = {r.name: r for r in [
            "Mescheder et al. 2018 (R1, gamma 10); Yazici et al. 2019 (EMA)",
            dict(model="mlp", dataset="mnist-sample", steps=30000, r1=10.0, ema=0.999,
                 eval_every=2000),
-           "measuring: see benchmarks/QUALITY.md", "17 min (seed 0)"),
+           "best.npz, seeds 0-2: FD 26.2 (22.2-28.7), IS 9.03 (9.01-9.07)",
+           "18.0 min (17.2-18.5)"),
     Recipe("digits-conditional", "the best conditional digits: the projection discriminator "
            "with an EMA of G, the best checkpoint kept",
            "Miyato & Koyama 2018; Yazici et al. 2019 (EMA)",

@@ -78,16 +78,18 @@ def pair(where, arg, value, minimum=None):
     return int(both[0]), int(both[1])
 
 
-def finite_real(where, arg, value, minimum=None, above=None):
-    """`value` as a float: a real number (not a bool), finite, >= minimum and > above where
-    given."""
+def finite_real(where, arg, value, minimum=None, above=None, below=None):
+    """`value` as a float: a real number (not a bool), finite, >= minimum, > above and
+    < below where given. `where` may be None where the argument names itself (a flag)."""
+    prefix = f"{where}: " if where else ""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{where}: {arg} must be a number, got {summary(value)}")
+        raise TypeError(f"{prefix}{arg} must be a number, got {summary(value)}")
     if not is_finite_number(value) or (minimum is not None and value < minimum) or \
-            (above is not None and value <= above):
-        bound = "" if minimum is None else f" >= {minimum}"
-        bound += "" if above is None else f" > {above}"
-        raise ValueError(f"{where}: {arg} must be a finite number{bound}, got {summary(value)}")
+            (above is not None and value <= above) or (below is not None and value >= below):
+        bounds = [f"{sign} {bound}" for sign, bound in ((">=", minimum), (">", above),
+                                                         ("<", below)) if bound is not None]
+        raise ValueError(f"{prefix}{arg} must be a finite number{' ' if bounds else ''}"
+                         f"{' and '.join(bounds)}, got {summary(value)}")
     return float(value)
 
 

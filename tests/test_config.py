@@ -116,9 +116,9 @@ def test_the_license_and_the_digits_attribution_ship_with_the_package():
 @pytest.mark.parametrize("changes,message", [
     (dict(batch_size=0), "batch-size must be an integer >= 1"),
     (dict(steps=0), "steps must be an integer >= 1"),
-    (dict(lr=float("nan")), "lr must be a finite positive number"),
-    (dict(lr=-1.0), "lr must be a finite positive number"),
-    (dict(lr=float("inf")), "lr must be a finite positive number"),
+    (dict(lr=float("nan")), "lr must be a finite number > 0"),
+    (dict(lr=-1.0), "lr must be a finite number > 0"),
+    (dict(lr=float("inf")), "lr must be a finite number > 0"),
     (dict(beta1=1.0), r"beta1 must be in \[0, 1\)"),
     (dict(d_steps=0), "d-steps must be an integer >= 1"),
     (dict(model="vae"), "unknown model 'vae'"),

@@ -215,7 +215,7 @@ def test_module_load_state_dict_of_the_wrong_kind():
     (dict(dataset=None), "unknown dataset None"),
     (dict(seed=2 ** 64), "seed must be an integer <= 9223372036854775807"),
     (dict(image_size=100_000), "image-size must be an integer <= 1024"),
-    (dict(lr=10 ** 400), "lr must be a finite positive number")])
+    (dict(lr=10 ** 400), "lr must be a finite number > 0")])
 def test_train_config_refuses_settings_beyond_what_a_run_can_hold(changes, match):
     with pytest.raises(ValueError, match=match):
         TrainConfig(**changes).validate()

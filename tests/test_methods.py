@@ -299,13 +299,13 @@ def test_sample_and_eval_use_the_ema_generator_and_say_so(tmp_path):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--ema", "1"], "--ema must be a decay in (0, 1)"),
-    (["--ema", "0"], "--ema must be a decay in (0, 1)"),
+    (["--ema", "1"], "--ema must be a finite number > 0 and < 1"),
+    (["--ema", "0"], "--ema must be a finite number > 0 and < 1"),
     (["--gp", "-1"], "--gp must be a finite number >= 0"),
     (["--r1", "nan"], "--r1 must be a finite number >= 0"),
     (["--loss", "wasserstein"], "invalid choice: 'wasserstein'"),
     (["--clip", "0"], "--clip must be a finite number > 0"),
-    (["--lr-g=-2e-4"], "--lr-g must be a finite positive number"),
+    (["--lr-g=-2e-4"], "--lr-g must be a finite number > 0"),
     (["--gp", "10", "--r1", "1"], "give --gp or --r1, not both"),
     (["--loss", "hinge", "--g-loss", "saturating"], "--g-loss saturating applies to --loss gan"),
 ])

@@ -15,7 +15,7 @@ and knows none of the methods by name.
 """
 import dataclasses
 
-from ..validators import is_finite_number
+from ..validators import finite_real
 from .conditioning import CONDITIONINGS, LabelInInputs, make_conditioning
 from .hooks import EMA, WeightClipping
 from .losses import LOSSES, make_loss
@@ -57,31 +57,24 @@ def build_method(config, G, D, G_ema=None):
 
 
 def check_method_settings(config):
-    """ValueError naming the flag for a setting no method accepts."""
+    """ValueError (TypeError for a value that is no number) naming the flag for a setting
+    no method accepts."""
     if not isinstance(config.loss, str) or config.loss not in LOSSES:
         raise ValueError(f"unknown loss {config.loss!r}: choose one of {', '.join(LOSSES)}")
     if config.loss != "gan" and config.g_loss != "non-saturating":
         raise ValueError(f"--g-loss {config.g_loss} applies to --loss gan only (--loss "
                          f"{config.loss} has its own generator loss)")
-    for name in PENALTIES:
-        value = getattr(config, name)
-        if not (is_finite_number(value) and value >= 0):
-            raise ValueError(f"--{name} must be a finite number >= 0 (the penalty's weight; "
-                             f"0 is off), got {value!r}")
+    for name in PENALTIES:  # a penalty's weight; 0 is off
+        finite_real(None, f"--{name}", getattr(config, name), minimum=0)
     on = [name for name in PENALTIES if getattr(config, name)]
     if len(on) > 1:
         raise ValueError(f"give {' or '.join('--' + name for name in on)}, not both (one "
                          f"gradient penalty per run)")
-    if config.clip is not None and not (is_finite_number(config.clip) and config.clip > 0):
-        raise ValueError(f"--clip must be a finite number > 0 (the critic's weight bound), "
-                         f"got {config.clip!r}")
-    if config.ema is not None and not (is_finite_number(config.ema) and 0 < config.ema < 1):
-        raise ValueError(f"--ema must be a decay in (0, 1), such as 0.999, got {config.ema!r}")
-    for name in ("lr_d", "lr_g"):
-        value = getattr(config, name)
-        if value is not None and not (is_finite_number(value) and value > 0):
-            raise ValueError(f"--{name.replace('_', '-')} must be a finite positive number, "
-                             f"got {value!r}")
+    for name, above, below in (("clip", 0, None), ("ema", 0, 1), ("lr_d", 0, None),
+                               ("lr_g", 0, None)):  # (--ema: a decay, such as 0.999)
+        if getattr(config, name) is not None:
+            finite_real(None, "--" + name.replace("_", "-"), getattr(config, name),
+                        above=above, below=below)
     if not isinstance(config.conditioning, str) or config.conditioning not in CONDITIONINGS:
         raise ValueError(f"unknown conditioning {config.conditioning!r}: choose one of "
                          f"{', '.join(CONDITIONINGS)}")

@@ -15,7 +15,7 @@ from ..data import datasets as data
 from ..methods import CONDITIONINGS, LOSSES, PENALTIES, check_method_settings
 from ..models import MODELS, model_entry
 from ..models.registry import MAX_IMAGE_SIZE
-from ..validators import integer, is_finite_number
+from ..validators import finite_real, integer
 from .recipes import RECIPES, recipe_settings
 
 DEFAULT_STEPS = 4000  # mlp on mnist-sample: recognisable digits in a few minutes on 2 cores
@@ -166,15 +166,12 @@ class TrainConfig:
             integer(None, name.replace("_", "-"), getattr(self, name), low, high)
         if self.steps is not None and self.epochs is not None:
             raise ValueError("give --steps or --epochs, not both")
-        if self.epochs is not None and not (is_finite_number(self.epochs) and self.epochs > 0):
-            raise ValueError(f"epochs must be a positive number, got {self.epochs!r}")
-        if not (is_finite_number(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a finite positive number, got {self.lr!r}")
+        if self.epochs is not None:
+            finite_real(None, "epochs", self.epochs, above=0)
+        for name in ("lr", "bn_eps"):
+            finite_real(None, name, getattr(self, name), above=0)
         for name in ("beta1", "beta2"):
-            if not (is_finite_number(getattr(self, name)) and 0 <= getattr(self, name) < 1):
-                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
-        if not (is_finite_number(self.bn_eps) and self.bn_eps > 0):
-            raise ValueError(f"bn_eps must be a finite positive number, got {self.bn_eps!r}")
+            finite_real(None, name, getattr(self, name), minimum=0, below=1)
         if self.recipe is not None and self.recipe not in RECIPES:
             raise ValueError(f"unknown recipe {self.recipe!r}: choose one of "
                              f"{', '.join(RECIPES)}")

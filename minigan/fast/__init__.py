@@ -15,9 +15,11 @@ serves both; a fast backward runs only when nothing is recorded.
     activation.py   LeakyReLU forward, backward: cpu, cuda      mask arithmetic; one kernel
     batchnorm.py    BatchNorm backward: cpu, cuda;              the closed form in place;
                     forward (training): cuda                    4 + 3 fused launches
-    conv.py         Conv2d, Conv2dGradW forward: cpu, cuda;     columns in the workspace;
-                    ConvTranspose2d forward: cpu, cuda;         sub-pixel (cpu), fused col2im
-                    Conv2d, ConvTranspose2d backward: cpu, cuda (cuda); backward in place
+    conv.py         Conv2d, ConvTranspose2d forward, backward:  columns in the workspace;
+                    cuda (the CPU's fall back to these);        sub-pixel (cpu), fused col2im
+                    Conv2dGradW forward: cpu, cuda              (cuda); backward in place
+    threaded.py     Conv2d, ConvTranspose2d forward, backward:  a large layer in shares, one
+                    cpu                                         per thread (threads.py's count)
     loss.py         BCE with logits forward, backward: cuda     two fused kernels
     adam.py         optim.adam.adam_update: cpu, cuda           blocked slices; one kernel
 
@@ -69,4 +71,4 @@ def disabled():
         autograd.FAST_OPS.update(ops)
 
 
-from . import activation, adam, batchnorm, conv, loss  # noqa: E402  (each registers its own)
+from . import activation, adam, batchnorm, conv, loss, threaded  # noqa: E402 (each registers)

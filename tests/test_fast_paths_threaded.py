@@ -1,0 +1,176 @@
+"""The convolutions in shares, one per thread (minigan/fast/threaded.py), against the serial
+fast versions they fall back to (minigan/fast/conv.py), which test_fast_paths.py holds
+equal to the definitions: every pass of both convolutions, with the sub-pixel form, with
+windows that tile the image, with one input channel, more shares than channels, and only
+one of the two gradients wanted. No share splits a sum, but OpenBLAS chooses its kernels
+by a product's size and some add in another order (threaded.py), so the results agree to
+rounding: rtol 1e-12 in float64, 1e-5 in float32 (as OpenBLAS at 1 and at 2 threads:
+test_threads.py). The serial reference runs at one BLAS thread."""
+import numpy as np
+import pytest
+
+import minigan
+import minigan.nn.functional as F
+from minigan import threads
+from minigan.fast import threaded, workspace
+
+# (x shape, w shape, transposed?, stride, padding): which paths each layer takes
+LAYERS = {
+    "conv, col2im": ((4, 32, 14, 14), (32, 32, 4, 4), False, 2, 1),
+    "conv, one input channel": ((4, 1, 12, 12), (32, 1, 4, 4), False, 2, 1),
+    "conv, sub-pixel input gradient": ((2, 16, 32, 32), (32, 16, 4, 4), False, 2, 1),
+    "conv, stride 1, 3x3": ((3, 32, 9, 9), (32, 32, 3, 3), False, 1, 1),
+    "transposed, col2im": ((4, 32, 7, 7), (32, 32, 4, 4), True, 2, 1),
+    "transposed, one output channel": ((4, 32, 14, 14), (32, 1, 4, 4), True, 2, 1),
+    "transposed, windows tile (1x1 input)": ((4, 32, 1, 1), (32, 32, 7, 7), True, 1, 0),
+    "transposed, sub-pixel": ((2, 32, 16, 16), (32, 32, 4, 4), True, 2, 1),
+}
+ODD = {  # channel counts that split unevenly
+    "conv, 7 <- 5 channels, 3x3": ((3, 5, 9, 9), (7, 5, 3, 3), False, 1, 1),
+    "conv, 10 <- 6 channels": ((4, 6, 14, 14), (10, 6, 4, 4), False, 2, 1),
+    "transposed, 10 -> 6 channels": ((4, 10, 7, 7), (10, 6, 4, 4), True, 2, 1),
+    "transposed, sub-pixel, 12 -> 6": ((2, 12, 16, 16), (12, 6, 4, 4), True, 2, 1),
+}
+
+
+def run_layer(layer, dtype, wants=(True, True), seed=0):
+    """The layer's output and the gradients wanted, for a random upstream gradient."""
+    x_shape, w_shape, transposed, stride, padding = {**LAYERS, **ODD}[layer]
+    rng = np.random.default_rng(seed)
+    x = minigan.tensor(rng.standard_normal(x_shape).astype(dtype), requires_grad=wants[0])
+    w = minigan.tensor(rng.standard_normal(w_shape).astype(dtype), requires_grad=wants[1])
+    h = F.leaky_relu(x * 1.0, 0.2)  # an input made in the graph, as inside a network
+    conv = F.conv_transpose2d if transposed else F.conv2d
+    y = conv(h, w, stride=stride, padding=padding)
+    u = minigan.tensor(rng.standard_normal(y.shape).astype(dtype))
+    (y * u).sum().backward()
+    return [y.numpy()] + [t.grad.numpy() for t, want in zip((x, w), wants) if want]
+
+
+@pytest.fixture
+def shares(monkeypatch):
+    """Every layer cut into `n` shares (set shares.n), the calls of in_shares counted; the
+    BLAS at one thread outside the shares too, so that the serial version is the one
+    reference (OpenBLAS at 2 threads splits a product its own way)."""
+    class Shares:
+        n, calls = 2, []
+
+    real = threaded.in_shares
+    monkeypatch.setattr(threaded, "MIN_FLOPS", 0)
+    monkeypatch.setattr(threads, "ops_threads", lambda: Shares.n)
+    monkeypatch.setattr(threaded, "in_shares",
+                        lambda n, total, task: Shares.calls.append(n) or real(n, total, task))
+    before = threads.blas().get()
+    threads.blas().set(1)
+    yield Shares
+    threads.blas().set(before)
+
+
+TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
+
+
+def assert_agree(got, want, dtype="float64"):
+    """Each result within rounding of the serial one (relative to its largest value)."""
+    rtol = TOLERANCE[dtype]
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max())
+
+
+def serial(monkeypatch, fn):
+    with monkeypatch.context() as m:
+        m.setattr(threaded, "MIN_FLOPS", float("inf"))
+        return fn()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("layer", sorted(LAYERS) + sorted(ODD))
+def test_every_layer_in_shares_equals_the_serial_version(layer, dtype, shares, monkeypatch):
+    got = run_layer(layer, dtype)
+    assert shares.calls and all(n == 2 for n in shares.calls)  # the shares ran
+    assert_agree(got, serial(monkeypatch, lambda: run_layer(layer, dtype)), dtype)
+
+
+@pytest.mark.parametrize("wants", [(True, False), (False, True)])
+@pytest.mark.parametrize("layer", ["conv, col2im", "conv, sub-pixel input gradient",
+                                   "transposed, col2im", "transposed, sub-pixel"])
+def test_one_gradient_wanted_in_shares(layer, wants, shares, monkeypatch):
+    got = run_layer(layer, "float64", wants)
+    assert shares.calls
+    assert_agree(got, serial(monkeypatch, lambda: run_layer(layer, "float64", wants)))
+
+
+@pytest.mark.parametrize("n", [3, 16])
+def test_more_shares_than_blocks_of_channels(n, shares, monkeypatch):
+    """3 shares of two blocks of 16 channels, and 16 shares of as few as 1 channel: empty
+    shares are skipped."""
+    shares.n = n
+    for layer in ("conv, col2im", "conv, one input channel", "transposed, one output channel"):
+        got = run_layer(layer, "float64")
+        assert_agree(got, serial(monkeypatch, lambda: run_layer(layer, "float64")))
+    assert set(shares.calls) == {n}
+
+
+def test_shares_are_consecutive_and_cover_the_range():
+    parts = []
+    threaded.in_shares(3, 10, lambda a, b: parts.append((a, b)))
+    threaded.in_shares(4, 2, lambda a, b: parts.append((a, b)))  # empty shares: not run
+    assert sorted(parts) == [(0, 1), (0, 3), (1, 2), (3, 6), (6, 10)]
+
+
+def test_shares_keep_their_columns_apart_in_the_workspace(shares, monkeypatch):
+    """With every columns array in a thread's block, the caller's shared columns and each
+    worker's own columns never overlap (equal results), and the caller's block is not a
+    worker's."""
+    monkeypatch.setattr(workspace, "MIN_BYTES", 0)
+    for layer in LAYERS:
+        got = run_layer(layer, "float32")
+        assert_agree(got, serial(monkeypatch, lambda: run_layer(layer, "float32")), "float32")
+
+
+def test_the_blas_count_is_one_inside_the_shares_and_restored_after(shares):
+    minigan.set_num_threads(2)
+    try:
+        seen = []
+        real = threaded.im2col
+
+        def spy(*args, **kwargs):
+            seen.append(threads.blas().get())
+            return real(*args, **kwargs)
+
+        threaded.im2col = spy
+        try:
+            run_layer("conv, col2im", "float64")
+        finally:
+            threaded.im2col = real
+        assert seen and set(seen) == {1}
+        assert threads.blas().get() == 2
+    finally:
+        minigan.set_num_threads(threads.available_cores())
+        threads.use_default()
+
+
+def test_an_error_in_a_share_reaches_the_caller_after_every_share_ended():
+    import threading
+    import time
+
+    ended = []
+
+    def task(a, b):
+        if a == 0:
+            raise ValueError("share 0 failed")
+        time.sleep(0.05)
+        ended.append(threading.current_thread().name)
+
+    with pytest.raises(ValueError, match="share 0 failed"):
+        threaded.in_shares(2, 10, task)
+    assert len(ended) == 1 and ended[0].startswith("minigan-share")
+
+
+def test_small_layers_and_one_thread_run_serially(monkeypatch):
+    calls = []
+    monkeypatch.setattr(threaded, "in_shares", lambda *a: calls.append(a))
+    run_layer("conv, col2im", "float64")  # 2.5 MFLOP: under MIN_FLOPS
+    monkeypatch.setattr(threaded, "MIN_FLOPS", 0)
+    monkeypatch.setattr(threads, "ops_threads", lambda: 1)
+    run_layer("transposed, col2im", "float64")
+    assert calls == []

@@ -174,3 +174,31 @@ def test_small_layers_and_one_thread_run_serially(monkeypatch):
     monkeypatch.setattr(threads, "ops_threads", lambda: 1)
     run_layer("transposed, col2im", "float64")
     assert calls == []
+
+
+def test_two_threads_of_the_user_in_shares_at_once(shares, monkeypatch):
+    """Layers in shares from two threads at once give the serial results, and the BLAS's
+    count is back to what it was when the last of them is done."""
+    import threading
+
+    want = {layer: serial(monkeypatch, lambda layer=layer: run_layer(layer, "float64"))
+            for layer in ("conv, col2im", "transposed, sub-pixel")}
+    threads.blas().set(2)
+    got, errors = {}, []
+
+    def user(layer):
+        try:
+            for _ in range(3):
+                got[layer] = run_layer(layer, "float64")
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    users = [threading.Thread(target=user, args=(layer,)) for layer in want]
+    for t in users:
+        t.start()
+    for t in users:
+        t.join()
+    assert not errors
+    for layer in want:
+        assert_agree(got[layer], want[layer])
+    assert threads.blas().get() == 2

@@ -22,6 +22,7 @@ Layers under MIN_FLOPS, one thread (threads.ops_threads) and one window covering
 image run the serial code: handing a share to a thread costs tens of microseconds.
 """
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
@@ -50,6 +51,8 @@ def in_shares(n, total, task):
     thread; returns when all are done (re-raising a share's error)."""
     global _pool
     if _pool is None or _pool._max_workers < n:
+        if _pool is not None:
+            _pool.shutdown(wait=False)  # its threads end when their queue is empty
         _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="minigan-share")
     bounds = [total * i // n for i in range(n + 1)]
     futures = [_pool.submit(task, a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
@@ -67,16 +70,25 @@ os.register_at_fork(after_in_child=_forget_pool)
 
 
 class one_blas_thread:
-    """The BLAS at one thread inside the block (the shares are the threads), as before after."""
+    """The BLAS at one thread inside the block (the shares are the threads), as before after;
+    blocks of several threads of the user's overlap safely (the last to leave restores)."""
+    _lock, _inside, _before = threading.Lock(), 0, None
 
     def __enter__(self):
-        self.before = threads.blas().get()
-        if self.before != 1:
-            threads.blas().set(1)
+        cls = one_blas_thread
+        with cls._lock:
+            if cls._inside == 0:
+                cls._before = threads.blas().get()
+                if cls._before != 1:
+                    threads.blas().set(1)
+            cls._inside += 1
 
     def __exit__(self, *exc):
-        if self.before != 1:
-            threads.blas().set(self.before)
+        cls = one_blas_thread
+        with cls._lock:
+            cls._inside -= 1
+            if cls._inside == 0 and cls._before != 1:
+                threads.blas().set(cls._before)
 
 
 # ----------------------------------------------------------------------------- convolution

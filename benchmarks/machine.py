@@ -247,7 +247,7 @@ def describe(info):
         f"- threads: PyTorch {t['num_threads']}, numpy's OpenBLAS {ob.get('num_threads')} "
         f"(env {info['thread_env']}); minigan {info.get('minigan_threads', '')}; rows named "
         f"\"(1 thread)\" at 1 thread for both; rows named \"(busy)\" with one more process "
-        f"keeping a core busy ({info.get('busy_load', 'none')})",
+        f"keeping a core busy ({info.get('busy_load') or 'none in this run'})",
         f"- numpy {info['numpy']} with {info['numpy_blas'].get('name')} "
         f"{info['numpy_blas'].get('version')}; OpenBLAS kernels in use: "
         f"{ob.get('corename')} (OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']})",

@@ -214,3 +214,62 @@ def forward_only(layer, wants):
             for s, want in zip((x_shape, w_shape), wants))
     conv = F.conv_transpose2d if transposed else F.conv2d
     return [conv(x, w, stride=stride, padding=padding).numpy()]
+
+
+# ----------------------------------------------------------------------------- channels.py
+def run_channels(dtype, slope, with_nan=False, seed=1):
+    """BatchNorm (training, then eval) and the activations on a batch-last input, as after
+    a conv layer: outputs, gradients and the running statistics."""
+    rng = np.random.default_rng(seed)
+    x0 = rng.standard_normal((4, 6, 5, 5)).astype(dtype)
+    if with_nan:
+        x0[1, 2, 3, 4] = np.nan
+    x = minigan.tensor(x0, requires_grad=True)
+    h = F.conv2d(x, minigan.tensor(np.eye(6, dtype=dtype).reshape(6, 6, 1, 1)))  # batch-last
+    gamma = minigan.tensor(rng.uniform(0.5, 2, 6).astype(dtype), requires_grad=True)
+    beta = minigan.tensor(rng.standard_normal(6).astype(dtype), requires_grad=True)
+    mean, var = minigan.zeros(6, dtype=dtype), minigan.ones(6, dtype=dtype)
+    y = F.batch_norm(h, mean, var, gamma, beta, training=True)
+    y = F.leaky_relu(y, slope) + F.relu(y)
+    y = F.batch_norm(y, mean, var, training=False)
+    u = minigan.tensor(rng.standard_normal(y.shape).astype(dtype))
+    (y * u).sum().backward()
+    return [y.numpy(), x.grad.numpy(), gamma.grad.numpy(), beta.grad.numpy(), mean.numpy(),
+            var.numpy()]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("slope", [0.2, 0.0, 1.5])
+def test_batch_norm_and_activations_in_channel_shares_equal_the_serial_versions(
+        dtype, slope, shares, monkeypatch):
+    from minigan.fast import channels
+
+    ran = []
+    real = channels.channel_ways
+    monkeypatch.setattr(channels, "MIN_ELEMENTS", 0)
+    monkeypatch.setattr(channels, "channel_ways", lambda x: ran.append(real(x)) or ran[-1])
+    got = run_channels(dtype, slope)
+    assert ran.count(2) >= 6  # BatchNorm, LeakyReLU, ReLU: forward and backward in shares
+    monkeypatch.setattr(channels, "channel_ways", lambda x: 1)
+    assert_agree(got, run_channels(dtype, slope), dtype)
+
+
+def test_relu_in_channel_shares_passes_the_gradient_at_nan_as_the_definition(shares,
+                                                                             monkeypatch):
+    from minigan.fast import channels
+
+    monkeypatch.setattr(channels, "MIN_ELEMENTS", 0)
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((2, 4, 3, 3))
+    x0[0, 1, 1, 1], x0[1, 3, 0, 0] = np.nan, 0.0
+    results = []
+    for fast_on in (True, False):
+        x = minigan.tensor(x0, requires_grad=True)
+        h = F.conv2d(x, minigan.tensor(np.eye(4).reshape(4, 4, 1, 1)))
+        y = F.relu(h)
+        y.sum().backward()
+        results.append((y.numpy(), x.grad.numpy()))
+        monkeypatch.setattr(channels, "MIN_ELEMENTS", float("inf"))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    assert np.isnan(results[0][0][0, 1, 1, 1]) and results[0][1][1, 3, 0, 0] == 0

@@ -9,7 +9,7 @@ output number is the same sum of the same products as in the serial code (conv.p
 by a product of fewer rows or columns. OpenBLAS picks its kernels by a product's size, and
 some add the terms in another order, so the results agree with the serial code to
 rounding, as OpenBLAS's own results at 1 and at 2 threads do: bit for bit on DCGAN's
-layers with its SkylakeX kernels, within 1e-14 (float64) elsewhere
+layers with its SkylakeX kernels, to about 1e-14 relative (float64) elsewhere
 (tests/test_fast_paths_threaded.py).
     op, pass                       shares over (phase 1; phase 2)
     Conv2d forward                 input channels: im2col; output channels: W @ cols

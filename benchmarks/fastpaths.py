@@ -26,12 +26,14 @@ import time
 from .machine import available_cores, set_thread_env
 
 
-def alternate(fns, repeats, reference):
+def alternate(fns, repeats, reference, pause=0.0):
     """{name: (median ms, median of per-repeat ratio to reference)}, timed in turns; the
-    order of the callables rotates every repeat."""
+    order of the callables rotates every repeat. `pause` seconds before each sample let
+    the BLAS's threads, which spin for a while after a product, go to sleep."""
     names, times = list(fns), {name: [] for name in fns}
     for r in range(repeats):
         for name in names[r % len(names):] + names[:r % len(names)]:
+            time.sleep(pause)
             start = time.perf_counter()
             fns[name]()
             times[name].append(time.perf_counter() - start)
@@ -158,11 +160,12 @@ def shares_rows(repeats):
     rng = np.random.default_rng(0)
     print("\n### Conv layers, forward + backward: serial against in shares (one per thread), "
           "float32\n")
+    print("(3 calls a sample, 0.3 s apart; serial: OpenBLAS at the run's thread count)\n")
     print("| layer | MFLOP | shares now | serial ms | shares ms | ratio (median) |\n"
           "|---|---|---|---|---|---|")
     layers = model_layers("DCGAN-28", "dcgan", (1, 28, 28)) + \
         model_layers("DCGAN-64", "dcgan", (3, 64, 64))
-    default = threaded.MIN_FLOPS
+    default, serially = threaded.MIN_FLOPS, threaded.serially
     for layer in layers:
         if layer["op"] not in ("conv2d", "conv_transpose2d"):
             continue
@@ -182,15 +185,18 @@ def shares_rows(repeats):
         flops = 3 * 2 * w0.size * (out.numel() if layer["op"] == "conv2d" else h.numel()) \
             / w0.shape[0]
 
-        def step(min_flops):
-            threaded.MIN_FLOPS = min_flops
+        def step(shares):
+            threaded.MIN_FLOPS = 0 if shares else float("inf")
+            # serial: the code before the shares, OpenBLAS at the run's thread count
+            threaded.serially = serially if shares else lambda serial, *args: serial(*args)
             h.grad = w.grad = None
-            conv(h, w, stride=layer["stride"], padding=layer["padding"]).backward(g)
+            for _ in range(3):
+                conv(h, w, stride=layer["stride"], padding=layer["padding"]).backward(g)
 
         now = threaded.ways(flops / 3) > 1  # the forward's products: what decides
-        result = alternate({"serial": lambda: step(float("inf")), "shares": lambda: step(0)},
-                           repeats, "serial")
-        threaded.MIN_FLOPS = default
+        result = alternate({"serial": lambda: step(False), "shares": lambda: step(True)},
+                           repeats, "serial", pause=0.3)
+        threaded.MIN_FLOPS, threaded.serially = default, serially
         print(f"| {layer['where']} {layer['op']} {'x'.join(map(str, layer['x']))} | "
               f"{flops / 1e6:.0f} | {'yes' if now else 'no'} | {result['serial'][0]:.2f} | "
               f"{result['shares'][0]:.2f} | {result['shares'][1]:.3f} |")

@@ -18,8 +18,12 @@ layers with its SkylakeX kernels, to about 1e-14 relative (float64) elsewhere
                                    channels: im2col; output channels: product, depth to space)
     ConvTranspose2d backward       output channels: im2col, grad_w's columns; input
                                    channels: grad_x = W @ grad's columns
-Layers under MIN_FLOPS, one thread (threads.ops_threads) and one window covering the whole
-image run the serial code: handing a share to a thread costs tens of microseconds.
+Layers under MIN_FLOPS and a convolution whose one window covers the whole image run the
+serial code (handing a share to a thread costs tens of microseconds), with the BLAS at one
+thread too: a product at two would wake OpenBLAS's own thread, which then spins for a
+while (about 0.1 s) waiting for more and takes a core from the next layer's shares (measured:
+a layer's shares 1.4x slower right after a 2-thread product). At one thread
+(threads.ops_threads) everything runs serially, as before.
 """
 import os
 import threading
@@ -44,6 +48,15 @@ def ways(flops):
     """How many shares a layer of `flops` is cut into: the threads the ops may use now."""
     n = threads.ops_threads()
     return 1 if n < 2 or flops < MIN_FLOPS else n
+
+
+def serially(serial, *args):
+    """serial(*args), a layer too small for shares, with the BLAS at one thread when the
+    ops may use more (see the module docstring)."""
+    if threads.ops_threads() < 2:
+        return serial(*args)
+    with one_blas_thread():
+        return serial(*args)
 
 
 def in_shares(n, total, task):
@@ -100,7 +113,7 @@ def conv2d_forward_cpu(fn, x, w, stride=(1, 1), padding=(0, 0)):
     _, _, _, oh, ow, n = shape
     n_ways = 1 if whole_image(x.shape, (kh, kw), padding) else ways(2 * c_out * np.prod(shape))
     if n_ways == 1:
-        return conv2d_forward(fn, x, w, stride, padding)
+        return serially(conv2d_forward, fn, x, w, stride, padding)
     fn.x_shape, fn.w_shape, fn.stride, fn.padding = x.shape, w.shape, stride, padding
     fn.output_padding = tuple(size + 2 * p - k - (o - 1) * s for size, p, k, o, s in
                               zip(x.shape[2:], padding, (kh, kw), (oh, ow), stride))
@@ -138,7 +151,7 @@ def conv2d_backward_cpu(fn, grad_out):
     flops = 2 * c_out * c_in * kh * kw * oh * ow * n * (needs_x + needs_w)
     n_ways = 1 if one_window else ways(flops)
     if n_ways == 1:
-        return serial_conv2d_backward(fn, grad_out)
+        return serially(serial_conv2d_backward, fn, grad_out)
     g = batch_last_matrix(grad_out._data)  # (C_out, OH*OW*N)
     kk = kh * kw
     _, _, h, wd = fn.x_shape
@@ -252,7 +265,7 @@ def conv_transpose2d_forward_cpu(fn, x, w, stride=(1, 1), padding=(0, 0), output
                          w if fn.needs_input_grad[0] else None)
     n_ways = ways(2 * w.size * x.shape[0] * x.shape[2] * x.shape[3])
     if n_ways == 1:
-        return conv_transpose_cpu(x, w, stride, padding, output_padding)
+        return serially(conv_transpose_cpu, x, w, stride, padding, output_padding)
     with one_blas_thread():
         return conv_transpose_in_shares(n_ways, x, w, stride, padding, output_padding)
 
@@ -268,11 +281,13 @@ def conv_transpose2d_backward_cpu(fn, grad_out):
     shape = columns_shape(go.shape, (kh, kw), fn.stride, fn.padding)  # (C_out, kh, kw, H, W, N)
     _, _, _, h, wd, n = shape
     flops = 2 * c_in * np.prod(shape) * (needs_x + needs_w)
-    n_ways = 1 if whole_image(go.shape, (kh, kw), fn.padding) else ways(flops)
+    n_ways = ways(flops)
     if n_ways == 1:
-        return conv_transpose2d_backward(fn, grad_out)
+        return serially(conv_transpose2d_backward, fn, grad_out)
     kk = kh * kw
-    grad_cols = columns(go, shape, go.dtype)  # this thread's block
+    one_window = whole_image(go.shape, (kh, kw), fn.padding)  # then a view of grad_out
+    grad_cols = (im2col(go, (kh, kw), fn.stride, fn.padding) if one_window else
+                 columns(go, shape, go.dtype))  # (this thread's block)
     grad_cols2 = grad_cols.reshape(c_out * kk, h * wd * n)  # (K, H*W*N)
     x2 = batch_last_matrix(x) if needs_w else None  # (C_in, H*W*N)
     grad_w = np.empty((c_in, c_out * kk), go.dtype) if needs_w else None  # (C_in, K)
@@ -281,7 +296,8 @@ def conv_transpose2d_backward_cpu(fn, grad_out):
 
     def columns_and_grad_w(c0, c1):
         k0, k1 = c0 * kk, c1 * kk
-        im2col(go[:, c0:c1], (kh, kw), fn.stride, fn.padding, out=grad_cols[c0:c1])
+        if not one_window:
+            im2col(go[:, c0:c1], (kh, kw), fn.stride, fn.padding, out=grad_cols[c0:c1])
         if needs_w:
             np.matmul(x2, grad_cols2[k0:k1].T, out=grad_w[:, k0:k1])  # (C_in, HWN) @ (HWN, K')
 

@@ -273,25 +273,3 @@ def test_relu_in_channel_shares_passes_the_gradient_at_nan_as_the_definition(sha
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
     assert np.isnan(results[0][0][0, 1, 1, 1]) and results[0][1][1, 3, 0, 0] == 0
-
-
-@pytest.mark.parametrize("n", [2, 3])
-def test_adam_slices_in_shares_are_adam_update_bit_for_bit(n, shares, monkeypatch):
-    """A large parameter's slices shared out to the threads: the same numbers as one
-    adam_update over the whole arrays."""
-    from minigan.fast import adam
-    from minigan.optim.adam import adam_update
-
-    shares.n = n
-    monkeypatch.setattr(adam, "MIN_SHARED", 1000)
-    rng = np.random.default_rng(0)
-    arrays = [rng.standard_normal((70, 43)).astype(np.float32) for _ in range(3)]
-    arrays.append(rng.random((70, 43)).astype(np.float32))
-    reference = [a.copy() for a in arrays]
-    settings = dict(b1=0.5, b2=0.999, bias2_sqrt=0.03, eps=1e-8, step_size=2e-4)
-    for _ in range(3):
-        adam.adam_update_blocked(*arrays, **settings, chunk=100)
-        adam_update(*reference, **settings)
-    assert shares.calls == [n] * 3
-    for got, want in zip(arrays, reference):
-        np.testing.assert_array_equal(got, want)

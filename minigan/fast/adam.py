@@ -4,19 +4,17 @@ the GPU in one fused kernel (kernels.py).
 The definition is optim/adam.py's `adam_update`: about 13 whole-array passes over each
 parameter's five arrays. `adam_update_blocked` runs that same function over slices of
 CHUNK numbers, so that the passes over each slice hit the cache instead of memory
-(measured: see benchmarks/RESULTS.md); a large parameter's slices are shared out to the
-threads (threaded.in_shares), each slice computed as before. Both tested equal to it bit
-for bit (tests/test_fast_paths.py, tests/test_kernel_wrappers.py).
+(measured: see benchmarks/RESULTS.md). Both tested equal to it bit for bit
+(tests/test_fast_paths.py, tests/test_kernel_wrappers.py).
 """
 from .. import backend
 from ..optim.adam import FAST_UPDATES, adam_update
-from . import kernels, threaded
+from . import kernels
 
 # numbers per slice of adam_update_blocked: its five float32 arrays (param, grad, m, v,
 # scratch) of 64 K numbers take 1.25 MiB, which stays in a core's L2 or the shared L3
 # between passes; 32 K, 64 K and 256 K measured alike (benchmarks/RESULTS.md)
 CHUNK = 1 << 16
-MIN_SHARED = 1 << 18  # parameters of this many numbers or more: their slices in shares
 
 
 def adam_update_blocked(param, grad, exp_avg, exp_avg_sq, b1, b2, bias2_sqrt, eps, step_size,
@@ -30,18 +28,8 @@ def adam_update_blocked(param, grad, exp_avg, exp_avg_sq, b1, b2, bias2_sqrt, ep
             not all(a.flags.c_contiguous and a.shape == param.shape for a in arrays)):
         return adam_update(*arrays, b1, b2, bias2_sqrt, eps, step_size)
     flat = [a.reshape(-1) for a in arrays]  # views: every array is C-contiguous
-    starts = range(0, param.size, chunk)
-
-    def slices(first, stop):  # the slices starts[first:stop], one after the other
-        for start in starts[first:stop]:
-            adam_update(*(a[start:start + chunk] for a in flat), b1, b2, bias2_sqrt, eps,
-                        step_size)
-
-    n = threaded.ways(float("inf")) if param.size >= MIN_SHARED else 1
-    if n == 1:
-        slices(0, len(starts))
-    else:  # the slices in shares, one per thread (fast/threaded.py): each slice as above
-        threaded.in_shares(n, len(starts), slices)
+    for start in range(0, param.size, chunk):
+        adam_update(*(a[start:start + chunk] for a in flat), b1, b2, bias2_sqrt, eps, step_size)
 
 
 def adam_update_cuda(*args, **kwargs):

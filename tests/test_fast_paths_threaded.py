@@ -232,6 +232,8 @@ def run_channels(dtype, slope, with_nan=False, seed=1):
     y = F.batch_norm(h, mean, var, gamma, beta, training=True)
     y = F.leaky_relu(y, slope) + F.relu(y)
     y = F.batch_norm(y, mean, var, training=False)
+    y = F.conv2d(y, minigan.tensor(np.eye(6, dtype=dtype).reshape(6, 6, 1, 1)))  # so that the
+    # gradients arrive in batch-last memory, as from a conv layer's backward in a network
     u = minigan.tensor(rng.standard_normal(y.shape).astype(dtype))
     (y * u).sum().backward()
     return [y.numpy(), x.grad.numpy(), gamma.grad.numpy(), beta.grad.numpy(), mean.numpy(),
@@ -250,6 +252,7 @@ def test_batch_norm_and_activations_in_channel_shares_equal_the_serial_versions(
     monkeypatch.setattr(channels, "channel_ways", lambda x: ran.append(real(x)) or ran[-1])
     got = run_channels(dtype, slope)
     assert ran.count(2) >= 6  # BatchNorm, LeakyReLU, ReLU: forward and backward in shares
+    assert channels.channel_ways(np.zeros((4, 6, 5, 5))) == 1  # (N, C, H, W) memory: serial
     monkeypatch.setattr(channels, "channel_ways", lambda x: 1)
     assert_agree(got, run_channels(dtype, slope), dtype)
 

@@ -263,8 +263,8 @@ def conv_transpose2d_forward_cpu(fn, x, w, stride=(1, 1), padding=(0, 0), output
     fn.w_shape, fn.stride, fn.padding = w.shape, stride, padding  # as the definition
     fn.save_for_backward(x if fn.needs_input_grad[1] else None,
                          w if fn.needs_input_grad[0] else None)
-    n_ways = ways(2 * w.size * x.shape[0] * x.shape[2] * x.shape[3])
-    if n_ways == 1:
+    n_ways = ways(2 * w.size * x.shape[0] * x.shape[2] * x.shape[3]) if w.shape[1] > 1 else 1
+    if n_ways == 1:  # (one output channel: nothing to share out)
         return serially(conv_transpose_cpu, x, w, stride, padding, output_padding)
     with one_blas_thread():
         return conv_transpose_in_shares(n_ways, x, w, stride, padding, output_padding)

@@ -40,7 +40,8 @@ from . import backward, forward, subpixel
 from .conv import conv2d_backward, conv2d_forward, conv_transpose2d_backward, conv_transpose_cpu
 from .workspace import columns, im2col_reused
 
-MIN_FLOPS = 20e6  # a layer's products below this run serially (measured: benchmarks/)
+MIN_FLOPS = 20e6  # a layer's products below this run serially: handing out the shares of a
+# phase costs about 50 us, under 2% of a 20 MFLOP layer's time (not tuned further)
 _pool = None  # the worker threads, made at first use
 
 

@@ -16,9 +16,10 @@ the load average: every LOAD_INTERVAL_S at most, the ops read how much CPU time 
 machine's cores spent outside this process since the last look (/proc/stat less this
 process's own os.times()). Each core that other processes kept at least BUSY_SHARE busy
 is left to them: minigan runs with one thread fewer per such core (at least one). A
-thread that must share its core waits for it, and a pool of OpenBLAS threads that spin
-while a partner is descheduled made small products 10-30x slower on a loaded 2-core
-machine (benchmarks/RESULTS.md). Without /proc/stat (not Linux) the default stays fixed.
+thread that must share its core waits for it, and OpenBLAS's threads spin while a partner
+is descheduled: on a loaded 2-core machine single products ran 5-1000x slower at 2 threads
+than at 1, and a DCGAN-28 step 3-4x slower (benchmarks/RESULTS.md). Without /proc/stat
+(not Linux) the default stays fixed.
 """
 import ctypes
 import numbers

@@ -1,4 +1,4 @@
-"""python -m benchmarks [--quick] [--json PATH] [--repeats N] [--device cpu|cuda]
+"""python -m benchmarks [--quick] [--json PATH] [--repeats N] [--device cpu|cuda] [--busy]
 
 Times minigan against PyTorch on identical work and prints a markdown report. The
 thread counts are fixed here, before numpy is imported (OpenBLAS reads them then).
@@ -26,6 +26,11 @@ def parse_args(argv=None):
     parser.add_argument("--no-fused", action="store_true", help="on cuda, run minigan's "
                         "plain array code instead of its fused kernels (minigan/fast/kernels.py)")
     parser.add_argument("--markdown", metavar="PATH", help="also write the report to PATH")
+    parser.add_argument("--busy", nargs="?", const="python", choices=("python", "matmul"),
+                        help="time the step and conv rows twice, quiet and while one more "
+                        "process keeps a core busy (python: a pure-Python loop, the default; "
+                        "matmul: a 1-thread numpy matrix product loop), at the default thread "
+                        "count; reports both frameworks' slowdowns")
     return parser.parse_args(argv)
 
 
@@ -35,7 +40,8 @@ def main(argv=None):
     from .machine import set_threads, set_torch_cuda
     from .suite import run
 
-    set_threads(args.threads)
+    default = args.threads == available_cores()  # every core: minigan's default count
+    set_threads(args.threads, default)
     if args.device == "cuda":
         import torch
 
@@ -50,7 +56,8 @@ def main(argv=None):
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     _, report = run(device=args.device, quick=args.quick, repeats=args.repeats,
                     threads=args.threads, json_path=args.json, memory=not args.no_memory,
-                    only=args.only, log=log)
+                    only=args.only, log=log, default=default,
+                    busy=args.busy if args.device == "cpu" else None)
     print(report)
     if args.markdown:
         with open(args.markdown, "w") as f:

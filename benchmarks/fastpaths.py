@@ -12,6 +12,10 @@ new/old. Rows:
   (minigan/fast/subpixel.py), at DCGAN's shapes where `pays` says yes and two where no.
 - im2col's columns: a fresh array per call against the reused workspace block
   (minigan/fast/workspace.py).
+- Every conv layer of the DCGANs, forward + backward (d/dx, d/dweight) in a step's
+  memory layout: serially (OpenBLAS at the run's thread count) against in shares, one per
+  thread, OpenBLAS at one thread (minigan/fast/threaded.py); at 1 thread both are serial.
+  `--only shares` runs only these rows.
 """
 import argparse
 import os
@@ -22,12 +26,14 @@ import time
 from .machine import available_cores, set_thread_env
 
 
-def alternate(fns, repeats, reference):
+def alternate(fns, repeats, reference, pause=0.0):
     """{name: (median ms, median of per-repeat ratio to reference)}, timed in turns; the
-    order of the callables rotates every repeat."""
+    order of the callables rotates every repeat. `pause` seconds before each sample let
+    the BLAS's threads, which spin for a while after a product, go to sleep."""
     names, times = list(fns), {name: [] for name in fns}
     for r in range(repeats):
         for name in names[r % len(names):] + names[:r % len(names)]:
+            time.sleep(pause)
             start = time.perf_counter()
             fns[name]()
             times[name].append(time.perf_counter() - start)
@@ -142,11 +148,66 @@ def workspace_rows(repeats):
               f"{result['workspace'][0]:.2f} | {result['workspace'][1]:.3f} |")
 
 
+def shares_rows(repeats):
+    import numpy as np
+
+    import minigan
+    import minigan.nn.functional as F
+    from minigan.fast import threaded
+
+    from .ops import model_layers
+
+    rng = np.random.default_rng(0)
+    print("\n### Conv layers, forward + backward: serial against in shares (one per thread), "
+          "float32\n")
+    print("(3 calls a sample, 0.3 s apart; serial: OpenBLAS at the run's thread count)\n")
+    print("| layer | MFLOP | shares now | serial ms | shares ms | ratio (median) |\n"
+          "|---|---|---|---|---|---|")
+    layers = model_layers("DCGAN-28", "dcgan", (1, 28, 28)) + \
+        model_layers("DCGAN-64", "dcgan", (3, 64, 64))
+    default, serially = threaded.MIN_FLOPS, threaded.serially
+    for layer in layers:
+        if layer["op"] not in ("conv2d", "conv_transpose2d"):
+            continue
+        conv = F.conv2d if layer["op"] == "conv2d" else F.conv_transpose2d
+        # the input through a LeakyReLU, as in a step: batch-last memory but for G's z and
+        # D's images
+        x0 = rng.standard_normal(layer["x"], dtype=np.float32)
+        w0 = rng.standard_normal(layer["weight"], dtype=np.float32) * 0.05
+        x = minigan.tensor(x0, requires_grad=True)
+        w = minigan.tensor(w0, requires_grad=True)
+        first = layer["where"].endswith((".main.0",))
+        h = x if first else F.leaky_relu(x, 0.2).detach().requires_grad_()
+        out = conv(h, w, stride=layer["stride"], padding=layer["padding"])
+        g = minigan.tensor(rng.standard_normal(out.shape, dtype=np.float32))
+        # forward + backward: 3 products of 2 * weight * windows (conv2d: its output's
+        # pixels, conv_transpose2d: its input's) FLOPs
+        flops = 3 * 2 * w0.size * (out.numel() if layer["op"] == "conv2d" else h.numel()) \
+            / w0.shape[0]
+
+        def step(shares):
+            threaded.MIN_FLOPS = 0 if shares else float("inf")
+            # serial: the code before the shares, OpenBLAS at the run's thread count
+            threaded.serially = serially if shares else lambda serial, *args: serial(*args)
+            h.grad = w.grad = None
+            for _ in range(3):
+                conv(h, w, stride=layer["stride"], padding=layer["padding"]).backward(g)
+
+        now = threaded.ways(flops / 3) > 1  # the forward's products: what decides
+        result = alternate({"serial": lambda: step(False), "shares": lambda: step(True)},
+                           repeats, "serial", pause=0.3)
+        threaded.MIN_FLOPS, threaded.serially = default, serially
+        print(f"| {layer['where']} {layer['op']} {'x'.join(map(str, layer['x']))} | "
+              f"{flops / 1e6:.0f} | {'yes' if now else 'no'} | {result['serial'][0]:.2f} | "
+              f"{result['shares'][0]:.2f} | {result['shares'][1]:.3f} |")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fastpaths")
     parser.add_argument("--repeats", type=int, default=60)
     parser.add_argument("--threads", type=int, default=available_cores(),
                         help="threads for numpy's BLAS (default: every core)")
+    parser.add_argument("--only", choices=("shares",), help="only the conv layers in shares")
     args = parser.parse_args(argv)
     set_thread_env(args.threads)
     import numpy  # noqa: F401 - after set_thread_env
@@ -161,10 +222,12 @@ def main(argv=None):
           f"{openblas_runtime().get('corename')} (OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE')}); load average at start "
           f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    adam_rows(args.repeats)
-    leaky_relu_rows(args.repeats)
-    subpixel_rows(args.repeats)
-    workspace_rows(args.repeats)
+    if args.only is None:
+        adam_rows(args.repeats)
+        leaky_relu_rows(args.repeats)
+        subpixel_rows(args.repeats)
+        workspace_rows(args.repeats)
+    shares_rows(args.repeats)
     print(f"\n- load average at end {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 

@@ -29,16 +29,55 @@ def set_thread_env(n):
         os.environ[name] = str(n)
 
 
-def set_threads(n):
-    """After the imports: PyTorch's pool to n threads, and OpenBLAS's where threadpoolctl is."""
+def set_threads(n, default=False):
+    """After the imports: PyTorch's pool to n threads, OpenBLAS's too, and minigan's count:
+    set_num_threads(n), or with `default` (n is every core) minigan's default count, which
+    is every core adapted to the machine's load (minigan/threads.py), as users run it."""
     import torch  # noqa: PLC0415 - torch is optional for minigan, required here
 
     torch.set_num_threads(n)
     try:
         import threadpoolctl  # noqa: PLC0415 - optional
     except ImportError:
-        return  # OPENBLAS_NUM_THREADS, set before numpy's import, did it
-    threadpoolctl.threadpool_limits(limits=n, user_api="blas")
+        pass  # OPENBLAS_NUM_THREADS, set before numpy's import, did it
+    else:
+        threadpoolctl.threadpool_limits(limits=n, user_api="blas")
+    from minigan import threads  # noqa: PLC0415
+
+    if default:
+        threads.use_default()  # the default: the BLAS's count now (n), less busy cores
+    else:
+        threads.set_num_threads(n)
+
+
+# The busy machine of `python -m benchmarks --busy`: one more process that keeps one core
+# busy for as long as a row is timed, a pure-Python loop (no memory traffic, no threads:
+# the mildest load that takes a whole core), or a 1-thread numpy matrix product loop
+# (256 x 256 float64, which also uses the caches and the memory bus).
+BUSY_LOADS = {
+    "python": "while True: pass",
+    "matmul": "import os; os.environ['OPENBLAS_NUM_THREADS'] = '1'\n"
+              "import numpy as np\na = np.ones((256, 256))\nwhile True: a @ a",
+}
+
+
+class busy_load:
+    """A child process running BUSY_LOADS[kind] for the duration of the block; it is given
+    a second to start, so that minigan's look at the load (every 0.5 s) sees it."""
+
+    def __init__(self, kind="python"):
+        self.kind = kind
+
+    def __enter__(self):
+        self.process = subprocess.Popen([sys.executable, "-c", BUSY_LOADS[self.kind]])
+        import time  # noqa: PLC0415
+
+        time.sleep(1.0)
+        return self
+
+    def __exit__(self, *exc):
+        self.process.kill()
+        self.process.wait()
 
 
 def set_torch_cuda():
@@ -206,7 +245,9 @@ def describe(info):
         f"- CPU: {info['cpu']} ({info['logical_cores']} logical cores, {info['usable_cores']} "
         f"usable; flags {', '.join(info['cpu_flags'])})",
         f"- threads: PyTorch {t['num_threads']}, numpy's OpenBLAS {ob.get('num_threads')} "
-        f"(env {info['thread_env']}); rows named \"(1 thread)\" at 1 thread for both",
+        f"(env {info['thread_env']}); minigan {info.get('minigan_threads', '')}; rows named "
+        f"\"(1 thread)\" at 1 thread for both; rows named \"(busy)\" with one more process "
+        f"keeping a core busy ({info.get('busy_load') or 'none in this run'})",
         f"- numpy {info['numpy']} with {info['numpy_blas'].get('name')} "
         f"{info['numpy_blas'].get('version')}; OpenBLAS kernels in use: "
         f"{ob.get('corename')} (OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']})",

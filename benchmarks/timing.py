@@ -40,6 +40,7 @@ class Row:
     check: Callable[[str], dict] = None  # device -> an extra compare_outputs report
     detail: dict = field(default_factory=dict)  # shapes and settings, for the JSON
     threads: int = None  # timed at this many threads (both frameworks); None: the run's
+    busy: bool = False  # timed while one more process keeps a core busy (machine.busy_load)
 
 
 def as_numpy(value):

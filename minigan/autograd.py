@@ -28,7 +28,7 @@ import operator
 
 import numpy as np
 
-from . import backend
+from . import backend, threads
 from .backend import DeviceError, as_array, device_kind, xp_of
 
 _grad_enabled = True
@@ -320,6 +320,7 @@ def _walk(outputs, seeds, retain_graph, create_graph, inputs):
     inputs and summing the gradients that meet at a node used more than once (the
     multivariate chain rule). Leaves get their gradient in .grad, or, with `inputs` given
     (autograd.grad), the gradients reaching those tensors are returned by node id."""
+    threads.ops_threads()  # the CPU threads for this pass: the load is looked at (threads.py)
     roots = [t if t._ctx is None else t._ctx for t in outputs]
     grads = {}  # d(outputs)/d(output of node) for each node reached so far, by id
     for root, seed in zip(roots, seeds):

@@ -65,3 +65,26 @@ def test_gpu_profile_runs_on_the_cpu_and_undoes_its_timers(torch):
     assert "| Conv2d.backward |" in report and "| Adam.step | 2 |" in report
     assert Conv2d.__dict__["forward"] is forward and "apply" in Function.__dict__
     assert FAST_BACKWARD == fast_backward  # the registered fast versions are back too
+
+
+def test_busy_rows_run_beside_a_load_that_ends_with_them(torch, monkeypatch):
+    """--busy: each conv row quiet, then "(busy)" beside a child process keeping a core
+    busy, which is gone after the row; the report compares the two slowdowns."""
+    from benchmarks import machine
+
+    started = []
+    real = machine.busy_load.__enter__
+
+    def enter(self):
+        started.append(real(self))
+        return started[-1]
+
+    monkeypatch.setattr(machine.busy_load, "__enter__", enter)
+    results, report = suite.run(only="DCGAN-28 D.main.5 ", repeats=1, memory=False,
+                                min_sample_s=0.0, log=lambda line: None, threads=2,
+                                default=True, busy="python")
+    assert [r["name"].endswith(" (busy)") for r in results] == [False, True]
+    assert all(r["outputs_match"] for r in results)
+    assert len(started) == 1 and started[0].process.poll() is not None  # the load ended
+    assert "## Busy machine" in report and "minigan / PyTorch slowdown" in report
+    assert results[1]["minigan_threads_used"]  # what minigan's ops ran at is reported

@@ -22,7 +22,7 @@ from minigan.optim.adam import adam_update
 def run_ops(seed=0):
     """A little network through every op with a fast version, in float64: each conv shape
     where the sub-pixel form pays and where it does not, BatchNorm in both modes,
-    LeakyReLU at slopes in and out of [0, 1], the loss on logits, a gradient penalty
+    LeakyReLU at slopes in and out of [0, 1], ReLU, the loss on logits, a gradient penalty
     (double backward), and two Adam steps.
     Returns every output, gradient and updated weight."""
     rng = np.random.default_rng(seed)
@@ -43,7 +43,7 @@ def run_ops(seed=0):
         h = F.conv_transpose2d(h, w2, stride=2, padding=1)  # (2, 32, 16, 16): sub-pixel pays
         h = F.batch_norm(h, mean, var, gamma, beta, training=True)
         h = F.leaky_relu(h, 1.5 if step else 0.0)  # slopes outside (0, 1]
-        h = F.conv2d(h, w3, stride=2, padding=1)  # (2, 4, 8, 8)
+        h = F.relu(F.conv2d(h, w3, stride=2, padding=1)) + 0.1  # (2, 4, 8, 8)
         h = F.batch_norm(h, minigan.zeros(4, dtype="float64"), minigan.ones(4, dtype="float64"),
                          training=False)
         logits = F.conv2d(h, w4).reshape(-1)  # one window: the whole image

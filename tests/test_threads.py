@@ -19,12 +19,79 @@ def restore_threads():
     yield
     minigan.set_num_threads(before)
     threads._num_threads = asked
+    threads._state.clear()  # the load's bookkeeping starts afresh
 
 
-def test_the_default_is_what_the_blas_runs_with():
-    threads._num_threads = None
+def test_the_default_is_what_the_blas_runs_with(monkeypatch):
+    monkeypatch.setattr(threads, "ADAPT_TO_LOAD", False)
+    threads.use_default()
     assert minigan.get_num_threads() == max(blas_threads())
+    assert threads.ops_threads() == max(blas_threads())
     assert 1 <= minigan.get_num_threads()
+
+
+def fake_load(monkeypatch, others_per_second, cores=2):
+    """_cpu_sample's readings, one a second, with other processes keeping
+    others_per_second[i] cores busy in second i; this process's own time is 1 s a second."""
+    samples = [(0.0, 0.0, 0.0)]
+    for others in others_per_second:
+        t, busy, own = samples[-1]
+        samples.append((t + 1, busy + 1 + others, own + 1))
+    readings = iter(samples)
+    monkeypatch.setattr(threads, "_cpu_sample", lambda: next(readings))
+    monkeypatch.setattr(threads, "LOAD_INTERVAL_S", 0.0)  # look every time
+    monkeypatch.setattr(threads, "available_cores", lambda: cores)
+
+
+def test_the_default_leaves_the_cores_other_processes_keep_busy(monkeypatch):
+    minigan.set_num_threads(2)
+    threads.use_default()  # every core (2) by default, adapted to the load
+    fake_load(monkeypatch, [0.1, 0.9, 1.4, 0.3, 0.6])
+    seen = [threads.ops_threads() for _ in range(6)]
+    # first look: no interval yet; then one core taken from 0.5 of it on, none below
+    assert seen == [2, 2, 1, 1, 2, 1]
+    assert blas_threads() == [1] * len(blas_threads())  # the BLAS runs what the ops use
+    assert minigan.get_num_threads() == 2  # the count asked for is still every core
+
+
+def test_a_count_set_is_honoured_exactly_whatever_the_load(monkeypatch):
+    fake_load(monkeypatch, [1.9, 1.9, 1.9])
+    minigan.set_num_threads(2)
+    assert [threads.ops_threads() for _ in range(3)] == [2, 2, 2]
+    assert all(count == 2 for count in blas_threads())
+
+
+def test_the_default_takes_up_a_count_set_on_the_blas_from_outside(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    minigan.set_num_threads(2)
+    threads.use_default()
+    fake_load(monkeypatch, [0.0, 0.0, 0.0])
+    assert threads.ops_threads() == 2
+    threadpool_limits(1, user_api="blas")  # as benchmarks/ and other libraries do
+    assert threads.ops_threads() == 1 and minigan.get_num_threads() == 1
+
+
+def test_without_a_reading_of_the_load_the_default_stays(monkeypatch):
+    minigan.set_num_threads(2)
+    threads.use_default()
+    monkeypatch.setattr(threads, "_cpu_sample", lambda: None)  # no /proc/stat
+    monkeypatch.setattr(threads, "LOAD_INTERVAL_S", 0.0)
+    assert [threads.ops_threads() for _ in range(3)] == [2, 2, 2]
+
+
+def test_the_load_is_read_from_proc_stat_and_this_process_s_own_time():
+    import os
+    import time
+
+    sample = threads._cpu_sample()
+    if sample is None:
+        pytest.skip("no /proc/stat here")
+    time.sleep(0.05)
+    later = threads._cpu_sample()
+    assert later[0] > sample[0] and later[1] >= sample[1] and later[2] >= sample[2]
+    assert 0 <= threads._others_busy(sample, later) <= len(os.sched_getaffinity(0)) + 1
+    assert threads._others_busy(later, later) == 0.0
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])

@@ -12,12 +12,17 @@ choose. A fast forward saves for backward what the definition saves, so the one 
 serves both; a fast backward runs only when nothing is recorded.
 
     file            registered for                              what it does instead
-    activation.py   LeakyReLU forward, backward: cpu, cuda      mask arithmetic; one kernel
-    batchnorm.py    BatchNorm backward: cpu, cuda;              the closed form in place;
-                    forward (training): cuda                    4 + 3 fused launches
-    conv.py         Conv2d, Conv2dGradW forward: cpu, cuda;     columns in the workspace;
-                    ConvTranspose2d forward: cpu, cuda;         sub-pixel (cpu), fused col2im
-                    Conv2d, ConvTranspose2d backward: cpu, cuda (cuda); backward in place
+    activation.py   LeakyReLU forward, backward: cuda (the      mask arithmetic; one kernel
+                    CPU's fall back to these)
+    batchnorm.py    BatchNorm backward: cuda (the CPU's falls   the closed form in place;
+                    back to it); forward (training): cuda       4 + 3 fused launches
+    conv.py         Conv2d, ConvTranspose2d forward, backward:  columns in the workspace;
+                    cuda (the CPU's fall back to these);        sub-pixel (cpu), fused col2im
+                    Conv2dGradW forward: cpu, cuda              (cuda); backward in place
+    threaded.py     Conv2d, ConvTranspose2d forward, backward:  a large layer in shares, one
+                    cpu                                         per thread (threads.py's count)
+    channels.py     BatchNorm, LeakyReLU, ReLU forward,         a large input in channel
+                    backward: cpu                               shares, one per thread
     loss.py         BCE with logits forward, backward: cuda     two fused kernels
     adam.py         optim.adam.adam_update: cpu, cuda           blocked slices; one kernel
 
@@ -69,4 +74,4 @@ def disabled():
         autograd.FAST_OPS.update(ops)
 
 
-from . import activation, adam, batchnorm, conv, loss  # noqa: E402  (each registers its own)
+from . import activation, adam, batchnorm, channels, conv, loss, threaded  # noqa: E402

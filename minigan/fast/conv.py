@@ -9,7 +9,9 @@ The definitions are in ops/conv.py; each version here computes the same sums:
   col2im additions in one kernel launch (kernels.py);
 - backward, when nothing is recorded: the definition's formulas on arrays, the columns
   made once, the largest array of the step not allocated twice.
-Tested equal to the definitions (tests/test_fast_paths.py).
+On the CPU these run through threaded.py, which cuts a large layer into shares, one per
+thread, and calls these for the rest. Tested equal to the definitions
+(tests/test_fast_paths.py).
 """
 from ..backend import xp_of
 from ..ops.conv import (Conv2d, Conv2dGradW, ConvTranspose2d, batch_last_matrix,
@@ -50,11 +52,10 @@ def conv_transpose2d_forward(conv_transpose):
     return fast
 
 
-forward(ConvTranspose2d, "cpu")(conv_transpose2d_forward(conv_transpose_cpu))
 forward(ConvTranspose2d, "cuda")(conv_transpose2d_forward(conv_transpose_cuda))
 
 
-@backward(ConvTranspose2d, "cpu", "cuda")
+@backward(ConvTranspose2d, "cuda")  # the CPU's: threaded.py, which falls back to this
 def conv_transpose2d_backward(fn, grad_out):
     """The definition's formulas on arrays, the columns of grad_out made once for both."""
     x, w = (None if t is None else t._data for t in fn.saved)
@@ -75,7 +76,7 @@ def conv_transpose2d_backward(fn, grad_out):
 
 
 # ----------------------------------------------------------------------------- convolution
-@forward(Conv2d, "cpu", "cuda")
+@forward(Conv2d, "cuda")  # the CPU's: threaded.py, which falls back to this
 def conv2d_forward(fn, x, w, stride=(1, 1), padding=(0, 0)):
     """The definition, with the columns in the workspace."""
     return Conv2d.forward(fn, x, w, stride, padding, columns=im2col_reused)
@@ -105,7 +106,6 @@ def conv2d_backward(conv_transpose):
     return fast
 
 
-backward(Conv2d, "cpu")(conv2d_backward(conv_transpose_cpu))
 backward(Conv2d, "cuda")(conv2d_backward(conv_transpose_cuda))
 
 

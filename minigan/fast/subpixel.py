@@ -78,6 +78,17 @@ def carve(scratch, dtype, *shapes):
     return pieces
 
 
+def phase_weight(w, stride):
+    """W_sub (sh*sw*C, C'*mh*mw) of the module docstring, from w (C', C, kh, kw)."""
+    c_in, c_out, kh, kw = w.shape
+    sh, sw = stride
+    mh, mw = kh // sh, kw // sw
+    # w's tap i = a + s*d is axis pair (d, a) of w.reshape(C', C, mh, sh, mw, sw); window
+    # e = m-1-d reads it, so d runs backwards: the flip.
+    w_sub = w.reshape(c_in, c_out, mh, sh, mw, sw)[:, :, ::-1, :, ::-1, :]  # [c', c, e, a, f, b]
+    return w_sub.transpose(3, 5, 1, 0, 2, 4).reshape(sh * sw * c_out, c_in * mh * mw)
+
+
 def conv_transpose_subpixel(x, w, stride, padding, output_padding, scratch=None):
     """The transposed convolution of x (N, C', H, W) with w (C', C, kh, kw), as a
     (N, C, OH, OW) view of (C, OH, OW, N) memory (the layout of im2col.py's ops).
@@ -96,10 +107,7 @@ def conv_transpose_subpixel(x, w, stride, padding, output_padding, scratch=None)
     window = (mh, mw), (1, 1), (mh - 1, mw - 1)  # m taps, stride 1, padding m - 1
     cols = im2col(x, *window, out=cols_out) if scratch is not None else \
         im2col_reused(x, *window)  # (C', mh, mw, U, V, N)
-    # w's tap i = a + s*d is axis pair (d, a) of w.reshape(C', C, mh, sh, mw, sw); window
-    # e = m-1-d reads it, so d runs backwards: the flip.
-    w_sub = w.reshape(c_in, c_out, mh, sh, mw, sw)[:, :, ::-1, :, ::-1, :]  # [c', c, e, a, f, b]
-    w_sub = w_sub.transpose(3, 5, 1, 0, 2, 4).reshape(sh * sw * c_out, c_in * mh * mw)
+    w_sub = phase_weight(w, stride)  # (sh*sw*C, C'*mh*mw)
     r = xp.matmul(w_sub, cols.reshape(c_in * mh * mw, u * v * n), out=r_out)
     # (sh*sw*C, C'*mh*mw) @ (C'*mh*mw, U*V*N) -> (sh*sw*C, U*V*N)
     r = r.reshape(sh, sw, c_out, u, v, n).transpose(2, 3, 0, 4, 1, 5)  # (C, U, sh, V, sw, N)

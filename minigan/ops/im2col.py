@@ -110,8 +110,6 @@ def col2im(cols, x_shape, stride, padding):
     rearranged (a view of cols when there is one window).
     """
     n, c, h, w = x_shape
-    _, kh, kw, oh, ow, _ = cols.shape
-    sh, sw = stride
     ph, pw = padding
     if windows_tile(cols.shape, x_shape, stride, padding):
         # The windows tile the image, each pixel in exactly one: nothing to add, only
@@ -121,10 +119,18 @@ def col2im(cols, x_shape, stride, padding):
         image = image.reshape(c, h, w, n)  # (C, H, W, N), as OH*kh = H and OW*kw = W
         return image.transpose(3, 0, 1, 2)  # (N, C, H, W)
     image = xp_of(cols).zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)  # (C, Hp, Wp, N)
+    add_windows(image, cols, stride)
+    return image[:, ph:ph + h, pw:pw + w, :].transpose(3, 0, 1, 2)  # (N, C, H, W), a view
+
+
+def add_windows(image, cols, stride):
+    """col2im's sum in place: image (C, Hp, Wp, N), zero-padded, += every window's column
+    of cols (C, kh, kw, OH, OW, N), one (C, OH, OW, N) slab per kernel offset (i, j)."""
+    _, kh, kw, oh, ow, _ = cols.shape
+    sh, sw = stride
     for i in range(kh):
         for j in range(kw):
             image[:, i:i + sh * oh:sh, j:j + sw * ow:sw, :] += cols[:, i, j]  # (C, OH, OW, N)
-    return image[:, ph:ph + h, pw:pw + w, :].transpose(3, 0, 1, 2)  # (N, C, H, W), a view
 
 
 def windows_tile(cols_shape, x_shape, stride, padding):

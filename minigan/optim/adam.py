@@ -41,14 +41,9 @@ class Adam(Optimizer):
     def step(self):
         """One update of every parameter that has a gradient, in place."""
         for group in self.param_groups:
-            lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+            for p, g in self.gradients(group):  # (g: with weight decay added)
                 xp = backend.xp_of(p._data)
-                g = p.grad._data
-                if wd:
-                    g = g + wd * p._data
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(p._data),

@@ -73,6 +73,15 @@ class Optimizer:
         """Raise ValueError for a hyper-parameter out of range (subclasses extend this)."""
         validators.nonnegative(type(self).__name__, "learning rate (lr)", group["lr"])
 
+    def gradients(self, group):
+        """(parameter, its gradient array) for each parameter of `group` that has a
+        gradient, weight_decay * parameter added to it where the group has weight decay
+        (L2, as PyTorch's Adam and RMSprop add it)."""
+        wd = group.get("weight_decay", 0)
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p, (p.grad._data + wd * p._data if wd else p.grad._data)
+
     def params(self):
         return [p for group in self.param_groups for p in group["params"]]
 

@@ -32,14 +32,9 @@ class RMSprop(Optimizer):
         """One update of every parameter that has a gradient, in place."""
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            wd, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            momentum, centered = group["momentum"], group["centered"]
+            for p, g in self.gradients(group):  # (g: with weight decay added)
                 xp = backend.xp_of(p._data)
-                g = p.grad._data
-                if wd:
-                    g = g + wd * p._data
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(p._data)}

@@ -31,6 +31,23 @@ def _alternate(fns, repeats):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def _alternate_blocks(fns, repeats, inner=20, pause=0.3):
+    """Median seconds of one call of each callable, timed `inner` calls at a time, in turns,
+    `pause` seconds apart: a framework's pool threads spin after its own work (OpenBLAS's
+    about 0.1 s, libgomp's), so a block started right after the other framework's would
+    run beside its spinning threads. One untimed call after the pause wakes the pools."""
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            time.sleep(pause)
+            fn()
+            start = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            times[name].append((time.perf_counter() - start) / inner)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def mlp_step_matmuls(batch):
     """The (m, k, n) of every matrix product in one MLP GAN D + G step, as minigan does it:
     G forward once, D forward three times (real, fake.detach(), fake), and their backward
@@ -89,6 +106,69 @@ def profile_mlp_step(steps, batch=64):
     print("```\n" + out.getvalue().strip().split("\n\n", 1)[-1] + "\n```")
 
 
+def mlp_layer_rows(repeats, batch=64):
+    """Every layer of the MLP GAN (G and D) alone, forward + backward at the input it sees
+    in a step, both frameworks alternated, beside the NumPy GEMMs of each Linear: where the
+    whole step's gap sits, layer by layer. Each Linear's three products (y = x W^T, grad_W =
+    dy^T x, grad_x = dy W) in plain NumPy are the floor any NumPy engine stands on."""
+    import numpy as np
+    import torch
+
+    import minigan
+    from minigan.models import build_gan
+
+    from .twins import torch_twin
+
+    minigan.manual_seed(0)
+    m_g, m_d = build_gan("mlp", "image", (1, 28, 28), nz=100)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, 100), dtype=np.float32)
+    print(f"\n## MLP GAN layers, batch {batch}: forward + backward of each layer alone\n")
+    print("| layer | input | PyTorch ms | minigan ms | minigan/PyTorch | NumPy GEMMs ms "
+          "| GEMMs/PyTorch |\n|---|---|---|---|---|---|---|")
+    totals = {"torch": 0.0, "minigan": 0.0}
+    for prefix, net in (("G", m_g), ("D", m_d)):
+        twin = torch_twin(net)
+        if prefix == "D":  # D sees G's images, flattened by its first layer's view
+            x = np.tanh(rng.standard_normal((batch, 784), dtype=np.float32))
+        for (path, m_layer), t_layer in zip(net.model.named_children(), twin.model.children()):
+            # the twin's activations are in place, as PyTorch-GAN writes them: they need
+            # a non-leaf input, so both sides take theirs through one copy (x * 1)
+            copy = getattr(t_layer, "inplace", False)
+            m_x, t_x = minigan.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+            t_y = t_layer(t_x * 1 if copy else t_x)
+            dy = rng.standard_normal(tuple(t_y.shape), dtype=np.float32)
+            m_dy, t_dy = minigan.tensor(dy), torch.tensor(dy)
+
+            def m_run(layer=m_layer, m_x=m_x):
+                m_x.grad = None
+                layer(m_x * 1 if copy else m_x).backward(m_dy)
+
+            def t_run(layer=t_layer, t_x=t_x):
+                t_x.grad = None
+                layer(t_x * 1 if copy else t_x).backward(t_dy)
+
+            fns = {"torch": t_run, "minigan": m_run}
+            gemm = None
+            if type(m_layer).__name__ == "Linear":
+                w = m_layer.weight.detach().numpy()
+                fns["gemm"] = lambda w=w, dy=dy, x=x: (x @ w.T, dy.T @ x, dy @ w)
+            for fn in fns.values():
+                fn()
+            t = _alternate_blocks(fns, repeats)
+            totals["torch"] += t["torch"]
+            totals["minigan"] += t["minigan"]
+            if "gemm" in t:
+                gemm = f"{1e3 * t['gemm']:.3f} | {t['gemm'] / t['torch']:.2f}"
+            name = f"{prefix}.model.{path} {m_layer!r}" + (" (input copied)" if copy else "")
+            print(f"| {name} | {'x'.join(map(str, x.shape))} | "
+                  f"{1e3 * t['torch']:.3f} | {1e3 * t['minigan']:.3f} | "
+                  f"{t['minigan'] / t['torch']:.2f} | {gemm or '- | -'} |")
+            x = t_y.detach().numpy()
+    print(f"| all layers, summed | | {1e3 * totals['torch']:.2f} | "
+          f"{1e3 * totals['minigan']:.2f} | {totals['minigan'] / totals['torch']:.2f} | | |")
+
+
 def conv_gemm_floor(repeats=5):
     import numpy as np
 
@@ -140,6 +220,7 @@ def main():
     command = " ".join(["python -m benchmarks.profile"] + sys.argv[1:])
     print(describe(machine_info("cpu", args.threads, command)) + "\n")
     profile_mlp_step(args.steps)
+    mlp_layer_rows(args.steps)
     if not args.no_conv:
         conv_gemm_floor()
 

@@ -185,3 +185,16 @@ def test_zero_grad_set_to_none_false_zeroes_in_place(torch):
     assert layer.weight.grad is grad and not grad.numpy().any()
     layer.zero_grad()
     assert layer.weight.grad is None
+
+
+def test_named_children_and_children_are_pytorchs(torch):
+    """Only the direct children, in order, with their names; None entries skipped."""
+    ours = nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), nn.Linear(4, 2)), nn.Tanh())
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4),
+                                 torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(4, 2)),
+                                 torch.nn.Tanh())
+    names = [(n, type(m).__name__) for n, m in ours.named_children()]
+    assert names == [(n, type(m).__name__) for n, m in theirs.named_children()]
+    assert [type(m).__name__ for m in ours.children()] == ["Linear", "Sequential", "Tanh"]
+    ours.extra = None  # a registered None is not a child, as in PyTorch
+    assert len(list(ours.named_children())) == 3

@@ -104,8 +104,12 @@ class Module:
     def modules(self):
         return (m for _, m in self.named_modules())
 
+    def named_children(self):
+        """(name, module) for each module directly below this one."""
+        return ((name, m) for name, m in self._modules.items() if m is not None)
+
     def children(self):
-        return (m for m in self._modules.values() if m is not None)
+        return (m for _, m in self.named_children())
 
     def named_parameters(self):
         """(path, parameter) pairs, each parameter once even when shared."""

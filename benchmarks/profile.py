@@ -20,18 +20,7 @@ import time
 from .machine import available_cores, set_thread_env
 
 
-def _alternate(fns, repeats):
-    """Median seconds of each callable, timed in turns."""
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
-
-
-def _alternate_blocks(fns, repeats, inner=20, pause=0.3):
+def _alternate(fns, repeats, inner=20, pause=0.3):
     """Median seconds of one call of each callable, timed `inner` calls at a time, in turns,
     `pause` seconds apart: a framework's pool threads spin after its own work (OpenBLAS's
     about 0.1 s, libgomp's), so a block started right after the other framework's would
@@ -89,7 +78,7 @@ def profile_mlp_step(steps, batch=64):
         "its GEMMs in NumPy": lambda: [a @ b for a, b in arrays],
         "its GEMMs in PyTorch": lambda: [a @ b for a, b in tensors],
         "minigan Adam (G and D)": lambda: [o.step() for o in m_opts],
-        "PyTorch Adam (G and D)": lambda: [o.step() for o in t_opts]}, repeats=steps)
+        "PyTorch Adam (G and D)": lambda: [o.step() for o in t_opts]}, repeats=steps, inner=5)
     flops = sum(2 * a * b * c for a, b, c in products)
     print(f"## MLP GAN step, batch {batch}: {len(products)} matrix products, "
           f"{flops / 1e9:.2f} GFLOP\n")
@@ -155,7 +144,7 @@ def mlp_layer_rows(repeats, batch=64):
                 fns["gemm"] = lambda w=w, dy=dy, x=x: (x @ w.T, dy.T @ x, dy @ w)
             for fn in fns.values():
                 fn()
-            t = _alternate_blocks(fns, repeats)
+            t = _alternate(fns, repeats)
             totals["torch"] += t["torch"]
             totals["minigan"] += t["minigan"]
             if "gemm" in t:
@@ -199,7 +188,7 @@ def conv_gemm_floor(repeats=5):
             c.run()
         t = _alternate({"gemm": lambda: [a @ b for a, b in mats],
                         "torch": contenders["torch"].run,
-                        "minigan": contenders["minigan"].run}, repeats)
+                        "minigan": contenders["minigan"].run}, repeats, inner=2)
         gflop = sum(2 * a * b * c for a, b, c in shapes) / 1e9
         print(f"| {row.name} | {gflop:.2f} | {1e3 * t['gemm']:.1f} | {1e3 * t['torch']:.1f} | "
               f"{1e3 * t['minigan']:.1f} | {t['gemm'] / t['torch']:.2f} | "

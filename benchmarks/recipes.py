@@ -7,7 +7,8 @@ own evaluation, when the recipe evaluates) and last.npz. The CPU time of each tr
 process (user + system, all of it: start-up, evaluations, checkpoints, sample grids) comes
 from the operating system's accounting of the child (os.times), not the wall clock.
 
-    --json FILE     every seed's record, one JSON line each (appended)
+    --json FILE     every seed's record, one JSON line each (appended; a recipe and seed's
+                    newest record replaces its older ones in the reports)
     --report FILE   (re)writes the recipe's section of FILE (benchmarks/QUALITY.md) from the
                     records in --json, between <!-- recipe:NAME --> markers
     --readme FILE   (re)writes the recipes table of FILE (README.md) from the registry and
@@ -191,9 +192,17 @@ def replace_between(path, begin, end, text):
 
 
 def read_records(path):
+    """The records of `path`, the newest of each (recipe, seed) only: a rerun (after a
+    recipe's settings change) replaces the older figures, which stay in the file as history."""
     if not path or not os.path.exists(path):
         return []
-    return [json.loads(line) for line in open(path) if line.strip()]
+    newest = {}
+    for line in open(path):
+        if line.strip():
+            record = json.loads(line)
+            newest.pop((record["recipe"], record["seed"]), None)  # keep the file's order
+            newest[(record["recipe"], record["seed"])] = record
+    return list(newest.values())
 
 
 def main(argv=None):

@@ -127,3 +127,16 @@ def test_the_recipe_benchmark_reruns_scores_and_reports(tmp_path):
     table = readme.read_text()
     assert "old" not in table and table.endswith("end\n") and "| `digits` |" in table
     assert "2 seeds, mean (min-max)" in table
+
+
+def test_a_rerun_replaces_the_older_record_of_its_recipe_and_seed(tmp_path):
+    """After a recipe's settings change, its seeds' new records are the ones reported."""
+    from benchmarks import recipes as bench
+
+    path = tmp_path / "runs.jsonl"
+    old = [{"recipe": "acgan", "seed": s, "cpu_s": 60.0} for s in (0, 1)]
+    new = [{"recipe": "acgan", "seed": 0, "cpu_s": 120.0},
+           {"recipe": "projection", "seed": 0, "cpu_s": 30.0}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in old + new))
+    assert bench.read_records(str(path)) == [old[1]] + new
+    assert bench.read_records(str(tmp_path / "absent.jsonl")) == []

@@ -83,7 +83,8 @@ RECIPES = {r.name: r for r in [
            "Mescheder et al. 2018 (R1, gamma 10); Yazici et al. 2019 (EMA)",
            dict(model="cmlp", dataset="mnist-sample", conditioning="projection", steps=14000,
                 loss="hinge", r1=10.0, ema=0.999, eval_every=1000),
-           "MEASURED", "CPU"),
+           "best.npz, seeds 0-2: FD 29.1 (28.0-30.3), IS 9.71, label accuracy 0.982 "
+           "(0.980-0.986), worst digit 0.949 (0.928-0.964)", "9.9 min (9.6-10.3)"),
 ]}
 
 

@@ -4,7 +4,10 @@
    the same step's matrix products done in plain NumPy (the floor any NumPy engine
    sits on) and in PyTorch, and both frameworks' Adam updates, all timed alternately
    in one process.
-2. Every conv and conv-transpose layer of the DCGANs: the three matrix products of
+2. Every layer of the MLP GAN alone (forward + backward at its in-step input) against
+   PyTorch's, each Linear beside its three products in plain NumPy: where the step's gap
+   sits, layer by layer.
+3. Every conv and conv-transpose layer of the DCGANs: the three matrix products of
    its forward + backward (im2col's GEMMs) in plain NumPy, against PyTorch's whole
    convolution and minigan's. Where the GEMMs alone are slower than PyTorch, no
    im2col engine on that BLAS can meet PyTorch; the rest is im2col/col2im overhead.

@@ -98,6 +98,13 @@ def profile_mlp_step(steps, batch=64):
     print("```\n" + out.getvalue().strip().split("\n\n", 1)[-1] + "\n```")
 
 
+def forward_backward(layer, x, dy, copy):
+    """One layer's forward and backward in either framework, from the leaf x (through a
+    copy, x * 1, where the layer works in place)."""
+    x.grad = None
+    layer(x * 1 if copy else x).backward(dy)
+
+
 def mlp_layer_rows(repeats, batch=64):
     """Every layer of the MLP GAN (G and D) alone, forward + backward at the input it sees
     in a step, both frameworks alternated, beside the NumPy GEMMs of each Linear: where the
@@ -132,30 +139,20 @@ def mlp_layer_rows(repeats, batch=64):
             dy = rng.standard_normal(tuple(t_y.shape), dtype=np.float32)
             m_dy, t_dy = minigan.tensor(dy), torch.tensor(dy)
 
-            def m_run(layer=m_layer, m_x=m_x):
-                m_x.grad = None
-                layer(m_x * 1 if copy else m_x).backward(m_dy)
-
-            def t_run(layer=t_layer, t_x=t_x):
-                t_x.grad = None
-                layer(t_x * 1 if copy else t_x).backward(t_dy)
-
-            fns = {"torch": t_run, "minigan": m_run}
-            gemm = None
-            if type(m_layer).__name__ == "Linear":
+            fns = {"torch": lambda: forward_backward(t_layer, t_x, t_dy, copy),
+                   "minigan": lambda: forward_backward(m_layer, m_x, m_dy, copy)}
+            if type(m_layer).__name__ == "Linear":  # its three products, in plain NumPy
                 w = m_layer.weight.detach().numpy()
-                fns["gemm"] = lambda w=w, dy=dy, x=x: (x @ w.T, dy.T @ x, dy @ w)
-            for fn in fns.values():
-                fn()
-            t = _alternate(fns, repeats)
+                fns["gemm"] = lambda: (x @ w.T, dy.T @ x, dy @ w)
+            t = _alternate(fns, repeats)  # (each lambda runs within this iteration)
             totals["torch"] += t["torch"]
             totals["minigan"] += t["minigan"]
-            if "gemm" in t:
-                gemm = f"{1e3 * t['gemm']:.3f} | {t['gemm'] / t['torch']:.2f}"
+            gemm = f"{1e3 * t['gemm']:.3f} | {t['gemm'] / t['torch']:.2f}" if "gemm" in t else \
+                "- | -"
             name = f"{prefix}.model.{path} {m_layer!r}" + (" (input copied)" if copy else "")
             print(f"| {name} | {'x'.join(map(str, x.shape))} | "
                   f"{1e3 * t['torch']:.3f} | {1e3 * t['minigan']:.3f} | "
-                  f"{t['minigan'] / t['torch']:.2f} | {gemm or '- | -'} |")
+                  f"{t['minigan'] / t['torch']:.2f} | {gemm} |")
             x = t_y.detach().numpy()
     print(f"| all layers, summed | | {1e3 * totals['torch']:.2f} | "
           f"{1e3 * totals['minigan']:.2f} | {totals['minigan'] / totals['torch']:.2f} | | |")

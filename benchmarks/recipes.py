@@ -200,8 +200,9 @@ def read_records(path):
     for line in open(path):
         if line.strip():
             record = json.loads(line)
-            newest.pop((record["recipe"], record["seed"]), None)  # keep the file's order
-            newest[(record["recipe"], record["seed"])] = record
+            key = (record["recipe"], record["seed"])
+            newest.pop(key, None)  # a rerun's record takes the place of its newest line
+            newest[key] = record
     return list(newest.values())
 
 

@@ -88,3 +88,25 @@ def test_busy_rows_run_beside_a_load_that_ends_with_them(torch, monkeypatch):
     assert len(started) == 1 and started[0].process.poll() is not None  # the load ended
     assert "## Busy machine" in report and "minigan / PyTorch slowdown" in report
     assert results[1]["minigan_threads_used"]  # what minigan's ops ran at is reported
+
+
+def test_the_profile_times_every_mlp_layer_in_both_frameworks(torch, monkeypatch, capsys):
+    """benchmarks.profile's per-layer table: one row per layer of G and D, the NumPy GEMMs
+    beside the Linears only, each layer run forward and backward in both frameworks."""
+    from benchmarks import profile
+
+    calls = []
+
+    def once(fns, repeats, inner=20, pause=0.3):  # no pause, one call: the table, not times
+        calls.append(sorted(fns))
+        return {name: (fn(), 1e-3)[1] for name, fn in fns.items()}
+
+    monkeypatch.setattr(profile, "_alternate", once)
+    profile.mlp_layer_rows(1, batch=4)
+    rows = [line for line in capsys.readouterr().out.splitlines()
+            if line.startswith(("| G.", "| D."))]
+    assert len(rows) == 13 + 5 == len(calls)  # G.model.0-12, D.model.0-4
+    linear_rows = [r for r in rows if "Linear(" in r]
+    assert len(linear_rows) == 8 and all("| - | - |" not in r for r in linear_rows)
+    assert all(r.endswith("| - | - |") for r in rows if "Linear(" not in r)
+    assert sum(names == ["gemm", "minigan", "torch"] for names in calls) == 8
